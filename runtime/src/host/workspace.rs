@@ -1,0 +1,581 @@
+//! `airlock:skill/workspace`: the granted workspace, through cap-std.
+//!
+//! Every call resolves its path with [`Sandbox::resolve`] first; a refusal is
+//! returned to the skill as a WIT error (never a trap) and recorded as a
+//! denial for the user. Sizes and counts a skill controls are capped by the
+//! constants below and by the profile's limits.
+
+use crate::bindings::types::Error;
+use crate::bindings::workspace_api::{
+    self as api, Entry, EntryKind, Grant, Metadata, SearchMatch, SearchQuery, SearchResult,
+};
+use crate::journal::{Event, Journal};
+use crate::profile::Limits;
+use crate::sandbox::paths::RelPath;
+use crate::sandbox::resolve::{Need, Refusal, Resolved, Sandbox};
+use cap_fs_ext::{FollowSymlinks, OpenOptionsFollowExt};
+use cap_std::fs::{Dir, File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::time::Instant;
+use wasmtime::component::HasData;
+
+/// The most bytes one `read-file` or `read-range` call returns. Larger files
+/// are read in ranges, so one call cannot balloon the guest's memory.
+pub const MAX_READ_PER_CALL: u64 = 16 * 1024 * 1024;
+/// The most bytes one `write-file` call accepts.
+pub const MAX_WRITE_PER_CALL: u64 = 16 * 1024 * 1024;
+/// The longest search pattern accepted.
+pub const MAX_PATTERN_BYTES: usize = 4096;
+/// Compiled-regex size cap, so a pathological pattern cannot eat host memory.
+pub const MAX_REGEX_BYTES: usize = 1024 * 1024;
+/// The most matches one search returns.
+pub const MAX_SEARCH_MATCHES: u32 = 10_000;
+/// Files larger than this are skipped by `search` (read them in ranges instead).
+pub const MAX_SEARCH_FILE_BYTES: u64 = 8 * 1024 * 1024;
+/// A matching line is cut to this many characters.
+pub const MAX_MATCH_CHARS: usize = 400;
+/// How deep `walk` descends; deeper trees are cut off with an error.
+pub const MAX_WALK_DEPTH: usize = 64;
+/// Directories `walk` lists but does not descend into (use `list-dir`).
+pub const WALK_SKIPS: &[&str] = &[".git"];
+
+/// What the run has used so far.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Usage {
+    /// Bytes read from files.
+    pub bytes_read: u64,
+    /// Bytes written to files.
+    pub bytes_written: u64,
+    /// Directory entries listed.
+    pub files_listed: u64,
+}
+
+/// Per-run state of the workspace interface.
+pub struct WorkspaceState {
+    sandbox: Sandbox,
+    limits: Limits,
+    usage: Usage,
+    deadline: Instant,
+}
+
+impl WorkspaceState {
+    /// State for one run.
+    pub fn new(sandbox: Sandbox, limits: Limits, deadline: Instant) -> Self {
+        Self {
+            sandbox,
+            limits,
+            usage: Usage::default(),
+            deadline,
+        }
+    }
+
+    /// What the run has used.
+    pub fn usage(&self) -> Usage {
+        self.usage
+    }
+}
+
+/// The borrowed view the generated `Host` trait is implemented on.
+pub struct WorkspaceView<'a> {
+    /// Workspace state.
+    pub state: &'a mut WorkspaceState,
+    /// The run's journal, for denials and withheld files.
+    pub journal: &'a mut Journal,
+}
+
+/// Marker for `add_to_linker`.
+pub struct HasWorkspace;
+
+impl HasData for HasWorkspace {
+    type Data<'a> = WorkspaceView<'a>;
+}
+
+/// Add `airlock:skill/workspace` to a linker.
+pub fn add_to_linker<T: Send + 'static>(
+    linker: &mut wasmtime::component::Linker<T>,
+    view: fn(&mut T) -> WorkspaceView<'_>,
+) -> wasmtime::Result<()> {
+    api::add_to_linker::<T, HasWorkspace>(linker, view)
+}
+
+type HostResult<T> = wasmtime::Result<Result<T, Error>>;
+
+impl WorkspaceView<'_> {
+    fn refuse(&mut self, need: Need, raw: &str, refusal: Refusal) -> Error {
+        match refusal {
+            Refusal::Denied(reason) => {
+                let path = display_raw(raw);
+                self.journal.record(Event::Denied {
+                    capability: need.capability().into(),
+                    path: path.clone(),
+                    reason: reason.clone(),
+                });
+                Error::denied(need.capability(), &path, reason)
+            }
+            Refusal::NotFound => Error::NotFound(display_raw(raw)),
+            Refusal::Invalid(msg) => Error::InvalidInput(msg),
+            Refusal::Io(msg) => Error::Io(msg),
+        }
+    }
+
+    fn resolve(&mut self, raw: &str, need: Need) -> Result<Resolved, Error> {
+        self.state
+            .sandbox
+            .resolve(raw, need)
+            .map_err(|r| self.refuse(need, raw, r))
+    }
+
+    fn resolve_existing(&mut self, raw: &str, need: Need) -> Result<Resolved, Error> {
+        let resolved = self.resolve(raw, need)?;
+        if !resolved.exists {
+            return Err(Error::NotFound(resolved.asked.to_string()));
+        }
+        Ok(resolved)
+    }
+
+    fn check_deadline(&self) -> Result<(), Error> {
+        if Instant::now() >= self.state.deadline {
+            let max = self.state.limits.wall_clock_seconds;
+            return Err(Error::limit("limits.wall-clock-seconds", max, max));
+        }
+        Ok(())
+    }
+
+    fn root(&self) -> &Dir {
+        self.state.sandbox.root()
+    }
+
+    fn open_file(&self, path: &RelPath) -> Result<File, Error> {
+        let mut options = OpenOptions::new();
+        options.read(true).follow(FollowSymlinks::No);
+        self.root()
+            .open_with(path.to_path(), &options)
+            .map_err(|e| io_error(path, e))
+    }
+
+    fn charge_read(&mut self, bytes: u64) -> Result<(), Error> {
+        let used = self.state.usage.bytes_read.saturating_add(bytes);
+        if used > self.state.limits.max_bytes_read {
+            return Err(Error::limit(
+                "limits.max-bytes-read",
+                self.state.limits.max_bytes_read,
+                used,
+            ));
+        }
+        self.state.usage.bytes_read = used;
+        Ok(())
+    }
+
+    fn charge_listed(&mut self, count: u64) -> Result<(), Error> {
+        let used = self.state.usage.files_listed.saturating_add(count);
+        if used > self.state.limits.max_files_listed {
+            return Err(Error::limit(
+                "limits.max-files-listed",
+                self.state.limits.max_files_listed,
+                used,
+            ));
+        }
+        self.state.usage.files_listed = used;
+        Ok(())
+    }
+
+    /// The entries of one directory (by its real path), withheld ones marked.
+    fn entries(&mut self, dir: &RelPath) -> Result<Vec<Entry>, Error> {
+        let listing = self
+            .root()
+            .read_dir(dir.to_path())
+            .map_err(|e| io_error(dir, e))?;
+        let mut entries = Vec::new();
+        for item in listing {
+            let item = item.map_err(|e| io_error(dir, e))?;
+            // Names that are not UTF-8 cannot be passed back in a WIT string.
+            let Ok(name) = item.file_name().into_string() else {
+                continue;
+            };
+            self.charge_listed(1)?;
+            let path = dir.child(&name);
+            let file_type = item.file_type().map_err(|e| io_error(&path, e))?;
+            let kind = entry_kind(&file_type);
+            if let Some(rule) = self.state.sandbox.withheld_by(&path) {
+                let rule = rule.to_string();
+                self.journal.withheld(path.to_string(), &rule);
+                entries.push(Entry {
+                    path: path.to_string(),
+                    kind,
+                    size: 0,
+                    withheld: Some(rule),
+                });
+                continue;
+            }
+            let size = match kind {
+                EntryKind::File => item.metadata().map(|m| m.len()).unwrap_or(0),
+                _ => 0,
+            };
+            entries.push(Entry {
+                path: path.to_string(),
+                kind,
+                size,
+                withheld: None,
+            });
+        }
+        entries.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(entries)
+    }
+
+    fn walk_from(&mut self, start: &RelPath) -> Result<Vec<Entry>, Error> {
+        let mut out = Vec::new();
+        let mut stack = vec![(start.clone(), 0usize)];
+        while let Some((dir, depth)) = stack.pop() {
+            self.check_deadline()?;
+            if depth > MAX_WALK_DEPTH {
+                return Err(Error::InvalidInput(format!(
+                    "`{dir}` is nested more than {MAX_WALK_DEPTH} directories deep; walk a sub-path instead"
+                )));
+            }
+            for entry in self.entries(&dir)? {
+                let descend = entry.kind == EntryKind::Directory
+                    && entry.withheld.is_none()
+                    && !WALK_SKIPS
+                        .iter()
+                        .any(|s| entry.path.rsplit('/').next() == Some(s));
+                if descend {
+                    let child = RelPath::parse(&entry.path)
+                        .map_err(|e| Error::InvalidInput(e.to_string()))?;
+                    // A nested directory outside every grant is not walked.
+                    if self.state.sandbox.grant_for(&child, Need::Read).is_some() {
+                        stack.push((child, depth + 1));
+                    }
+                }
+                out.push(entry);
+            }
+        }
+        out.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(out)
+    }
+
+    fn read_bytes(&mut self, raw: &str, offset: u64, length: Option<u64>) -> Result<Vec<u8>, Error> {
+        let resolved = self.resolve_existing(raw, Need::Read)?;
+        let mut file = self.open_file(&resolved.real)?;
+        let meta = file.metadata().map_err(|e| io_error(&resolved.real, e))?;
+        if !meta.is_file() {
+            return Err(Error::InvalidInput(format!(
+                "`{}` is not a regular file",
+                resolved.asked
+            )));
+        }
+        let available = meta.len().saturating_sub(offset);
+        let wanted = length.map_or(available, |l| l.min(available));
+        if wanted > MAX_READ_PER_CALL {
+            return Err(Error::limit(
+                if length.is_some() {
+                    "read-range length per call"
+                } else {
+                    "read-file size per call (read larger files with read-range)"
+                },
+                MAX_READ_PER_CALL,
+                wanted,
+            ));
+        }
+        self.charge_read(wanted)?;
+        file.seek(SeekFrom::Start(offset))
+            .map_err(|e| io_error(&resolved.real, e))?;
+        let mut buf = Vec::with_capacity(wanted as usize);
+        file.take(wanted)
+            .read_to_end(&mut buf)
+            .map_err(|e| io_error(&resolved.real, e))?;
+        Ok(buf)
+    }
+
+    fn search_files(&mut self, query: SearchQuery) -> Result<SearchResult, Error> {
+        if query.pattern.len() > MAX_PATTERN_BYTES {
+            return Err(Error::InvalidInput(format!(
+                "search pattern is {} bytes; at most {MAX_PATTERN_BYTES} are accepted",
+                query.pattern.len()
+            )));
+        }
+        let source = if query.literal {
+            regex::escape(&query.pattern)
+        } else {
+            query.pattern.clone()
+        };
+        let regex = regex::RegexBuilder::new(&source)
+            .case_insensitive(query.case_insensitive)
+            .size_limit(MAX_REGEX_BYTES)
+            .dfa_size_limit(MAX_REGEX_BYTES)
+            .build()
+            .map_err(|e| Error::InvalidInput(format!("invalid search pattern: {e}")))?;
+        let glob = match &query.glob {
+            Some(g) => Some(
+                globset::GlobBuilder::new(g)
+                    .literal_separator(true)
+                    .build()
+                    .map_err(|e| Error::InvalidInput(format!("invalid glob `{g}`: {e}")))?
+                    .compile_matcher(),
+            ),
+            None => None,
+        };
+        let max = match query.max_matches {
+            0 => 1000,
+            n => n.min(MAX_SEARCH_MATCHES),
+        };
+        let resolved = self.resolve_existing(&query.path, Need::Read)?;
+        let is_dir = self
+            .root()
+            .metadata(resolved.real.to_path())
+            .map(|m| m.is_dir())
+            .unwrap_or(false);
+        let files: Vec<Entry> = if is_dir {
+            self.walk_from(&resolved.real)?
+        } else {
+            vec![Entry {
+                path: resolved.real.to_string(),
+                kind: EntryKind::File,
+                size: 0,
+                withheld: None,
+            }]
+        };
+        let mut result = SearchResult {
+            matches: Vec::new(),
+            withheld: Vec::new(),
+            truncated: false,
+        };
+        for entry in files {
+            if let Some(_rule) = &entry.withheld {
+                result.withheld.push(entry.path);
+                continue;
+            }
+            if entry.kind != EntryKind::File {
+                continue;
+            }
+            if let Some(glob) = &glob {
+                if !glob.is_match(&entry.path) {
+                    continue;
+                }
+            }
+            self.check_deadline()?;
+            let path = RelPath::parse(&entry.path).map_err(|e| Error::InvalidInput(e.to_string()))?;
+            let mut file = self.open_file(&path)?;
+            let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+            if len > MAX_SEARCH_FILE_BYTES {
+                continue;
+            }
+            self.charge_read(len)?;
+            let mut data = Vec::with_capacity(len as usize);
+            (&mut file)
+                .take(len)
+                .read_to_end(&mut data)
+                .map_err(|e| io_error(&path, e))?;
+            if data[..data.len().min(8192)].contains(&0) {
+                continue; // binary
+            }
+            for (i, line) in data.split(|&b| b == b'\n').enumerate() {
+                let line = String::from_utf8_lossy(line);
+                if regex.is_match(&line) {
+                    if result.matches.len() as u32 >= max {
+                        result.truncated = true;
+                        return Ok(result);
+                    }
+                    result.matches.push(SearchMatch {
+                        path: entry.path.clone(),
+                        line: u32::try_from(i + 1).unwrap_or(u32::MAX),
+                        text: line.trim_end_matches('\r').chars().take(MAX_MATCH_CHARS).collect(),
+                    });
+                }
+            }
+        }
+        Ok(result)
+    }
+
+    fn write_atomically(&mut self, raw: &str, contents: &[u8]) -> Result<(), Error> {
+        let resolved = self.resolve(raw, Need::Write)?;
+        let len = contents.len() as u64;
+        if len > MAX_WRITE_PER_CALL {
+            return Err(Error::limit("write-file size per call", MAX_WRITE_PER_CALL, len));
+        }
+        let used = self.state.usage.bytes_written.saturating_add(len);
+        if used > self.state.limits.max_bytes_written {
+            return Err(Error::limit(
+                "limits.max-bytes-written",
+                self.state.limits.max_bytes_written,
+                used,
+            ));
+        }
+        let real = &resolved.real;
+        let (Some(parent), Some(name)) = (real.parent(), real.file_name()) else {
+            return Err(Error::InvalidInput("cannot write to the workspace root itself".into()));
+        };
+        if resolved.exists
+            && self
+                .root()
+                .metadata(real.to_path())
+                .map(|m| m.is_dir())
+                .unwrap_or(false)
+        {
+            return Err(Error::InvalidInput(format!("`{real}` is a directory")));
+        }
+        let dir = self.root().open_dir(parent.to_path()).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Error::NotFound(format!(
+                "{parent} (the parent directory of `{real}`; create it first with create-dir)"
+            )),
+            _ => io_error(&parent, e),
+        })?;
+        // Write beside the target, sync, then rename: a crash leaves either the
+        // old file or the new one, never half of each.
+        let temp = format!(".airlock-write-{}.tmp", random_suffix());
+        let result = (|| -> std::io::Result<()> {
+            let mut options = OpenOptions::new();
+            options.write(true).create_new(true);
+            let mut file = dir.open_with(&temp, &options)?;
+            file.write_all(contents)?;
+            file.sync_all()?;
+            dir.rename(&temp, &dir, name)?;
+            Ok(())
+        })();
+        if let Err(e) = result {
+            let _ = dir.remove_file(&temp);
+            return Err(io_error(real, e));
+        }
+        self.state.usage.bytes_written = used;
+        Ok(())
+    }
+}
+
+impl api::Host for WorkspaceView<'_> {
+    fn grants(&mut self) -> wasmtime::Result<Vec<Grant>> {
+        Ok(self
+            .state
+            .sandbox
+            .grants()
+            .iter()
+            .map(|g| Grant {
+                path: g.path.0.to_string(),
+                writable: g.writable,
+            })
+            .collect())
+    }
+
+    fn list_dir(&mut self, path: String) -> HostResult<Vec<Entry>> {
+        Ok((|| {
+            let resolved = self.resolve_existing(&path, Need::Read)?;
+            self.entries(&resolved.real)
+        })())
+    }
+
+    fn walk(&mut self, path: String) -> HostResult<Vec<Entry>> {
+        Ok((|| {
+            let resolved = self.resolve_existing(&path, Need::Read)?;
+            self.walk_from(&resolved.real)
+        })())
+    }
+
+    fn stat(&mut self, path: String) -> HostResult<Metadata> {
+        Ok((|| {
+            let resolved = self.resolve_existing(&path, Need::Read)?;
+            let meta = self
+                .root()
+                .symlink_metadata(resolved.real.to_path())
+                .map_err(|e| io_error(&resolved.real, e))?;
+            let writable = self.state.sandbox.resolve(&path, Need::Write).is_ok();
+            Ok(Metadata {
+                path: resolved.asked.to_string(),
+                kind: entry_kind(&meta.file_type()),
+                size: meta.len(),
+                modified_ms: meta
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.into_std().duration_since(std::time::UNIX_EPOCH).ok())
+                    .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+                writable,
+            })
+        })())
+    }
+
+    fn read_file(&mut self, path: String) -> HostResult<Vec<u8>> {
+        Ok(self.read_bytes(&path, 0, None))
+    }
+
+    fn read_range(&mut self, path: String, offset: u64, length: u64) -> HostResult<Vec<u8>> {
+        Ok(self.read_bytes(&path, offset, Some(length)))
+    }
+
+    fn search(&mut self, query: SearchQuery) -> HostResult<SearchResult> {
+        Ok(self.search_files(query))
+    }
+
+    fn write_file(&mut self, path: String, contents: Vec<u8>) -> HostResult<()> {
+        Ok(self.write_atomically(&path, &contents))
+    }
+
+    fn create_dir(&mut self, path: String) -> HostResult<()> {
+        Ok((|| {
+            let resolved = self.resolve(&path, Need::Write)?;
+            self.root()
+                .create_dir_all(resolved.real.to_path())
+                .map_err(|e| io_error(&resolved.real, e))
+        })())
+    }
+
+    fn remove_file(&mut self, path: String) -> HostResult<()> {
+        Ok((|| {
+            let resolved = self.resolve_existing(&path, Need::Write)?;
+            let meta = self
+                .root()
+                .symlink_metadata(resolved.asked.to_path())
+                .map_err(|e| io_error(&resolved.asked, e))?;
+            if meta.file_type().is_symlink() || resolved.real != resolved.asked {
+                return Err(Error::InvalidInput(format!(
+                    "`{}` is reached through a symbolic link; remove-file only removes regular files by their own path",
+                    resolved.asked
+                )));
+            }
+            if !meta.is_file() {
+                return Err(Error::InvalidInput(format!(
+                    "`{}` is not a regular file",
+                    resolved.asked
+                )));
+            }
+            self.root()
+                .remove_file(resolved.real.to_path())
+                .map_err(|e| io_error(&resolved.real, e))
+        })())
+    }
+}
+
+fn entry_kind(ft: &cap_std::fs::FileType) -> EntryKind {
+    if ft.is_symlink() {
+        EntryKind::Symlink
+    } else if ft.is_dir() {
+        EntryKind::Directory
+    } else if ft.is_file() {
+        EntryKind::File
+    } else {
+        EntryKind::Other
+    }
+}
+
+fn io_error(path: &RelPath, e: std::io::Error) -> Error {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => Error::NotFound(path.to_string()),
+        _ => Error::Io(format!("`{path}`: {e}")),
+    }
+}
+
+/// A path as the skill wrote it, cut for display if it is huge.
+fn display_raw(raw: &str) -> String {
+    const SHOWN: usize = 200;
+    if raw.len() <= SHOWN {
+        raw.to_string()
+    } else {
+        let cut: String = raw.chars().take(SHOWN).collect();
+        format!("{cut}… ({} bytes)", raw.len())
+    }
+}
+
+fn random_suffix() -> String {
+    let mut bytes = [0u8; 8];
+    // A failure of the OS RNG only weakens the temp name's uniqueness;
+    // `create_new` still refuses to clobber anything.
+    let _ = getrandom::fill(&mut bytes);
+    hex::encode(bytes)
+}

@@ -1,0 +1,153 @@
+//! What happened during a run, as the host saw it: log messages, progress,
+//! denials and withheld files, plus the output budget they share. The CLI
+//! prints events as they arrive; the report keeps them all.
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Severity of a skill's log message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// Detail for developers.
+    Debug,
+    /// Normal progress.
+    Info,
+    /// Something the user should look at.
+    Warn,
+    /// Something failed.
+    Error,
+}
+
+/// One thing that happened during a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+pub enum Event {
+    /// The skill logged a message.
+    Log {
+        /// How serious.
+        level: Level,
+        /// The text.
+        message: String,
+    },
+    /// The skill reported progress.
+    Progress {
+        /// Units done.
+        done: u64,
+        /// Units in all (0 when unknown).
+        total: u64,
+        /// What is being done.
+        message: String,
+    },
+    /// The host refused a request.
+    Denied {
+        /// The capability that was missing (`workspace-read`, `workspace-write`).
+        capability: String,
+        /// The path as the skill gave it.
+        path: String,
+        /// Which rule refused it.
+        reason: String,
+    },
+}
+
+/// Receives events as they happen (the CLI's live view).
+pub type EventSink = Arc<dyn Fn(&Event) + Send + Sync>;
+
+/// Why the host stopped a run before the skill returned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Abort {
+    /// A profile limit was reached.
+    Limit {
+        /// The profile key, e.g. `limits.max-output-bytes`.
+        key: String,
+        /// Its value.
+        max: u64,
+        /// A sentence for the user.
+        message: String,
+    },
+    /// The skill abused a host call (for example, a message far over the per-call size).
+    Abuse(String),
+}
+
+/// The run's record of events and the output budget.
+pub struct Journal {
+    events: Vec<Event>,
+    withheld: BTreeMap<String, String>,
+    sink: Option<EventSink>,
+    output_used: u64,
+    output_max: u64,
+    abort: Option<Abort>,
+}
+
+impl Journal {
+    /// An empty journal with `output_max` bytes of output budget.
+    pub fn new(output_max: u64, sink: Option<EventSink>) -> Self {
+        Self {
+            events: Vec::new(),
+            withheld: BTreeMap::new(),
+            sink,
+            output_used: 0,
+            output_max,
+            abort: None,
+        }
+    }
+
+    /// Record an event and pass it to the sink.
+    pub fn record(&mut self, event: Event) {
+        if let Some(sink) = &self.sink {
+            sink(&event);
+        }
+        self.events.push(event);
+    }
+
+    /// Note a file the deny-list withheld from a listing.
+    pub fn withheld(&mut self, path: String, rule: &str) {
+        self.withheld.entry(path).or_insert_with(|| rule.to_string());
+    }
+
+    /// Spend `bytes` of output budget; on overrun, record the abort and
+    /// return it (the caller then traps).
+    pub fn charge_output(&mut self, bytes: u64, what: &str) -> Result<(), Abort> {
+        let used = self.output_used.saturating_add(bytes);
+        if used > self.output_max {
+            let abort = Abort::Limit {
+                key: "limits.max-output-bytes".into(),
+                max: self.output_max,
+                message: format!(
+                    "output limit reached: {what} would bring the run's output to {used} bytes, over the profile's limits.max-output-bytes = {}",
+                    self.output_max
+                ),
+            };
+            self.abort = Some(abort.clone());
+            return Err(abort);
+        }
+        self.output_used = used;
+        Ok(())
+    }
+
+    /// Record why the host is stopping the run.
+    pub fn abort(&mut self, abort: Abort) {
+        self.abort.get_or_insert(abort);
+    }
+
+    /// The abort reason, if the host stopped the run.
+    pub fn abort_reason(&self) -> Option<&Abort> {
+        self.abort.as_ref()
+    }
+
+    /// Events in order.
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    /// Output bytes spent so far.
+    pub fn output_used(&self) -> u64 {
+        self.output_used
+    }
+
+    /// Take the events and withheld files out of the journal.
+    pub fn into_parts(self) -> (Vec<Event>, BTreeMap<String, String>) {
+        (self.events, self.withheld)
+    }
+}

@@ -1,0 +1,166 @@
+//! Airlock's host: runs agent skills as WebAssembly components (WASI preview
+//! 2, component model) that see only what a sandbox profile grants and never
+//! the network.
+//!
+//! The pieces, in the order a run uses them:
+//! - [`profile`]: a TOML sandbox profile parsed into grants, deny-list and limits;
+//! - [`skill`]: a component compiled (or loaded from the authenticated
+//!   [`cache`]) and checked — network imports are refused here, before any code runs;
+//! - [`run`]: a fresh store per run with memory, deadline and output limits,
+//!   linked with [`host`] implementations of each WIT interface over a
+//!   cap-std [`sandbox`];
+//! - [`journal`]: the events of a run (logs, denials, withheld files).
+
+#![deny(missing_docs)]
+
+mod bindings;
+pub mod cache;
+pub mod engine;
+pub mod host;
+pub mod journal;
+pub mod profile;
+pub mod run;
+pub mod sandbox;
+pub mod skill;
+
+use std::path::{Path, PathBuf};
+use wasmtime::Engine;
+use wasmtime::component::Linker;
+
+pub use journal::{Event, EventSink};
+pub use profile::Profile;
+pub use run::{Request, RunFailure, RunReport};
+pub use skill::{LoadError, LoadedSkill};
+
+/// The environment variable that overrides Airlock's home directory.
+pub const HOME_ENV: &str = "AIRLOCK_HOME";
+
+/// Airlock's state directory: `$AIRLOCK_HOME`, else `$XDG_STATE_HOME/airlock`,
+/// else `~/.local/state/airlock`.
+pub fn default_home() -> Option<PathBuf> {
+    if let Some(home) = std::env::var_os(HOME_ENV).filter(|v| !v.is_empty()) {
+        return Some(PathBuf::from(home));
+    }
+    if let Some(state) = std::env::var_os("XDG_STATE_HOME").filter(|v| !v.is_empty()) {
+        return Some(PathBuf::from(state).join("airlock"));
+    }
+    std::env::var_os("HOME")
+        .filter(|v| !v.is_empty())
+        .map(|h| PathBuf::from(h).join(".local/state/airlock"))
+}
+
+/// One process's Airlock host: the engine, the linker and the compile cache.
+/// Create it once and run many skills with it.
+pub struct Airlock {
+    engine: Engine,
+    linker: Linker<run::RunState>,
+    cache: Option<cache::ComponentCache>,
+    home: Option<PathBuf>,
+    _ticker: engine::EpochTicker,
+}
+
+/// Why the host could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The engine could not be configured (e.g. address space for the pool).
+    #[error("cannot start the WebAssembly engine: {0}")]
+    Engine(String),
+    /// The compile cache could not be opened.
+    #[error("cannot open the compile cache in {}: {source}", dir.display())]
+    Cache {
+        /// The directory.
+        dir: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The deadline ticker could not start; without it no deadline holds.
+    #[error("cannot start the deadline ticker thread: {0}")]
+    Ticker(std::io::Error),
+}
+
+impl Airlock {
+    /// A host whose state (the compile cache) lives in `home`; `None` runs
+    /// without a cache, compiling every component on load.
+    pub fn new(home: Option<&Path>) -> Result<Self, StartError> {
+        let engine = engine::new_engine().map_err(|e| StartError::Engine(format!("{e:#}")))?;
+        let linker = build_linker(&engine).map_err(|e| StartError::Engine(format!("{e:#}")))?;
+        let cache = match home {
+            Some(home) => {
+                let dir = home.join("cache");
+                Some(
+                    cache::ComponentCache::open(&dir, &engine)
+                        .map_err(|source| StartError::Cache { dir, source })?,
+                )
+            }
+            None => None,
+        };
+        let ticker = engine::EpochTicker::start(&engine).map_err(StartError::Ticker)?;
+        Ok(Self {
+            engine,
+            linker,
+            cache,
+            home: home.map(Path::to_path_buf),
+            _ticker: ticker,
+        })
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Compile a component (or take it from the cache) without policy checks.
+    pub fn compile(
+        &self,
+        path: &Path,
+        on_compile: &dyn Fn(&str),
+        on_warning: &dyn Fn(&str),
+    ) -> Result<skill::Compiled, LoadError> {
+        skill::compile(&self.engine, self.cache.as_ref(), path, on_compile, on_warning)
+    }
+
+    /// Compile and check a skill; nothing of it runs.
+    pub fn load(&self, path: &Path) -> Result<LoadedSkill, LoadError> {
+        self.compile(path, &|_| {}, &|w| tracing::warn!("{w}"))?
+            .prepare(&self.engine, &self.linker)
+    }
+
+    /// Check an already compiled component and pre-link it.
+    pub fn prepare(&self, compiled: skill::Compiled) -> Result<LoadedSkill, LoadError> {
+        compiled.prepare(&self.engine, &self.linker)
+    }
+
+    /// Run a loaded skill over `workspace` under `profile`.
+    pub async fn run(
+        &self,
+        skill: &LoadedSkill,
+        profile: &Profile,
+        workspace: &Path,
+        request: &Request,
+        sink: Option<EventSink>,
+    ) -> Result<RunReport, RunFailure> {
+        run::run_skill(
+            &self.engine,
+            skill,
+            profile,
+            workspace,
+            self.home.as_deref(),
+            request,
+            sink,
+        )
+        .await
+    }
+
+    /// Call only the skill's `describe` export, with no grants at all.
+    pub async fn describe(&self, skill: &LoadedSkill) -> Result<run::SkillDescription, RunFailure> {
+        run::describe_only(&self.engine, skill).await
+    }
+}
+
+fn build_linker(engine: &Engine) -> wasmtime::Result<Linker<run::RunState>> {
+    let mut linker = Linker::new(engine);
+    host::wasi::add_to_linker(&mut linker)?;
+    host::workspace::add_to_linker(&mut linker, run::RunState::workspace_view)?;
+    host::log::add_to_linker(&mut linker, run::RunState::log_view)?;
+    Ok(linker)
+}

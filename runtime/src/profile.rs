@@ -1,0 +1,282 @@
+//! Sandbox profiles: what a skill may touch, and how much.
+//!
+//! A profile is TOML (see `sandbox-profiles/README.md`). It is parsed strictly
+//! into [`schema`] types, then checked into a [`Profile`] whose grants,
+//! deny-list and limits are ready to enforce ("parse, don't validate").
+
+mod limits;
+mod schema;
+
+pub use limits::{Limits, MAX_MEMORY_MIB};
+
+use crate::sandbox::denylist::DenyList;
+use crate::sandbox::paths::RelPath;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+/// The profile used when none is named.
+pub const DEFAULT_PROFILE: &str = "read-only";
+
+/// The profiles that ship with Airlock, compiled into the binary so that a
+/// moved or edited checkout cannot change them.
+pub const BUILTIN_PROFILES: &[(&str, &str)] = &[
+    ("read-only", include_str!("../../sandbox-profiles/read-only.toml")),
+    ("workspace-write", include_str!("../../sandbox-profiles/workspace-write.toml")),
+    ("locked-down", include_str!("../../sandbox-profiles/locked-down.toml")),
+];
+
+/// A granted workspace path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Grant {
+    /// Normalised workspace-relative path (`.` is the whole workspace).
+    pub path: RelPathString,
+    /// Whether the skill may write under it.
+    pub writable: bool,
+}
+
+/// A [`RelPath`] that serialises as its display string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelPathString(pub RelPath);
+
+impl Serialize for RelPathString {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
+/// Where a profile came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind", content = "name")]
+pub enum ProfileSource {
+    /// Shipped with Airlock.
+    Builtin(String),
+    /// A file the user named.
+    File(PathBuf),
+}
+
+impl std::fmt::Display for ProfileSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Builtin(name) => write!(f, "built-in profile `{name}`"),
+            Self::File(path) => write!(f, "{}", path.display()),
+        }
+    }
+}
+
+/// A checked profile.
+#[derive(Debug, Clone, Serialize)]
+pub struct Profile {
+    /// The profile's name.
+    pub name: String,
+    /// What it is for.
+    pub description: String,
+    /// Where it was read from.
+    pub source: ProfileSource,
+    /// sha256 of the profile's TOML text, for reports and the audit trail.
+    pub digest: String,
+    /// Granted paths, in file order.
+    pub grants: Vec<Grant>,
+    /// Limits, with defaults filled in.
+    pub limits: Limits,
+    /// Patterns the profile adds to the built-in deny-list.
+    pub extra_deny: Vec<String>,
+    #[serde(skip)]
+    deny: DenyList,
+}
+
+/// A profile that cannot be used, with the file, line and key at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    /// No built-in profile by this name and no such file.
+    #[error(
+        "no profile named `{name}`: the built-in profiles are {}; to use your own, pass a path to a .toml file",
+        builtin_names().join(", ")
+    )]
+    UnknownName {
+        /// What the user asked for.
+        name: String,
+    },
+    /// The file could not be read.
+    #[error("cannot read profile {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The TOML is malformed, has an unknown key, or a value is not allowed.
+    #[error("{location}: {message}")]
+    Invalid {
+        /// `file:line:column`.
+        location: String,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+}
+
+/// Names of the built-in profiles.
+pub fn builtin_names() -> Vec<&'static str> {
+    BUILTIN_PROFILES.iter().map(|(name, _)| *name).collect()
+}
+
+impl Profile {
+    /// Resolve `--profile NAME|FILE`: a value that names an existing file or
+    /// looks like a path (contains `/` or ends in `.toml`) is read from disk,
+    /// anything else must be a built-in name.
+    pub fn load(name_or_file: &str) -> Result<Self, ProfileError> {
+        let looks_like_path = name_or_file.contains('/') || name_or_file.ends_with(".toml");
+        if looks_like_path || Path::new(name_or_file).is_file() {
+            return Self::from_file(Path::new(name_or_file));
+        }
+        Self::builtin(name_or_file)
+    }
+
+    /// A built-in profile by name.
+    pub fn builtin(name: &str) -> Result<Self, ProfileError> {
+        let (_, text) = BUILTIN_PROFILES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .ok_or_else(|| ProfileError::UnknownName { name: name.into() })?;
+        Self::parse(text, ProfileSource::Builtin(name.into()))
+    }
+
+    /// A profile file.
+    pub fn from_file(path: &Path) -> Result<Self, ProfileError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(&text, ProfileSource::File(path.to_path_buf()))
+    }
+
+    /// Parse and check profile text.
+    pub fn parse(text: &str, source: ProfileSource) -> Result<Self, ProfileError> {
+        let origin = match &source {
+            ProfileSource::Builtin(name) => format!("sandbox-profiles/{name}.toml"),
+            ProfileSource::File(path) => path.display().to_string(),
+        };
+        let at = |span: Option<std::ops::Range<usize>>, message: String| ProfileError::Invalid {
+            location: location(&origin, text, span),
+            message,
+        };
+        let file: schema::ProfileFile =
+            toml::from_str(text).map_err(|e| at(e.span(), toml_message(&e)))?;
+
+        let extra_deny: Vec<String> = file.deny.iter().map(|p| p.get_ref().clone()).collect();
+        let mut patterns = Vec::new();
+        for pattern in &file.deny {
+            DenyList::new(std::slice::from_ref(pattern.get_ref()))
+                .map_err(|e| at(Some(pattern.span()), format!("deny: {e}")))?;
+            patterns.push(pattern.get_ref().clone());
+        }
+        let deny = DenyList::new(&patterns).map_err(|e| at(None, format!("deny: {e}")))?;
+
+        let mut grants: Vec<Grant> = Vec::new();
+        for (i, spec) in file.grant.iter().enumerate() {
+            let raw = spec.path.get_ref();
+            let span = Some(spec.path.span());
+            let path = RelPath::parse(raw).map_err(|e| {
+                at(
+                    span.clone(),
+                    format!(
+                        "grant[{i}].path = {raw:?}: {e}; write a path inside the workspace such as \"src\" or \".\""
+                    ),
+                )
+            })?;
+            if let Some(rule) = deny.matching_rule(&path.to_string()) {
+                return Err(at(
+                    span,
+                    format!(
+                        "grant[{i}].path = {raw:?} is withheld by the deny-list rule `{rule}`, which no profile can lift; grant the files next to it instead"
+                    ),
+                ));
+            }
+            if grants.iter().any(|g| g.path.0 == path) {
+                return Err(at(
+                    span,
+                    format!("grant[{i}].path = {raw:?} is granted twice; keep one [[grant]] table for it"),
+                ));
+            }
+            grants.push(Grant {
+                path: RelPathString(path),
+                writable: spec.access == schema::AccessSpec::ReadWrite,
+            });
+        }
+
+        let mut limits = Limits::default();
+        let l = &file.limits;
+        let slots: [(&str, &Option<toml::Spanned<u64>>, &mut u64); 6] = [
+            ("wall-clock-seconds", &l.wall_clock_seconds, &mut limits.wall_clock_seconds),
+            ("memory-mib", &l.memory_mib, &mut limits.memory_mib),
+            ("max-bytes-read", &l.max_bytes_read, &mut limits.max_bytes_read),
+            ("max-bytes-written", &l.max_bytes_written, &mut limits.max_bytes_written),
+            ("max-output-bytes", &l.max_output_bytes, &mut limits.max_output_bytes),
+            ("max-files-listed", &l.max_files_listed, &mut limits.max_files_listed),
+        ];
+        for (key, value, slot) in slots {
+            let Some(value) = value else { continue };
+            let range = limits::range(key);
+            let v = *value.get_ref();
+            if v < range.min || v > range.max {
+                return Err(at(
+                    Some(value.span()),
+                    format!(
+                        "limits.{key} = {v} is out of range: it must be between {} and {}",
+                        range.min, range.max
+                    ),
+                ));
+            }
+            *slot = v;
+        }
+
+        let name = file.name.unwrap_or_else(|| match &source {
+            ProfileSource::Builtin(name) => name.clone(),
+            ProfileSource::File(path) => path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "profile".into()),
+        });
+        Ok(Self {
+            name,
+            description: file.description.unwrap_or_default(),
+            source,
+            digest: hex::encode(Sha256::digest(text.as_bytes())),
+            grants,
+            limits,
+            extra_deny,
+            deny,
+        })
+    }
+
+    /// The deny-list in force: built-in patterns plus the profile's.
+    pub fn deny_list(&self) -> &DenyList {
+        &self.deny
+    }
+
+    /// Whether any grant allows writing.
+    pub fn allows_writes(&self) -> bool {
+        self.grants.iter().any(|g| g.writable)
+    }
+}
+
+/// `file:line:column` for a byte span of `text` (1-based), or just the file.
+fn location(origin: &str, text: &str, span: Option<std::ops::Range<usize>>) -> String {
+    let Some(span) = span else {
+        return origin.to_string();
+    };
+    let before = &text[..span.start.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    format!("{origin}:{line}:{column}")
+}
+
+/// toml's message, on one line, with the allowed keys where it lists them.
+fn toml_message(e: &toml::de::Error) -> String {
+    let message = e.message().trim().replace('\n', " ");
+    if message.starts_with("unknown field") {
+        format!("{message}; see sandbox-profiles/README.md for every key")
+    } else {
+        message
+    }
+}

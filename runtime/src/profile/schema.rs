@@ -1,0 +1,60 @@
+//! The TOML shape of a sandbox profile, exactly as written on disk.
+//!
+//! Parsing is strict: an unknown key is an error that names the key and the
+//! keys that are allowed. Values are checked in [`super::Profile::parse`].
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// A profile file. Every key is documented in `sandbox-profiles/README.md`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ProfileFile {
+    /// Short name, shown in reports; defaults to the file stem.
+    pub name: Option<String>,
+    /// One sentence for the security officer.
+    pub description: Option<String>,
+    /// Workspace paths the skill may use.
+    #[serde(default)]
+    pub grant: Vec<GrantSpec>,
+    /// Resource limits; every key has a safe default.
+    #[serde(default)]
+    pub limits: LimitsSpec,
+    /// Extra deny-list patterns, added to the built-in ones (never replacing them).
+    #[serde(default)]
+    pub deny: Vec<Spanned<String>>,
+}
+
+/// One `[[grant]]` table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct GrantSpec {
+    /// Workspace-relative path; `.` is the whole workspace.
+    pub path: Spanned<String>,
+    /// `read` (default) or `read-write`.
+    #[serde(default)]
+    pub access: AccessSpec,
+}
+
+/// How a granted path may be used.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AccessSpec {
+    /// List, stat, read and search.
+    #[default]
+    Read,
+    /// Everything `read` allows, plus write, create directories and remove files.
+    ReadWrite,
+}
+
+/// The `[limits]` table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct LimitsSpec {
+    pub wall_clock_seconds: Option<Spanned<u64>>,
+    pub memory_mib: Option<Spanned<u64>>,
+    pub max_bytes_read: Option<Spanned<u64>>,
+    pub max_bytes_written: Option<Spanned<u64>>,
+    pub max_output_bytes: Option<Spanned<u64>>,
+    pub max_files_listed: Option<Spanned<u64>>,
+}

@@ -1,0 +1,498 @@
+//! Running a loaded skill under a profile, in a fresh store per run.
+
+use crate::bindings::types::{self as wit, RunRequest, Severity};
+use crate::host::log::LogView;
+use crate::host::workspace::{Usage, WorkspaceState, WorkspaceView};
+use crate::journal::{Abort, Event, EventSink, Journal};
+use crate::profile::{Limits, Profile};
+use crate::sandbox::paths::RelPath;
+use crate::sandbox::resolve::Sandbox;
+use crate::skill::{LoadedSkill, WIT_VERSION, wit_compatible};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use wasmtime::component::ResourceTable;
+use wasmtime::{Engine, ResourceLimiter, Store, Trap};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+/// Captured guest stderr kept for diagnosing a trap (a Rust panic message).
+const STDERR_CAPTURE_BYTES: usize = 64 * 1024;
+
+/// The data of one run's store.
+pub struct RunState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    workspace: WorkspaceState,
+    journal: Journal,
+    limiter: MemoryLimiter,
+}
+
+impl WasiView for RunState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl RunState {
+    pub(crate) fn workspace_view(&mut self) -> WorkspaceView<'_> {
+        WorkspaceView {
+            state: &mut self.workspace,
+            journal: &mut self.journal,
+        }
+    }
+
+    pub(crate) fn log_view(&mut self) -> LogView<'_> {
+        LogView {
+            journal: &mut self.journal,
+        }
+    }
+}
+
+/// Enforces the profile's memory limit and records a refused growth, so a
+/// memory bomb is reported as such rather than as the guest's abort.
+struct MemoryLimiter {
+    max_bytes: usize,
+    refused: Option<usize>,
+}
+
+impl ResourceLimiter for MemoryLimiter {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        if desired > self.max_bytes {
+            self.refused = Some(self.refused.map_or(desired, |r| r.max(desired)));
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        Ok(desired <= crate::engine::MAX_TABLE_ELEMENTS)
+    }
+
+    fn instances(&self) -> usize {
+        crate::engine::MAX_CORE_INSTANCES_PER_SKILL as usize
+    }
+
+    fn tables(&self) -> usize {
+        crate::engine::MAX_TABLES_PER_SKILL as usize
+    }
+
+    fn memories(&self) -> usize {
+        crate::engine::MAX_MEMORIES_PER_SKILL as usize
+    }
+}
+
+/// What the user asked for.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Request {
+    /// `--input`.
+    pub input: Option<String>,
+    /// `--arg KEY=VALUE`, in order.
+    pub args: Vec<(String, String)>,
+}
+
+/// What the skill says about itself (its `describe` export).
+#[derive(Debug, Clone, Serialize)]
+pub struct SkillDescription {
+    /// Name.
+    pub name: String,
+    /// Version.
+    pub version: String,
+    /// One-line summary.
+    pub summary: String,
+    /// Requested capabilities, as `workspace-read:PATH` / `workspace-write:PATH`.
+    pub capabilities: Vec<String>,
+    /// The `airlock:skill` version it was built for.
+    pub wit_version: String,
+}
+
+/// One structured finding.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// Rule id.
+    pub rule_id: String,
+    /// `note`, `low`, `medium`, `high` or `critical`.
+    pub severity: &'static str,
+    /// Message.
+    pub message: String,
+    /// Path, when about a file.
+    pub path: Option<String>,
+    /// 1-based line.
+    pub line: Option<u32>,
+    /// 1-based column.
+    pub column: Option<u32>,
+}
+
+/// A finished run: the skill returned, with success or its own error.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    /// The skill's description.
+    pub skill: SkillDescription,
+    /// sha256 of the component.
+    pub skill_digest: String,
+    /// Profile name.
+    pub profile: String,
+    /// sha256 of the profile text.
+    pub profile_digest: String,
+    /// The limits in force.
+    pub limits: Limits,
+    /// The workspace root.
+    pub workspace: PathBuf,
+    /// The skill's output text, when it succeeded.
+    pub output: Option<String>,
+    /// Findings, when it succeeded.
+    pub findings: Vec<Finding>,
+    /// The skill's error, when it failed.
+    pub error: Option<String>,
+    /// Everything that happened, in order.
+    pub events: Vec<Event>,
+    /// Files the deny-list withheld from listings (path → rule). Never read.
+    pub withheld: BTreeMap<String, String>,
+    /// What was used.
+    pub usage: Usage,
+    /// Output bytes used.
+    pub output_bytes: u64,
+    /// Wall-clock time of the run.
+    pub elapsed_ms: u64,
+}
+
+impl RunReport {
+    /// Denials recorded during the run.
+    pub fn denials(&self) -> impl Iterator<Item = &Event> {
+        self.events.iter().filter(|e| matches!(e, Event::Denied { .. }))
+    }
+}
+
+/// Why a run did not finish. The variants map to the CLI's exit codes.
+#[derive(Debug, thiserror::Error)]
+pub enum RunFailure {
+    /// The run could not start (workspace missing, store setup).
+    #[error("{0}")]
+    Setup(String),
+    /// Refused by policy before running (e.g. an incompatible skill).
+    #[error("{0}")]
+    Refused(String),
+    /// A limit stopped the run.
+    #[error("{message}")]
+    Limit {
+        /// The profile key, or the host constant, that was exceeded.
+        key: String,
+        /// A sentence for the user.
+        message: String,
+        /// What happened before the stop.
+        events: Vec<Event>,
+    },
+    /// The skill crashed (trapped).
+    #[error("{message}")]
+    Crashed {
+        /// A sentence for the user.
+        message: String,
+        /// What happened before the crash.
+        events: Vec<Event>,
+    },
+}
+
+/// Run `skill` over `workspace` under `profile`.
+pub async fn run_skill(
+    engine: &Engine,
+    skill: &LoadedSkill,
+    profile: &Profile,
+    workspace: &Path,
+    protected: Option<&Path>,
+    request: &Request,
+    sink: Option<EventSink>,
+) -> Result<RunReport, RunFailure> {
+    let started = Instant::now();
+    let limits = profile.limits.clone();
+    let (mut store, stdout, stderr) = new_store(engine, profile, workspace, protected, sink, started)?;
+
+    let fail = |store: &mut Store<RunState>, err: wasmtime::Error, stdout: &MemoryOutputPipe, stderr: &MemoryOutputPipe| {
+        classify_trap(store, err, &limits, stdout, stderr)
+    };
+
+    let instance = match skill.pre.instantiate_async(&mut store).await {
+        Ok(i) => i,
+        Err(e) => return Err(fail(&mut store, e, &stdout, &stderr)),
+    };
+    let info = match instance.call_describe(&mut store).await {
+        Ok(info) => info,
+        Err(e) => return Err(fail(&mut store, e, &stdout, &stderr)),
+    };
+    let skill_desc = describe(&info);
+    if !wit_compatible(&info.wit_version) {
+        return Err(RunFailure::Refused(format!(
+            "refused to run {}: its describe() says it was built for airlock:skill@{}, and this host speaks airlock:skill@{WIT_VERSION}",
+            skill.compiled.path.display(),
+            info.wit_version
+        )));
+    }
+    let wit_request = RunRequest {
+        input: request.input.clone(),
+        args: request.args.clone(),
+    };
+    let result = match instance.call_run(&mut store, &wit_request).await {
+        Ok(r) => r,
+        Err(e) => return Err(fail(&mut store, e, &stdout, &stderr)),
+    };
+
+    let (output, findings, error) = match result {
+        Ok(out) => {
+            let size = out.text.len() as u64
+                + out.findings.iter().map(|f| f.message.len() as u64 + 64).sum::<u64>();
+            if let Err(Abort::Limit { key, message, .. }) =
+                store.data_mut().journal.charge_output(size, "the skill's final output")
+            {
+                let events = std::mem::take(&mut store.data_mut().journal).into_parts().0;
+                return Err(RunFailure::Limit { key, message, events });
+            }
+            (Some(out.text), out.findings.iter().map(finding).collect(), None)
+        }
+        Err(e) => (None, Vec::new(), Some(e.to_string())),
+    };
+    let state = store.into_data();
+    let usage = state.workspace.usage();
+    let output_bytes = state.journal.output_used();
+    let (events, withheld) = state.journal.into_parts();
+    Ok(RunReport {
+        skill: skill_desc,
+        skill_digest: skill.compiled.digest.clone(),
+        profile: profile.name.clone(),
+        profile_digest: profile.digest.clone(),
+        limits,
+        workspace: workspace.to_path_buf(),
+        output,
+        findings,
+        error,
+        events,
+        withheld,
+        usage,
+        output_bytes,
+        elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+    })
+}
+
+/// Call only `describe`, in a sandbox with no grants and a short deadline.
+pub async fn describe_only(engine: &Engine, skill: &LoadedSkill) -> Result<SkillDescription, RunFailure> {
+    let profile = Profile::parse(
+        "name = \"describe-only\"\n[limits]\nwall-clock-seconds = 5\nmemory-mib = 64\nmax-bytes-read = 0\nmax-bytes-written = 0\nmax-files-listed = 1\n",
+        crate::profile::ProfileSource::Builtin("describe-only".into()),
+    )
+    .map_err(|e| RunFailure::Setup(e.to_string()))?;
+    let empty = tempdir_for_describe()?;
+    let limits = profile.limits.clone();
+    let (mut store, stdout, stderr) = new_store(engine, &profile, empty.path(), None, None, Instant::now())?;
+    let instance = match skill.pre.instantiate_async(&mut store).await {
+        Ok(i) => i,
+        Err(e) => return Err(classify_trap(&mut store, e, &limits, &stdout, &stderr)),
+    };
+    match instance.call_describe(&mut store).await {
+        Ok(info) => Ok(describe(&info)),
+        Err(e) => Err(classify_trap(&mut store, e, &limits, &stdout, &stderr)),
+    }
+}
+
+/// An empty directory that lives as long as the guard.
+struct EmptyDir(PathBuf);
+
+impl EmptyDir {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for EmptyDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir(&self.0);
+    }
+}
+
+fn tempdir_for_describe() -> Result<EmptyDir, RunFailure> {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).map_err(|e| RunFailure::Setup(e.to_string()))?;
+    let dir = std::env::temp_dir().join(format!("airlock-describe-{}", hex::encode(bytes)));
+    std::fs::create_dir(&dir).map_err(|e| RunFailure::Setup(format!("cannot create {}: {e}", dir.display())))?;
+    Ok(EmptyDir(dir))
+}
+
+fn new_store(
+    engine: &Engine,
+    profile: &Profile,
+    workspace: &Path,
+    protected: Option<&Path>,
+    sink: Option<EventSink>,
+    started: Instant,
+) -> Result<(Store<RunState>, MemoryOutputPipe, MemoryOutputPipe), RunFailure> {
+    let limits = &profile.limits;
+    let root = cap_std::fs::Dir::open_ambient_dir(workspace, cap_std::ambient_authority()).map_err(|e| {
+        RunFailure::Setup(format!(
+            "cannot open workspace {}: {e}; pass an existing directory with --workspace",
+            workspace.display()
+        ))
+    })?;
+    let protected_paths = protected
+        .and_then(|state| protected_inside(workspace, state))
+        .into_iter()
+        .collect();
+    let sandbox = Sandbox::new(
+        root,
+        profile.grants.clone(),
+        profile.deny_list().clone(),
+        protected_paths,
+    );
+    let capture = usize::try_from(limits.max_output_bytes).unwrap_or(usize::MAX);
+    let stdout = MemoryOutputPipe::new(capture);
+    let stderr = MemoryOutputPipe::new(STDERR_CAPTURE_BYTES);
+    // Deny by default: no preopens, no environment, no arguments, no network,
+    // stdin empty; stdout and stderr go to bounded in-memory pipes.
+    let wasi = WasiCtxBuilder::new()
+        .stdout(stdout.clone())
+        .stderr(stderr.clone())
+        .build();
+    let deadline = Duration::from_secs(limits.wall_clock_seconds);
+    let state = RunState {
+        wasi,
+        table: ResourceTable::new(),
+        workspace: WorkspaceState::new(sandbox, limits.clone(), started + deadline),
+        journal: Journal::new(limits.max_output_bytes, sink),
+        limiter: MemoryLimiter {
+            max_bytes: usize::try_from(limits.memory_mib * 1024 * 1024).unwrap_or(usize::MAX),
+            refused: None,
+        },
+    };
+    let mut store = Store::new(engine, state);
+    store.limiter(|s| &mut s.limiter);
+    store.set_epoch_deadline(crate::engine::deadline_ticks(limits.wall_clock_seconds));
+    store.epoch_deadline_trap();
+    Ok((store, stdout, stderr))
+}
+
+/// Airlock's state directory as a workspace-relative path, if it lies inside.
+fn protected_inside(workspace: &Path, state: &Path) -> Option<RelPath> {
+    let ws = workspace.canonicalize().ok()?;
+    let st = state.canonicalize().ok()?;
+    let rel = st.strip_prefix(&ws).ok()?;
+    RelPath::parse(rel.to_str()?).ok()
+}
+
+/// Turn a trap into the most specific failure the host can name.
+fn classify_trap(
+    store: &mut Store<RunState>,
+    err: wasmtime::Error,
+    limits: &Limits,
+    stdout: &MemoryOutputPipe,
+    stderr: &MemoryOutputPipe,
+) -> RunFailure {
+    let state = store.data_mut();
+    let abort = state.journal.abort_reason().cloned();
+    let refused_memory = state.limiter.refused;
+    let events = std::mem::take(&mut state.journal).into_parts().0;
+    if let Some(abort) = abort {
+        return match abort {
+            Abort::Limit { key, message, .. } => RunFailure::Limit { key, message, events },
+            Abort::Abuse(message) => RunFailure::Limit {
+                key: "host call size".into(),
+                message,
+                events,
+            },
+        };
+    }
+    if let Some(desired) = refused_memory {
+        return RunFailure::Limit {
+            key: "limits.memory-mib".into(),
+            message: format!(
+                "memory limit reached: the skill tried to grow its memory to {} MiB, over the profile's limits.memory-mib = {}",
+                desired.div_ceil(1024 * 1024),
+                limits.memory_mib
+            ),
+            events,
+        };
+    }
+    let trap = err.downcast_ref::<Trap>().copied();
+    if trap == Some(Trap::Interrupt) {
+        return RunFailure::Limit {
+            key: "limits.wall-clock-seconds".into(),
+            message: format!(
+                "deadline reached: the skill ran longer than the profile's limits.wall-clock-seconds = {}",
+                limits.wall_clock_seconds
+            ),
+            events,
+        };
+    }
+    if stdout.contents().len() as u64 >= limits.max_output_bytes {
+        return RunFailure::Limit {
+            key: "limits.max-output-bytes".into(),
+            message: format!(
+                "output limit reached: the skill wrote more than the profile's limits.max-output-bytes = {} bytes to stdout",
+                limits.max_output_bytes
+            ),
+            events,
+        };
+    }
+    if trap == Some(Trap::StackOverflow) {
+        return RunFailure::Limit {
+            key: "wasm stack".into(),
+            message: format!(
+                "stack overflow: the skill recursed past the {} KiB WebAssembly stack",
+                crate::engine::MAX_WASM_STACK_BYTES / 1024
+            ),
+            events,
+        };
+    }
+    let panic = String::from_utf8_lossy(&stderr.contents()).trim().to_string();
+    let detail = match trap {
+        Some(t) => t.to_string(),
+        None => format!("{err:#}"),
+    };
+    let message = if panic.is_empty() {
+        format!("the skill crashed: {detail}")
+    } else {
+        let tail: Vec<&str> = panic.lines().rev().take(5).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        format!("the skill crashed: {detail}\n  skill stderr: {}", tail.join("\n  "))
+    };
+    RunFailure::Crashed { message, events }
+}
+
+fn describe(info: &wit::SkillInfo) -> SkillDescription {
+    SkillDescription {
+        name: info.name.clone(),
+        version: info.version.clone(),
+        summary: info.summary.clone(),
+        capabilities: info
+            .capabilities
+            .iter()
+            .map(|c| match c {
+                wit::Capability::WorkspaceRead(p) => format!("workspace-read:{p}"),
+                wit::Capability::WorkspaceWrite(p) => format!("workspace-write:{p}"),
+            })
+            .collect(),
+        wit_version: info.wit_version.clone(),
+    }
+}
+
+fn finding(f: &wit::Finding) -> Finding {
+    Finding {
+        rule_id: f.rule_id.clone(),
+        severity: match f.severity {
+            Severity::Note => "note",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        },
+        message: f.message.clone(),
+        path: f.path.clone(),
+        line: f.line,
+        column: f.column,
+    }
+}
+
+impl Default for Journal {
+    fn default() -> Self {
+        Journal::new(0, None)
+    }
+}

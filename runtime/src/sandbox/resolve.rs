@@ -1,0 +1,239 @@
+//! Resolving a skill's path to a file beneath the workspace root.
+
+use super::denylist::DenyList;
+use super::paths::{PathError, RelPath};
+use crate::profile::Grant;
+use cap_std::fs::Dir;
+use std::collections::VecDeque;
+use std::io;
+
+/// How many symbolic links one resolution may pass through (as Linux's
+/// `MAXSYMLINKS`); more is a loop or an attack.
+pub const MAX_SYMLINK_HOPS: usize = 40;
+
+/// What a request needs from its grant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// List, stat, read, search.
+    Read,
+    /// Write, create, remove.
+    Write,
+}
+
+impl Need {
+    /// The capability name used in denials.
+    pub fn capability(self) -> &'static str {
+        match self {
+            Self::Read => "workspace-read",
+            Self::Write => "workspace-write",
+        }
+    }
+}
+
+/// Why a path cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// Policy says no; the sentence says which rule.
+    Denied(String),
+    /// Nothing there (inside a grant).
+    NotFound,
+    /// The path is malformed.
+    Invalid(String),
+    /// The filesystem failed.
+    Io(String),
+}
+
+/// A path that passed every check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    /// The path the skill asked for, normalised.
+    pub asked: RelPath,
+    /// The path it reaches once symbolic links are followed.
+    pub real: RelPath,
+    /// Whether something exists at `real`.
+    pub exists: bool,
+}
+
+/// A workspace root with its grants, deny-list and write-protected paths.
+pub struct Sandbox {
+    root: Dir,
+    grants: Vec<Grant>,
+    deny: DenyList,
+    protected: Vec<RelPath>,
+}
+
+/// Directory names that are never writable, whatever the grant: `.git`
+/// internals (hooks and config run code) and Airlock's own state.
+pub const WRITE_PROTECTED_NAMES: &[&str] = &[".git", ".airlock"];
+
+impl Sandbox {
+    /// A sandbox over `root`. `protected` are extra workspace-relative paths
+    /// that may never be written (Airlock's state directory, when it lies
+    /// inside the workspace).
+    pub fn new(root: Dir, grants: Vec<Grant>, deny: DenyList, protected: Vec<RelPath>) -> Self {
+        Self {
+            root,
+            grants,
+            deny,
+            protected,
+        }
+    }
+
+    /// The workspace root capability.
+    pub fn root(&self) -> &Dir {
+        &self.root
+    }
+
+    /// The grants.
+    pub fn grants(&self) -> &[Grant] {
+        &self.grants
+    }
+
+    /// The deny-list rule that withholds `path`, if any.
+    pub fn withheld_by(&self, path: &RelPath) -> Option<&str> {
+        self.deny.matching_rule(&path.to_string())
+    }
+
+    /// The grant that covers `path` for `need` (the most specific one).
+    pub fn grant_for(&self, path: &RelPath, need: Need) -> Option<&Grant> {
+        self.grants
+            .iter()
+            .filter(|g| path.starts_with(&g.path.0))
+            .max_by_key(|g| g.path.0.components().len())
+            .filter(|g| need == Need::Read || g.writable)
+    }
+
+    /// Check `raw` for `need` and find what it reaches.
+    pub fn resolve(&self, raw: &str, need: Need) -> Result<Resolved, Refusal> {
+        let asked = RelPath::parse(raw).map_err(|e| match e {
+            PathError::TooLong(_) | PathError::Nul => Refusal::Invalid(e.to_string()),
+            PathError::Absolute | PathError::Escapes => Refusal::Denied(e.to_string()),
+        })?;
+        self.check_policy(&asked, need, None)?;
+        let (real, exists) = self.follow_links(&asked)?;
+        if real != asked {
+            self.check_policy(&real, need, Some(&asked))?;
+        }
+        Ok(Resolved {
+            asked,
+            real,
+            exists,
+        })
+    }
+
+    fn check_policy(&self, path: &RelPath, need: Need, via: Option<&RelPath>) -> Result<(), Refusal> {
+        let through = |what: String| match via {
+            Some(link) => format!("`{link}` is a symbolic link to `{path}`, which {what}"),
+            None => what,
+        };
+        if let Some(rule) = self.withheld_by(path) {
+            return Err(Refusal::Denied(through(format!(
+                "is withheld by the deny-list (rule `{rule}`): secret files are never readable, whatever the profile grants"
+            ))));
+        }
+        if self.grant_for(path, Need::Read).is_none() {
+            return Err(Refusal::Denied(through(format!(
+                "is not inside any path the profile grants (granted: {})",
+                self.granted_list()
+            ))));
+        }
+        if need == Need::Write {
+            if let Some(name) = path
+                .components()
+                .iter()
+                .find(|c| WRITE_PROTECTED_NAMES.iter().any(|p| c.eq_ignore_ascii_case(p)))
+            {
+                return Err(Refusal::Denied(through(format!(
+                    "is inside `{name}`, which is never writable (git hooks and config could run code; Airlock's state is its own)"
+                ))));
+            }
+            if self.protected.iter().any(|p| path.starts_with(p)) {
+                return Err(Refusal::Denied(through(
+                    "is inside Airlock's state directory, which is never writable by a skill".into(),
+                )));
+            }
+            if self.grant_for(path, Need::Write).is_none() {
+                return Err(Refusal::Denied(through(
+                    "is granted read-only: the profile needs `access = \"read-write\"` on a [[grant]] covering it".into(),
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn granted_list(&self) -> String {
+        if self.grants.is_empty() {
+            return "nothing".into();
+        }
+        self.grants
+            .iter()
+            .map(|g| g.path.0.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Follow symbolic links component by component, beneath the root only.
+    /// Returns the real path and whether it exists.
+    fn follow_links(&self, asked: &RelPath) -> Result<(RelPath, bool), Refusal> {
+        let mut done = RelPath::root();
+        let mut pending: VecDeque<String> = asked.components().iter().cloned().collect();
+        let mut hops = 0;
+        while let Some(name) = pending.pop_front() {
+            let candidate = done.child(&name);
+            match self.root.symlink_metadata(candidate.to_path()) {
+                Ok(meta) if meta.file_type().is_symlink() => {
+                    hops += 1;
+                    if hops > MAX_SYMLINK_HOPS {
+                        return Err(Refusal::Denied(format!(
+                            "resolving it passes through more than {MAX_SYMLINK_HOPS} symbolic links"
+                        )));
+                    }
+                    let target = self
+                        .root
+                        .read_link_contents(candidate.to_path())
+                        .map_err(|e| Refusal::Io(e.to_string()))?;
+                    let target = target.to_str().ok_or_else(|| {
+                        Refusal::Denied(format!("`{candidate}` is a symbolic link to a non-UTF-8 path"))
+                    })?;
+                    if target.starts_with('/') {
+                        return Err(Refusal::Denied(format!(
+                            "`{candidate}` is a symbolic link to the absolute path `{target}`, outside the workspace"
+                        )));
+                    }
+                    let base = done.join_lexically(target).map_err(|_| {
+                        Refusal::Denied(format!(
+                            "`{candidate}` is a symbolic link to `{target}`, outside the workspace"
+                        ))
+                    })?;
+                    for part in base.components().iter().rev() {
+                        pending.push_front(part.clone());
+                    }
+                    done = RelPath::root();
+                }
+                Ok(_) => done = candidate,
+                Err(e) if is_missing(&e) => {
+                    let mut real = candidate;
+                    for part in pending {
+                        real = real.child(&part);
+                    }
+                    return Ok((real, false));
+                }
+                Err(e) if is_escape(&e) => {
+                    return Err(Refusal::Denied("the path leads outside the workspace".into()));
+                }
+                Err(e) => return Err(Refusal::Io(e.to_string())),
+            }
+        }
+        Ok((done, true))
+    }
+}
+
+fn is_missing(e: &io::Error) -> bool {
+    // ENOTDIR: a component that should be a directory is a file.
+    matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::NotADirectory)
+}
+
+/// cap-std reports an attempted escape as `PermissionDenied` with this text.
+fn is_escape(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::PermissionDenied && e.to_string().contains("outside of the filesystem")
+}

@@ -1,0 +1,375 @@
+//! The workspace, as the sandbox profile grants it.
+//!
+//! Paths are relative to the workspace root and use `/`. The host resolves
+//! every path beneath the root: `..` that would leave it, absolute paths and
+//! symlinks pointing outside are refused with [`Error::AccessDenied`]. Secret
+//! files (`.env`, keys, credentials, and any patterns the profile adds) are
+//! withheld even inside granted paths: listings show them with
+//! [`Entry::withheld`] set, and reading them is refused.
+
+use crate::__private::airlock::skill::workspace as host;
+use crate::Error;
+use crate::convert;
+
+/// A path the profile grants, and whether it may be written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Grant {
+    /// Workspace-relative path (`.` for the whole workspace).
+    pub path: String,
+    /// Whether files under `path` may be created, changed and removed.
+    pub writable: bool,
+}
+
+/// What kind of filesystem object an entry is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EntryKind {
+    /// A regular file.
+    File,
+    /// A directory.
+    Directory,
+    /// A symbolic link (reported, never followed).
+    Symlink,
+    /// Anything else (socket, device, fifo).
+    Other,
+}
+
+/// One entry of a directory listing or walk.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// Workspace-relative path.
+    pub path: String,
+    /// What it is.
+    pub kind: EntryKind,
+    /// Size in bytes (0 for withheld entries).
+    pub size: u64,
+    /// Set when the deny-list withholds this entry: the rule that matched.
+    /// The host never reads a withheld file.
+    pub withheld: Option<String>,
+}
+
+impl Entry {
+    /// Whether the deny-list withholds this entry.
+    pub fn is_withheld(&self) -> bool {
+        self.withheld.is_some()
+    }
+
+    /// Whether this is a regular file the host will let the skill read.
+    pub fn is_readable_file(&self) -> bool {
+        self.kind == EntryKind::File && self.withheld.is_none()
+    }
+}
+
+/// What [`stat`] reports about a path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Metadata {
+    /// Workspace-relative path.
+    pub path: String,
+    /// What it is.
+    pub kind: EntryKind,
+    /// Size in bytes.
+    pub size: u64,
+    /// Milliseconds since the Unix epoch, when the filesystem reports it.
+    pub modified_ms: Option<u64>,
+    /// Whether the profile grants writes at this path.
+    pub writable: bool,
+}
+
+/// A search across granted files, like `grep -rn`. Build one with
+/// [`SearchQuery::new`] and the builder methods.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SearchQuery {
+    /// A regular expression (Rust `regex` syntax), or a literal if `literal` is set.
+    pub pattern: String,
+    /// Treat `pattern` as plain text.
+    pub literal: bool,
+    /// Ignore case when matching.
+    pub case_insensitive: bool,
+    /// Where to search, workspace-relative (`.` for every granted path).
+    pub path: String,
+    /// Only files whose path matches this glob (e.g. `**/*.rs`).
+    pub glob: Option<String>,
+    /// Stop after this many matches (the host also caps it).
+    pub max_matches: u32,
+}
+
+impl SearchQuery {
+    /// The default cap on matches: enough for a report, small enough that an
+    /// accidental `.` pattern does not flood the run's output budget.
+    pub const DEFAULT_MAX_MATCHES: u32 = 1000;
+
+    /// A regex search for `pattern` over every granted path, case-sensitive,
+    /// stopping after [`SearchQuery::DEFAULT_MAX_MATCHES`] matches.
+    pub fn new(pattern: impl Into<String>) -> Self {
+        SearchQuery {
+            pattern: pattern.into(),
+            literal: false,
+            case_insensitive: false,
+            path: ".".to_string(),
+            glob: None,
+            max_matches: Self::DEFAULT_MAX_MATCHES,
+        }
+    }
+
+    /// Match the pattern as plain text, not as a regex.
+    #[must_use]
+    pub fn literal(mut self) -> Self {
+        self.literal = true;
+        self
+    }
+
+    /// Ignore case when matching.
+    #[must_use]
+    pub fn case_insensitive(mut self) -> Self {
+        self.case_insensitive = true;
+        self
+    }
+
+    /// Search only below this workspace-relative path.
+    #[must_use]
+    pub fn in_path(mut self, path: impl Into<String>) -> Self {
+        self.path = path.into();
+        self
+    }
+
+    /// Search only files whose path matches this glob (e.g. `**/*.rs`).
+    #[must_use]
+    pub fn glob(mut self, glob: impl Into<String>) -> Self {
+        self.glob = Some(glob.into());
+        self
+    }
+
+    /// Stop after `n` matches.
+    #[must_use]
+    pub fn max_matches(mut self, n: u32) -> Self {
+        self.max_matches = n;
+        self
+    }
+}
+
+/// One matching line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SearchMatch {
+    /// Workspace-relative path of the file.
+    pub path: String,
+    /// 1-based line number.
+    pub line: u32,
+    /// The matching line, cut to a bounded length by the host.
+    pub text: String,
+}
+
+/// The result of a [`search`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SearchResult {
+    /// The matches, in path then line order.
+    pub matches: Vec<SearchMatch>,
+    /// Files the deny-list withheld from the search (never read).
+    pub withheld: Vec<String>,
+    /// True when `max_matches` or a profile limit cut the search short.
+    pub truncated: bool,
+}
+
+/// The paths this run was granted.
+pub fn grants() -> Vec<Grant> {
+    host::grants().into_iter().map(convert::grant).collect()
+}
+
+/// The entries of one directory, sorted by path.
+pub fn list_dir(path: &str) -> Result<Vec<Entry>, Error> {
+    host::list_dir(path)
+        .map(convert::entries)
+        .map_err(convert::error)
+}
+
+/// Every entry below `path`, recursively, sorted by path. Symlinks are
+/// reported, not followed. Counts against `limits.max-files-listed`.
+pub fn walk(path: &str) -> Result<Vec<Entry>, Error> {
+    host::walk(path)
+        .map(convert::entries)
+        .map_err(convert::error)
+}
+
+/// Every entry below every granted path, merged, sorted and deduplicated by path.
+///
+/// A grant nested in another grant (`src/gen` inside `src`) is not walked a
+/// second time. A granted path that does not exist in this workspace is
+/// skipped rather than failing the walk, because one profile is often used
+/// with many workspaces.
+pub fn walk_granted() -> Result<Vec<Entry>, Error> {
+    let roots = outermost_roots(grants().into_iter().map(|g| g.path));
+    let mut all = Vec::new();
+    for root in roots {
+        match walk(&root) {
+            Ok(entries) => all.extend(entries),
+            Err(Error::NotFound(_)) => {}
+            Err(other) => return Err(other),
+        }
+    }
+    all.sort_by(|a, b| a.path.cmp(&b.path));
+    all.dedup_by(|a, b| a.path == b.path);
+    Ok(all)
+}
+
+/// Metadata of one path.
+pub fn stat(path: &str) -> Result<Metadata, Error> {
+    host::stat(path)
+        .map(convert::metadata)
+        .map_err(convert::error)
+}
+
+/// The whole file. Counts against `limits.max-bytes-read`.
+pub fn read(path: &str) -> Result<Vec<u8>, Error> {
+    host::read_file(path).map_err(convert::error)
+}
+
+/// The whole file as text.
+///
+/// A file that is not valid UTF-8 is an [`Error::InvalidInput`] naming the
+/// path; use [`read`] and decode yourself to accept other encodings.
+pub fn read_to_string(path: &str) -> Result<String, Error> {
+    let bytes = read(path)?;
+    decode_utf8(path, bytes)
+}
+
+/// `len` bytes from `offset` (fewer at the end of the file).
+pub fn read_range(path: &str, offset: u64, len: u64) -> Result<Vec<u8>, Error> {
+    host::read_range(path, offset, len).map_err(convert::error)
+}
+
+/// Searches granted files; see [`SearchQuery`].
+pub fn search(query: &SearchQuery) -> Result<SearchResult, Error> {
+    host::search(&convert::search_query(query))
+        .map(convert::search_result)
+        .map_err(convert::error)
+}
+
+/// Creates or replaces a file. Needs a writable grant. Counts against
+/// `limits.max-bytes-written`.
+pub fn write(path: &str, contents: impl AsRef<[u8]>) -> Result<(), Error> {
+    host::write_file(path, contents.as_ref()).map_err(convert::error)
+}
+
+/// Creates a directory and its missing parents. Needs a writable grant.
+pub fn create_dir(path: &str) -> Result<(), Error> {
+    host::create_dir(path).map_err(convert::error)
+}
+
+/// Removes one file. Needs a writable grant.
+pub fn remove_file(path: &str) -> Result<(), Error> {
+    host::remove_file(path).map_err(convert::error)
+}
+
+/// Decodes file contents, naming the file when they are not UTF-8.
+fn decode_utf8(path: &str, bytes: Vec<u8>) -> Result<String, Error> {
+    String::from_utf8(bytes).map_err(|e| {
+        Error::InvalidInput(format!(
+            "`{path}` is not valid UTF-8 (first invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })
+}
+
+/// Normalises granted paths and drops those inside another granted path, so
+/// that [`walk_granted`] walks each file once.
+fn outermost_roots(paths: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut roots: Vec<String> = paths.into_iter().map(|p| normalize(&p)).collect();
+    roots.sort();
+    roots.dedup();
+    if roots.iter().any(|r| r == ".") {
+        return vec![".".to_string()];
+    }
+    roots
+        .iter()
+        .filter(|r| !roots.iter().any(|outer| outer != *r && is_below(r, outer)))
+        .cloned()
+        .collect()
+}
+
+/// `./src/` and `src` name the same grant; the empty path is the root.
+fn normalize(path: &str) -> String {
+    let mut p = path.trim();
+    while let Some(rest) = p.strip_prefix("./") {
+        p = rest;
+    }
+    let p = p.trim_end_matches('/');
+    if p.is_empty() {
+        ".".to_string()
+    } else {
+        p.to_string()
+    }
+}
+
+/// Component-wise prefix: `src/gen` is below `src`, `src2` is not.
+fn is_below(path: &str, outer: &str) -> bool {
+    path.strip_prefix(outer)
+        .is_some_and(|rest| rest.starts_with('/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn roots(paths: &[&str]) -> Vec<String> {
+        outermost_roots(paths.iter().map(|p| p.to_string()))
+    }
+
+    #[test]
+    fn nested_grants_are_walked_once() {
+        assert_eq!(roots(&["src", "src/gen", "docs"]), ["docs", "src"]);
+        assert_eq!(roots(&["src/gen", "./src/"]), ["src"]);
+    }
+
+    #[test]
+    fn sibling_with_common_prefix_is_not_nested() {
+        assert_eq!(roots(&["src", "src2"]), ["src", "src2"]);
+    }
+
+    #[test]
+    fn root_grant_covers_everything() {
+        assert_eq!(roots(&["src", ".", "docs"]), ["."]);
+        assert_eq!(roots(&["./"]), ["."]);
+        assert!(roots(&[]).is_empty());
+    }
+
+    #[test]
+    fn invalid_utf8_names_the_path() {
+        let err = decode_utf8("bin/blob", vec![b'o', b'k', 0xff]);
+        assert_eq!(
+            err,
+            Err(Error::InvalidInput(
+                "`bin/blob` is not valid UTF-8 (first invalid byte at offset 2)".into()
+            ))
+        );
+        assert_eq!(decode_utf8("a", b"hi".to_vec()), Ok("hi".to_string()));
+    }
+
+    #[test]
+    fn search_query_defaults_and_builders() {
+        let q = SearchQuery::new("TODO");
+        assert_eq!(
+            (
+                q.literal,
+                q.case_insensitive,
+                q.path.as_str(),
+                q.glob.as_deref(),
+                q.max_matches
+            ),
+            (false, false, ".", None, 1000)
+        );
+        let q = q
+            .literal()
+            .case_insensitive()
+            .in_path("src")
+            .glob("**/*.rs")
+            .max_matches(5);
+        assert_eq!(
+            (
+                q.literal,
+                q.case_insensitive,
+                q.path.as_str(),
+                q.glob.as_deref(),
+                q.max_matches
+            ),
+            (true, true, "src", Some("**/*.rs"), 5)
+        );
+    }
+}
