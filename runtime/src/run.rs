@@ -251,7 +251,7 @@ pub async fn run_skill(
             }
             (Some(out.text), out.findings.iter().map(finding).collect(), None)
         }
-        Err(e) => (None, Vec::new(), Some(e.to_string())),
+        Err(e) => (None, Vec::new(), Some(crate::host::types::message(&e))),
     };
     let state = store.into_data();
     let usage = state.workspace.usage();

@@ -1,1 +1,113 @@
-//! placeholder
+//! `secret-scan`: an Airlock skill that finds credentials committed to the
+//! workspace: cloud keys, tokens, private keys, passwords in configuration
+//! and database URLs.
+//!
+//! Only this file talks to the host; the rule engine ([`scanner`]) and the
+//! renderers ([`report`]) are pure and tested natively.
+
+mod options;
+mod placeholder;
+mod redact;
+mod report;
+mod rules;
+mod scanner;
+
+use airlock_sdk::workspace::{self, Entry, EntryKind};
+use airlock_sdk::{Capability, Error, Output, Request, Skill, SkillInfo, log};
+
+use crate::options::Options;
+use crate::report::{Report, SkipReason, Skipped, Withheld};
+use crate::scanner::{FileScan, MAX_FILE_BYTES};
+
+/// Progress is reported every this many files: often enough to show life,
+/// rarely enough not to fill the run's output budget.
+const PROGRESS_EVERY: u64 = 200;
+
+/// The skill.
+pub struct SecretScan;
+
+impl Skill for SecretScan {
+    fn describe() -> SkillInfo {
+        SkillInfo {
+            name: "secret-scan".to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            summary: "Finds credentials in the workspace (cloud keys, tokens, private keys, \
+                      passwords in config and URLs); shows them redacted. \
+                      Args: format=text|json|sarif, min-severity=low|medium|high|critical."
+                .to_string(),
+            capabilities: vec![Capability::WorkspaceRead(".".to_string())],
+        }
+    }
+
+    fn run(request: Request) -> Result<Output, Error> {
+        let options = Options::from_request(&request)?;
+        for key in &options.unknown {
+            log::warn(&format!(
+                "secret-scan ignores unknown argument `{key}` (known: format, min-severity)"
+            ));
+        }
+        let entries = workspace::walk_granted()?;
+        let mut report = scan_entries(&entries);
+        report.keep_at_least(options.min_severity);
+        let text = report::render(options.format, &report);
+        Ok(Output::text(text).with_findings(report.findings))
+    }
+}
+
+airlock_sdk::export_skill!(SecretScan);
+
+/// Reads and scans every readable regular file among `entries`.
+fn scan_entries(entries: &[Entry]) -> Report {
+    let mut report = Report::default();
+    let total = entries.iter().filter(|e| e.kind == EntryKind::File).count();
+    let total = u64::try_from(total).unwrap_or(u64::MAX);
+    let mut seen: u64 = 0;
+    for entry in entries {
+        if let Some(rule) = &entry.withheld {
+            // The host would refuse the read anyway; listing it tells the
+            // user what the scan could not see.
+            report.withheld.push(Withheld {
+                path: entry.path.clone(),
+                rule: rule.clone(),
+            });
+            continue;
+        }
+        if entry.kind != EntryKind::File {
+            continue;
+        }
+        seen += 1;
+        if seen % PROGRESS_EVERY == 0 {
+            log::progress(seen, total, "scanning files");
+        }
+        if entry.size > MAX_FILE_BYTES {
+            report.skipped.push(Skipped {
+                path: entry.path.clone(),
+                reason: SkipReason::TooLarge { bytes: entry.size },
+            });
+            continue;
+        }
+        match workspace::read(&entry.path) {
+            Ok(bytes) => match scanner::scan_file(&entry.path, &bytes) {
+                FileScan::Binary => report.skipped.push(Skipped {
+                    path: entry.path.clone(),
+                    reason: SkipReason::Binary,
+                }),
+                FileScan::Text(findings) => {
+                    report.files_scanned += 1;
+                    report.findings.extend(findings);
+                }
+            },
+            Err(err @ Error::LimitExceeded { .. }) => {
+                // Every further read would fail the same way: stop, and say
+                // the result is partial rather than pretend it is clean.
+                report.incomplete = Some(err.to_string());
+                break;
+            }
+            Err(err) => report.skipped.push(Skipped {
+                path: entry.path.clone(),
+                reason: SkipReason::Unreadable(err.to_string()),
+            }),
+        }
+    }
+    report
+}

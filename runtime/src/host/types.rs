@@ -22,3 +22,18 @@ impl Error {
         })
     }
 }
+
+/// A sentence for a WIT error, naming the capability, path or limit.
+pub(crate) fn message(e: &Error) -> String {
+    match e {
+        Error::AccessDenied(d) => format!("access denied ({}) to `{}`: {}", d.capability, d.path, d.reason),
+        Error::LimitExceeded(l) => format!(
+            "limit exceeded: {} is {}, and the request needed {}",
+            l.limit, l.max, l.requested
+        ),
+        Error::NotFound(path) => format!("not found: `{path}`"),
+        Error::InvalidInput(msg) => format!("invalid input: {msg}"),
+        Error::Io(msg) => format!("I/O error: {msg}"),
+        Error::Failed(msg) => msg.clone(),
+    }
+}

@@ -1,0 +1,86 @@
+//! `airlock profile list|show|check`.
+
+use super::to_json;
+use crate::cli::ProfileCommand;
+use crate::exit::{Exit, Failure};
+use airlock_runtime::Profile;
+use airlock_runtime::profile::builtin_names;
+
+pub fn profile(cmd: ProfileCommand) -> Result<Exit, Failure> {
+    match cmd {
+        ProfileCommand::List { json } => {
+            let profiles = builtin_names()
+                .into_iter()
+                .map(Profile::builtin)
+                .collect::<Result<Vec<_>, _>>()?;
+            if json {
+                println!("{}", to_json(&profiles)?);
+            } else {
+                for p in &profiles {
+                    let default = if p.name == airlock_runtime::profile::DEFAULT_PROFILE {
+                        " (default)"
+                    } else {
+                        ""
+                    };
+                    println!("{:<16} {}{default}", p.name, p.description);
+                }
+            }
+            Ok(Exit::Success)
+        }
+        ProfileCommand::Show { profile, json } => {
+            let p = Profile::load(&profile)?;
+            if json {
+                let mut value = serde_json::to_value(&p)
+                    .map_err(|e| Failure::new(Exit::Internal, e.to_string()))?;
+                if let Some(obj) = value.as_object_mut() {
+                    obj.insert("deny-list".into(), p.deny_list().patterns().into());
+                }
+                println!("{}", to_json(&value)?);
+                return Ok(Exit::Success);
+            }
+            println!("profile  {}", p.name);
+            println!("source   {}", p.source);
+            println!("sha256   {}", p.digest);
+            if !p.description.is_empty() {
+                println!("about    {}", p.description);
+            }
+            println!("grants:");
+            if p.grants.is_empty() {
+                println!("  (none: the skill sees no files)");
+            }
+            for g in &p.grants {
+                println!("  {:<24} {}", g.path.0.to_string(), if g.writable { "read-write" } else { "read" });
+            }
+            let l = &p.limits;
+            println!("limits:");
+            println!("  wall-clock-seconds  {}", l.wall_clock_seconds);
+            println!("  memory-mib          {}", l.memory_mib);
+            println!("  max-bytes-read      {}", l.max_bytes_read);
+            println!("  max-bytes-written   {}", l.max_bytes_written);
+            println!("  max-output-bytes    {}", l.max_output_bytes);
+            println!("  max-files-listed    {}", l.max_files_listed);
+            println!("deny-list (built-in, then the profile's):");
+            println!("  {}", p.deny_list().patterns().join(" "));
+            println!("never writable: .git/, .airlock/, Airlock's state directory");
+            println!("network: never");
+            Ok(Exit::Success)
+        }
+        ProfileCommand::Check { files } => {
+            let mut bad = 0;
+            for file in &files {
+                match Profile::from_file(file) {
+                    Ok(p) => println!("ok: {} (profile `{}`)", file.display(), p.name),
+                    Err(e) => {
+                        bad += 1;
+                        eprintln!("error: {e}");
+                    }
+                }
+            }
+            if bad > 0 {
+                Err(Failure::usage(format!("{bad} of {} profile(s) invalid", files.len())))
+            } else {
+                Ok(Exit::Success)
+            }
+        }
+    }
+}
