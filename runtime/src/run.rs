@@ -442,6 +442,12 @@ fn classify_trap(
             events,
         };
     }
+    if trap == Some(Trap::MemoryOutOfBounds) {
+        return RunFailure::Crashed {
+            message: "the skill crashed: out-of-bounds memory access (most often a stack overflow: Rust keeps large stack frames in linear memory, 1 MiB by default; or a bug in the skill)".into(),
+            events,
+        };
+    }
     let panic = String::from_utf8_lossy(&stderr.contents()).trim().to_string();
     let detail = match trap {
         Some(t) => t.to_string(),

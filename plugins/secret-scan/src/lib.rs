@@ -76,7 +76,7 @@ fn scan_entries(entries: &[Entry]) -> Report {
             continue;
         }
         seen += 1;
-        if seen % PROGRESS_EVERY == 0 {
+        if seen.is_multiple_of(PROGRESS_EVERY) {
             log::progress(seen, total, "scanning files");
         }
         if entry.size > MAX_FILE_BYTES {

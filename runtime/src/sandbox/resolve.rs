@@ -123,17 +123,17 @@ impl Sandbox {
 
     fn check_policy(&self, path: &RelPath, need: Need, via: Option<&RelPath>) -> Result<(), Refusal> {
         let through = |what: String| match via {
-            Some(link) => format!("`{link}` is a symbolic link to `{path}`, which {what}"),
+            Some(link) => format!("`{link}` is a symbolic link to `{path}`, which is {what}"),
             None => what,
         };
         if let Some(rule) = self.withheld_by(path) {
             return Err(Refusal::Denied(through(format!(
-                "is withheld by the deny-list (rule `{rule}`): secret files are never readable, whatever the profile grants"
+                "withheld by the deny-list (rule `{rule}`): secret files are never readable, whatever the profile grants"
             ))));
         }
         if self.grant_for(path, Need::Read).is_none() {
             return Err(Refusal::Denied(through(format!(
-                "is not inside any path the profile grants (granted: {})",
+                "not inside any path the profile grants (granted: {})",
                 self.granted_list()
             ))));
         }
@@ -144,17 +144,17 @@ impl Sandbox {
                 .find(|c| WRITE_PROTECTED_NAMES.iter().any(|p| c.eq_ignore_ascii_case(p)))
             {
                 return Err(Refusal::Denied(through(format!(
-                    "is inside `{name}`, which is never writable (git hooks and config could run code; Airlock's state is its own)"
+                    "inside `{name}`, which is never writable (git hooks and config could run code; Airlock's state is its own)"
                 ))));
             }
             if self.protected.iter().any(|p| path.starts_with(p)) {
                 return Err(Refusal::Denied(through(
-                    "is inside Airlock's state directory, which is never writable by a skill".into(),
+                    "inside Airlock's state directory, which is never writable by a skill".into(),
                 )));
             }
             if self.grant_for(path, Need::Write).is_none() {
                 return Err(Refusal::Denied(through(
-                    "is granted read-only: the profile needs `access = \"read-write\"` on a [[grant]] covering it".into(),
+                    "granted read-only: the profile needs `access = \"read-write\"` on a [[grant]] covering it".into(),
                 )));
             }
         }

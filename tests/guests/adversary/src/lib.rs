@@ -51,6 +51,10 @@ impl Skill for Adversary {
                 }
             }
             "recurse" => format!("{}", recurse(std::hint::black_box(1))),
+            "recurse-light" => {
+                let start: u64 = request.arg("depth").and_then(|d| d.parse().ok()).unwrap_or(u64::MAX);
+                format!("{}", recurse_light(start))
+            }
             "memory-bomb" => {
                 let mut hoard: Vec<Vec<u8>> = Vec::new();
                 loop {
@@ -110,6 +114,17 @@ fn recurse(depth: u64) -> u64 {
         return 0;
     }
     frame[(depth % 64) as usize].wrapping_add(recurse(depth + 1))
+}
+
+/// Recursion whose frames live only on the WebAssembly stack (no locals in
+/// linear memory), so it exhausts the engine's stack rather than Rust's.
+#[inline(never)]
+fn recurse_light(n: u64) -> u64 {
+    if n == 0 {
+        return 1;
+    }
+    let below = recurse_light(n - 1);
+    below.rotate_left((n % 63) as u32) ^ n
 }
 
 fn report(result: Result<String, Error>) -> String {
