@@ -161,7 +161,7 @@ impl Profile {
             message,
         };
         let file: schema::ProfileFile =
-            toml::from_str(text).map_err(|e| at(e.span(), toml_message(&e)))?;
+            toml::from_str(text).map_err(|e| at(e.span(), toml_message(&e, text)))?;
 
         let extra_deny: Vec<String> = file.deny.iter().map(|p| p.get_ref().clone()).collect();
         let mut patterns = Vec::new();
@@ -271,12 +271,19 @@ fn location(origin: &str, text: &str, span: Option<std::ops::Range<usize>>) -> S
     format!("{origin}:{line}:{column}")
 }
 
-/// toml's message, on one line, with the allowed keys where it lists them.
-fn toml_message(e: &toml::de::Error) -> String {
+/// toml's message on one line, quoting the offending line and pointing to
+/// the key reference.
+fn toml_message(e: &toml::de::Error, text: &str) -> String {
     let message = e.message().trim().replace('\n', " ");
-    if message.starts_with("unknown field") {
-        format!("{message}; see sandbox-profiles/README.md for every key")
-    } else {
-        message
-    }
+    let quoted = e
+        .span()
+        .and_then(|span| {
+            let start = text[..span.start.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+            text[start..].lines().next()
+        })
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(|line| format!(" (in `{line}`)"))
+        .unwrap_or_default();
+    format!("{message}{quoted}; see sandbox-profiles/README.md for every key and its allowed values")
 }
