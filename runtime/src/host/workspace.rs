@@ -197,8 +197,7 @@ impl WorkspaceView<'_> {
             let path = dir.child(&name);
             let file_type = item.file_type().map_err(|e| io_error(&path, e))?;
             let kind = entry_kind(&file_type);
-            if let Some(rule) = self.state.sandbox.withheld_by(&path) {
-                let rule = rule.to_string();
+            if let Some(rule) = self.state.sandbox.hidden_by(&path) {
                 self.journal.withheld(path.to_string(), &rule);
                 entries.push(Entry {
                     path: path.to_string(),

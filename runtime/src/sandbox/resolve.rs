@@ -67,9 +67,9 @@ pub struct Sandbox {
 pub const WRITE_PROTECTED_NAMES: &[&str] = &[".git", ".airlock"];
 
 impl Sandbox {
-    /// A sandbox over `root`. `protected` are extra workspace-relative paths
-    /// that may never be written (Airlock's state directory, when it lies
-    /// inside the workspace).
+    /// A sandbox over `root`. `protected` are workspace-relative paths a
+    /// skill may neither read nor write (Airlock's state directory, when it
+    /// lies inside the workspace: it holds the cache key).
     pub fn new(root: Dir, grants: Vec<Grant>, deny: DenyList, protected: Vec<RelPath>) -> Self {
         Self {
             root,
@@ -92,6 +92,15 @@ impl Sandbox {
     /// The deny-list rule that withholds `path`, if any.
     pub fn withheld_by(&self, path: &RelPath) -> Option<&str> {
         self.deny.matching_rule(&path.to_string())
+    }
+
+    /// Why `path` is hidden from listings, if it is: a deny-list rule, or
+    /// Airlock's state directory.
+    pub fn hidden_by(&self, path: &RelPath) -> Option<String> {
+        if self.protected.iter().any(|p| path.starts_with(p)) {
+            return Some("airlock-state".into());
+        }
+        self.withheld_by(path).map(str::to_string)
     }
 
     /// The grant that covers `path` for `need` (the most specific one).
@@ -131,6 +140,11 @@ impl Sandbox {
                 "withheld by the deny-list (rule `{rule}`): secret files are never readable, whatever the profile grants"
             ))));
         }
+        if self.protected.iter().any(|p| path.starts_with(p)) {
+            return Err(Refusal::Denied(through(
+                "inside Airlock's state directory, which skills can never read or write".into(),
+            )));
+        }
         if self.grant_for(path, Need::Read).is_none() {
             return Err(Refusal::Denied(through(format!(
                 "not inside any path the profile grants (granted: {})",
@@ -146,11 +160,6 @@ impl Sandbox {
                 return Err(Refusal::Denied(through(format!(
                     "inside `{name}`, which is never writable (git hooks and config could run code; Airlock's state is its own)"
                 ))));
-            }
-            if self.protected.iter().any(|p| path.starts_with(p)) {
-                return Err(Refusal::Denied(through(
-                    "inside Airlock's state directory, which is never writable by a skill".into(),
-                )));
             }
             if self.grant_for(path, Need::Write).is_none() {
                 return Err(Refusal::Denied(through(
