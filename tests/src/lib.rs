@@ -38,7 +38,7 @@ pub fn test_home() -> PathBuf {
 pub fn skill(path: &str) -> Arc<LoadedSkill> {
     static SKILLS: LazyLock<Mutex<HashMap<String, Arc<LoadedSkill>>>> =
         LazyLock::new(|| Mutex::new(HashMap::new()));
-    let mut skills = SKILLS.lock().unwrap();
+    let mut skills = SKILLS.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(s) = skills.get(path) {
         return s.clone();
     }

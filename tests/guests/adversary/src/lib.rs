@@ -99,6 +99,23 @@ impl Skill for Adversary {
                 report(workspace::read_to_string(&long))
             }
             "panic" => panic!("adversary panicked on purpose"),
+            // For benchmarks: `n` cheap host calls, or `n` reads of `path`.
+            "grants-loop" => {
+                let n: u64 = request.arg("n").and_then(|n| n.parse().ok()).unwrap_or(0);
+                let mut total = 0usize;
+                for _ in 0..n {
+                    total += workspace::grants().len();
+                }
+                format!("ok: {total}")
+            }
+            "read-loop" => {
+                let n: u64 = request.arg("n").and_then(|n| n.parse().ok()).unwrap_or(0);
+                let mut total = 0usize;
+                for _ in 0..n {
+                    total += workspace::read(&path).map(|b| b.len()).unwrap_or(0);
+                }
+                format!("ok: {total}")
+            }
             other => return Err(Error::InvalidInput(format!("unknown case `{other}`"))),
         };
         Ok(Output::text(text))
