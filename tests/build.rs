@@ -20,7 +20,10 @@ const GUESTS: &[(&str, &str)] = &[
 
 fn main() {
     let manifest = PathBuf::from(env("CARGO_MANIFEST_DIR"));
-    let workspace = manifest.parent().expect("tests/ lives in the workspace").to_path_buf();
+    let workspace = manifest
+        .parent()
+        .expect("tests/ lives in the workspace")
+        .to_path_buf();
     for dir in ["guests", "../plugins", "../sdk", "../wit"] {
         println!("cargo:rerun-if-changed={}", manifest.join(dir).display());
     }
@@ -50,7 +53,9 @@ fn main() {
     ] {
         cmd.env_remove(var);
     }
-    let status = cmd.status().expect("failed to run cargo for the guest skills");
+    let status = cmd
+        .status()
+        .expect("failed to run cargo for the guest skills");
     assert!(
         status.success(),
         "building the guest skills failed; is the target installed? run `rustup target add wasm32-wasip2` (scripts/setup does)"
@@ -60,7 +65,11 @@ fn main() {
         let file = target_dir
             .join("wasm32-wasip2/release")
             .join(format!("{}.wasm", package.replace('-', "_")));
-        assert!(file.is_file(), "guest {package} did not produce {}", file.display());
+        assert!(
+            file.is_file(),
+            "guest {package} did not produce {}",
+            file.display()
+        );
         out.push_str(&format!(
             "/// The `{package}` component.\npub const {constant}: &str = {:?};\n",
             file.display().to_string()

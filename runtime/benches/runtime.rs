@@ -13,7 +13,10 @@ use std::time::{Duration, Instant};
 fn main() {
     let home = tempfile::tempdir().unwrap();
     let airlock = Airlock::new(Some(home.path())).unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
     let ws = tempfile::tempdir().unwrap();
     let mib = vec![7u8; 1024 * 1024];
     std::fs::write(ws.path().join("one-mib.bin"), &mib).unwrap();
@@ -22,27 +25,56 @@ fn main() {
     // Compile once (and measure the first, uncached load of each kind).
     let t = Instant::now();
     let hello = airlock.load(Path::new(guests::HELLO)).unwrap();
-    println!("first load of hello (compile + cache write): {:?}", t.elapsed());
+    println!(
+        "first load of hello (compile + cache write): {:?}",
+        t.elapsed()
+    );
     let t = Instant::now();
     let _again = airlock.load(Path::new(guests::HELLO)).unwrap();
-    println!("load of hello from the authenticated cache:  {:?}", t.elapsed());
+    println!(
+        "load of hello from the authenticated cache:  {:?}",
+        t.elapsed()
+    );
     let adversary = airlock.load(Path::new(guests::ADVERSARY)).unwrap();
 
-    report("new store + instantiate + describe (cached hello)", 2000, || {
-        rt.block_on(airlock.describe(&hello)).unwrap();
-    });
+    report(
+        "new store + instantiate + describe (cached hello)",
+        2000,
+        || {
+            rt.block_on(airlock.describe(&hello)).unwrap();
+        },
+    );
     let request = Request::default();
-    report("whole in-process run of hello (store, instantiate, describe, run)", 2000, || {
-        rt.block_on(airlock.run(&hello, &profile, ws.path(), &request, None)).unwrap();
-    });
+    report(
+        "whole in-process run of hello (store, instantiate, describe, run)",
+        2000,
+        || {
+            rt.block_on(airlock.run(&hello, &profile, ws.path(), &request, None))
+                .unwrap();
+        },
+    );
 
     // Host call round trip: a run with N calls minus a run with none.
     let calls = 100_000u64;
     let base = median(&samples(50, || {
-        run(&rt, &airlock, &adversary, &profile, ws.path(), &[("case", "grants-loop"), ("n", "0")]);
+        run(
+            &rt,
+            &airlock,
+            &adversary,
+            &profile,
+            ws.path(),
+            &[("case", "grants-loop"), ("n", "0")],
+        );
     }));
     let with_calls = median(&samples(50, || {
-        run(&rt, &airlock, &adversary, &profile, ws.path(), &[("case", "grants-loop"), ("n", &calls.to_string())]);
+        run(
+            &rt,
+            &airlock,
+            &adversary,
+            &profile,
+            ws.path(),
+            &[("case", "grants-loop"), ("n", &calls.to_string())],
+        );
     }));
     println!(
         "host call round trip (workspace::grants, {calls} calls): {:?} per call",
@@ -58,20 +90,35 @@ fn main() {
             &adversary,
             &profile,
             ws.path(),
-            &[("case", "read-loop"), ("n", &reads.to_string()), ("path", "one-mib.bin")],
+            &[
+                ("case", "read-loop"),
+                ("n", &reads.to_string()),
+                ("path", "one-mib.bin"),
+            ],
         );
     }));
     let base = median(&samples(20, || {
-        run(&rt, &airlock, &adversary, &profile, ws.path(), &[("case", "read-loop"), ("n", "0"), ("path", "one-mib.bin")]);
+        run(
+            &rt,
+            &airlock,
+            &adversary,
+            &profile,
+            ws.path(),
+            &[("case", "read-loop"), ("n", "0"), ("path", "one-mib.bin")],
+        );
     }));
     println!(
         "read 1 MiB through workspace::read-file: {:?} per read",
         with_reads.saturating_sub(base) / reads as u32
     );
     let file = ws.path().join("one-mib.bin");
-    report("read 1 MiB with std::fs::read (host, for comparison)", 1000, || {
-        std::hint::black_box(std::fs::read(&file).unwrap());
-    });
+    report(
+        "read 1 MiB with std::fs::read (host, for comparison)",
+        1000,
+        || {
+            std::hint::black_box(std::fs::read(&file).unwrap());
+        },
+    );
 
     // The whole process, as a user runs it (cache warm).
     let bin = Path::new(env!("CARGO_BIN_EXE_airlock"));
@@ -85,7 +132,11 @@ fn main() {
         assert!(out.status.success());
     };
     run_process();
-    report("`airlock run hello` as a whole process (warm cache)", 50, run_process);
+    report(
+        "`airlock run hello` as a whole process (warm cache)",
+        50,
+        run_process,
+    );
 }
 
 fn run(
@@ -98,9 +149,14 @@ fn run(
 ) {
     let request = Request {
         input: None,
-        args: args.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        args: args
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
     };
-    let report = rt.block_on(airlock.run(skill, profile, ws, &request, None)).unwrap();
+    let report = rt
+        .block_on(airlock.run(skill, profile, ws, &request, None))
+        .unwrap();
     assert!(report.output.unwrap().starts_with("ok"));
 }
 
@@ -125,5 +181,10 @@ fn report(name: &str, n: usize, f: impl FnMut()) {
     let s = samples(n, f);
     let p = |q: f64| s[((s.len() as f64 - 1.0) * q).round() as usize];
     let mean = s.iter().sum::<Duration>() / s.len() as u32;
-    println!("{name}: p50 {:?}  p99 {:?}  mean {:?}  (n={n})", p(0.5), p(0.99), mean);
+    println!(
+        "{name}: p50 {:?}  p99 {:?}  mean {:?}  (n={n})",
+        p(0.5),
+        p(0.99),
+        mean
+    );
 }

@@ -11,7 +11,7 @@ mod generated {
     });
 }
 
+pub use generated::SkillPre;
 pub use generated::airlock::skill::log as log_api;
 pub use generated::airlock::skill::types;
 pub use generated::airlock::skill::workspace as workspace_api;
-pub use generated::SkillPre;

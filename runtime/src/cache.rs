@@ -53,7 +53,8 @@ impl ComponentCache {
     }
 
     fn entry_path(&self, digest: &str) -> PathBuf {
-        self.dir.join(format!("{digest}-{}.cwasm", self.engine_hash))
+        self.dir
+            .join(format!("{digest}-{}.cwasm", self.engine_hash))
     }
 
     fn mac(&self, digest: &str, artifact: &[u8]) -> HmacSha256 {

@@ -45,8 +45,10 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a skill component over a workspace, under a sandbox profile.
-    #[command(after_help = "The skill's output goes to stdout; progress, denials and the summary go to stderr.\n\
-With --json, one JSON object (the run report, or the failure) goes to stdout.")]
+    #[command(
+        after_help = "The skill's output goes to stdout; progress, denials and the summary go to stderr.\n\
+With --json, one JSON object (the run report, or the failure) goes to stdout."
+    )]
     Run(RunArgs),
     /// Show what a component imports and exports and what it asks for, and
     /// whether Airlock would run it. Never calls the skill's `run`.
@@ -146,6 +148,8 @@ impl SeverityArg {
 fn parse_key_value(raw: &str) -> Result<(String, String), String> {
     match raw.split_once('=') {
         Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
-        _ => Err(format!("`{raw}` is not KEY=VALUE (for example --arg format=json)")),
+        _ => Err(format!(
+            "`{raw}` is not KEY=VALUE (for example --arg format=json)"
+        )),
     }
 }

@@ -21,7 +21,9 @@ pub fn dispatch(cli: Cli) -> Result<Exit, Failure> {
 /// Start the host, with its cache in `home` when there is one.
 fn start(home: Option<&PathBuf>) -> Result<Airlock, Failure> {
     if home.is_none() {
-        tracing::warn!("no home directory ($AIRLOCK_HOME or $HOME): running without a compile cache");
+        tracing::warn!(
+            "no home directory ($AIRLOCK_HOME or $HOME): running without a compile cache"
+        );
     }
     Ok(Airlock::new(home.map(PathBuf::as_path))?)
 }
@@ -31,13 +33,24 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()
-        .map_err(|e| Failure::new(Exit::Internal, format!("cannot start the async runtime: {e}")))
+        .map_err(|e| {
+            Failure::new(
+                Exit::Internal,
+                format!("cannot start the async runtime: {e}"),
+            )
+        })
 }
 
 /// Compile with a spinner on a terminal while a new component is compiled.
-fn compile(airlock: &Airlock, path: &std::path::Path) -> Result<airlock_runtime::skill::Compiled, Failure> {
+fn compile(
+    airlock: &Airlock,
+    path: &std::path::Path,
+) -> Result<airlock_runtime::skill::Compiled, Failure> {
     let spinner = indicatif::ProgressBar::hidden();
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let on_compile = |digest: &str| {
         spinner.set_draw_target(indicatif::ProgressDrawTarget::stderr());
         spinner.set_style(

@@ -74,7 +74,9 @@ impl From<&airlock_runtime::LoadError> for Exit {
     fn from(e: &airlock_runtime::LoadError) -> Self {
         use airlock_runtime::LoadError as L;
         match e {
-            L::NetworkImport { .. } | L::UnsupportedImport { .. } | L::WitVersion { .. } => Exit::Refused,
+            L::NetworkImport { .. } | L::UnsupportedImport { .. } | L::WitVersion { .. } => {
+                Exit::Refused
+            }
             L::Read { .. } | L::NotAComponent { .. } | L::NotASkill { .. } => Exit::Usage,
             L::Compile { .. } => Exit::Internal,
         }

@@ -103,7 +103,9 @@ impl Journal {
 
     /// Note a file the deny-list withheld from a listing.
     pub fn withheld(&mut self, path: String, rule: &str) {
-        self.withheld.entry(path).or_insert_with(|| rule.to_string());
+        self.withheld
+            .entry(path)
+            .or_insert_with(|| rule.to_string());
     }
 
     /// Spend `bytes` of output budget; on overrun, record the abort and

@@ -116,7 +116,13 @@ impl Airlock {
         on_compile: &dyn Fn(&str),
         on_warning: &dyn Fn(&str),
     ) -> Result<skill::Compiled, LoadError> {
-        skill::compile(&self.engine, self.cache.as_ref(), path, on_compile, on_warning)
+        skill::compile(
+            &self.engine,
+            self.cache.as_ref(),
+            path,
+            on_compile,
+            on_warning,
+        )
     }
 
     /// Compile and check a skill; nothing of it runs.

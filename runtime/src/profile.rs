@@ -21,9 +21,18 @@ pub const DEFAULT_PROFILE: &str = "read-only";
 /// The profiles that ship with Airlock, compiled into the binary so that a
 /// moved or edited checkout cannot change them.
 pub const BUILTIN_PROFILES: &[(&str, &str)] = &[
-    ("read-only", include_str!("../../sandbox-profiles/read-only.toml")),
-    ("workspace-write", include_str!("../../sandbox-profiles/workspace-write.toml")),
-    ("locked-down", include_str!("../../sandbox-profiles/locked-down.toml")),
+    (
+        "read-only",
+        include_str!("../../sandbox-profiles/read-only.toml"),
+    ),
+    (
+        "workspace-write",
+        include_str!("../../sandbox-profiles/workspace-write.toml"),
+    ),
+    (
+        "locked-down",
+        include_str!("../../sandbox-profiles/locked-down.toml"),
+    ),
 ];
 
 /// A granted workspace path.
@@ -195,7 +204,9 @@ impl Profile {
             if grants.iter().any(|g| g.path.0 == path) {
                 return Err(at(
                     span,
-                    format!("grant[{i}].path = {raw:?} is granted twice; keep one [[grant]] table for it"),
+                    format!(
+                        "grant[{i}].path = {raw:?} is granted twice; keep one [[grant]] table for it"
+                    ),
                 ));
             }
             grants.push(Grant {
@@ -207,12 +218,32 @@ impl Profile {
         let mut limits = Limits::default();
         let l = &file.limits;
         let slots: [(&str, &Option<toml::Spanned<u64>>, &mut u64); 6] = [
-            ("wall-clock-seconds", &l.wall_clock_seconds, &mut limits.wall_clock_seconds),
+            (
+                "wall-clock-seconds",
+                &l.wall_clock_seconds,
+                &mut limits.wall_clock_seconds,
+            ),
             ("memory-mib", &l.memory_mib, &mut limits.memory_mib),
-            ("max-bytes-read", &l.max_bytes_read, &mut limits.max_bytes_read),
-            ("max-bytes-written", &l.max_bytes_written, &mut limits.max_bytes_written),
-            ("max-output-bytes", &l.max_output_bytes, &mut limits.max_output_bytes),
-            ("max-files-listed", &l.max_files_listed, &mut limits.max_files_listed),
+            (
+                "max-bytes-read",
+                &l.max_bytes_read,
+                &mut limits.max_bytes_read,
+            ),
+            (
+                "max-bytes-written",
+                &l.max_bytes_written,
+                &mut limits.max_bytes_written,
+            ),
+            (
+                "max-output-bytes",
+                &l.max_output_bytes,
+                &mut limits.max_output_bytes,
+            ),
+            (
+                "max-files-listed",
+                &l.max_files_listed,
+                &mut limits.max_files_listed,
+            ),
         ];
         for (key, value, slot) in slots {
             let Some(value) = value else { continue };
@@ -278,12 +309,16 @@ fn toml_message(e: &toml::de::Error, text: &str) -> String {
     let quoted = e
         .span()
         .and_then(|span| {
-            let start = text[..span.start.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+            let start = text[..span.start.min(text.len())]
+                .rfind('\n')
+                .map_or(0, |i| i + 1);
             text[start..].lines().next()
         })
         .map(str::trim)
         .filter(|line| !line.is_empty())
         .map(|line| format!(" (in `{line}`)"))
         .unwrap_or_default();
-    format!("{message}{quoted}; see sandbox-profiles/README.md for every key and its allowed values")
+    format!(
+        "{message}{quoted}; see sandbox-profiles/README.md for every key and its allowed values"
+    )
 }

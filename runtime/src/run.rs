@@ -61,7 +61,12 @@ struct MemoryLimiter {
 }
 
 impl ResourceLimiter for MemoryLimiter {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         if desired > self.max_bytes {
             self.refused = Some(self.refused.map_or(desired, |r| r.max(desired)));
             return Ok(false);
@@ -69,7 +74,12 @@ impl ResourceLimiter for MemoryLimiter {
         Ok(true)
     }
 
-    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         Ok(desired <= crate::engine::MAX_TABLE_ELEMENTS)
     }
 
@@ -163,7 +173,9 @@ pub struct RunReport {
 impl RunReport {
     /// Denials recorded during the run.
     pub fn denials(&self) -> impl Iterator<Item = &Event> {
-        self.events.iter().filter(|e| matches!(e, Event::Denied { .. }))
+        self.events
+            .iter()
+            .filter(|e| matches!(e, Event::Denied { .. }))
     }
 }
 
@@ -208,11 +220,14 @@ pub async fn run_skill(
 ) -> Result<RunReport, RunFailure> {
     let started = Instant::now();
     let limits = profile.limits.clone();
-    let (mut store, stdout, stderr) = new_store(engine, profile, workspace, protected, sink, started)?;
+    let (mut store, stdout, stderr) =
+        new_store(engine, profile, workspace, protected, sink, started)?;
 
-    let fail = |store: &mut Store<RunState>, err: wasmtime::Error, stdout: &MemoryOutputPipe, stderr: &MemoryOutputPipe| {
-        classify_trap(store, err, &limits, stdout, stderr)
-    };
+    let fail =
+        |store: &mut Store<RunState>,
+         err: wasmtime::Error,
+         stdout: &MemoryOutputPipe,
+         stderr: &MemoryOutputPipe| { classify_trap(store, err, &limits, stdout, stderr) };
 
     let instance = match skill.pre.instantiate_async(&mut store).await {
         Ok(i) => i,
@@ -242,14 +257,28 @@ pub async fn run_skill(
     let (output, findings, error) = match result {
         Ok(out) => {
             let size = out.text.len() as u64
-                + out.findings.iter().map(|f| f.message.len() as u64 + 64).sum::<u64>();
-            if let Err(Abort::Limit { key, message, .. }) =
-                store.data_mut().journal.charge_output(size, "the skill's final output")
+                + out
+                    .findings
+                    .iter()
+                    .map(|f| f.message.len() as u64 + 64)
+                    .sum::<u64>();
+            if let Err(Abort::Limit { key, message, .. }) = store
+                .data_mut()
+                .journal
+                .charge_output(size, "the skill's final output")
             {
                 let events = std::mem::take(&mut store.data_mut().journal).into_parts().0;
-                return Err(RunFailure::Limit { key, message, events });
+                return Err(RunFailure::Limit {
+                    key,
+                    message,
+                    events,
+                });
             }
-            (Some(out.text), out.findings.iter().map(finding).collect(), None)
+            (
+                Some(out.text),
+                out.findings.iter().map(finding).collect(),
+                None,
+            )
         }
         Err(e) => (None, Vec::new(), Some(crate::host::types::message(&e))),
     };
@@ -276,7 +305,10 @@ pub async fn run_skill(
 }
 
 /// Call only `describe`, in a sandbox with no grants and a short deadline.
-pub async fn describe_only(engine: &Engine, skill: &LoadedSkill) -> Result<SkillDescription, RunFailure> {
+pub async fn describe_only(
+    engine: &Engine,
+    skill: &LoadedSkill,
+) -> Result<SkillDescription, RunFailure> {
     let profile = Profile::parse(
         "name = \"describe-only\"\n[limits]\nwall-clock-seconds = 5\nmemory-mib = 64\nmax-bytes-read = 0\nmax-bytes-written = 0\nmax-files-listed = 1\n",
         crate::profile::ProfileSource::Builtin("describe-only".into()),
@@ -284,7 +316,8 @@ pub async fn describe_only(engine: &Engine, skill: &LoadedSkill) -> Result<Skill
     .map_err(|e| RunFailure::Setup(e.to_string()))?;
     let empty = tempdir_for_describe()?;
     let limits = profile.limits.clone();
-    let (mut store, stdout, stderr) = new_store(engine, &profile, empty.path(), None, None, Instant::now())?;
+    let (mut store, stdout, stderr) =
+        new_store(engine, &profile, empty.path(), None, None, Instant::now())?;
     let instance = match skill.pre.instantiate_async(&mut store).await {
         Ok(i) => i,
         Err(e) => return Err(classify_trap(&mut store, e, &limits, &stdout, &stderr)),
@@ -314,7 +347,8 @@ fn tempdir_for_describe() -> Result<EmptyDir, RunFailure> {
     let mut bytes = [0u8; 8];
     getrandom::fill(&mut bytes).map_err(|e| RunFailure::Setup(e.to_string()))?;
     let dir = std::env::temp_dir().join(format!("airlock-describe-{}", hex::encode(bytes)));
-    std::fs::create_dir(&dir).map_err(|e| RunFailure::Setup(format!("cannot create {}: {e}", dir.display())))?;
+    std::fs::create_dir(&dir)
+        .map_err(|e| RunFailure::Setup(format!("cannot create {}: {e}", dir.display())))?;
     Ok(EmptyDir(dir))
 }
 
@@ -327,12 +361,13 @@ fn new_store(
     started: Instant,
 ) -> Result<(Store<RunState>, MemoryOutputPipe, MemoryOutputPipe), RunFailure> {
     let limits = &profile.limits;
-    let root = cap_std::fs::Dir::open_ambient_dir(workspace, cap_std::ambient_authority()).map_err(|e| {
-        RunFailure::Setup(format!(
-            "cannot open workspace {}: {e}; pass an existing directory with --workspace",
-            workspace.display()
-        ))
-    })?;
+    let root = cap_std::fs::Dir::open_ambient_dir(workspace, cap_std::ambient_authority())
+        .map_err(|e| {
+            RunFailure::Setup(format!(
+                "cannot open workspace {}: {e}; pass an existing directory with --workspace",
+                workspace.display()
+            ))
+        })?;
     let protected_paths = protected
         .and_then(|state| protected_inside(workspace, state))
         .into_iter()
@@ -392,7 +427,11 @@ fn classify_trap(
     let events = std::mem::take(&mut state.journal).into_parts().0;
     if let Some(abort) = abort {
         return match abort {
-            Abort::Limit { key, message, .. } => RunFailure::Limit { key, message, events },
+            Abort::Limit { key, message, .. } => RunFailure::Limit {
+                key,
+                message,
+                events,
+            },
             Abort::Abuse(message) => RunFailure::Limit {
                 key: "host call size".into(),
                 message,
@@ -448,7 +487,9 @@ fn classify_trap(
             events,
         };
     }
-    let panic = String::from_utf8_lossy(&stderr.contents()).trim().to_string();
+    let panic = String::from_utf8_lossy(&stderr.contents())
+        .trim()
+        .to_string();
     let detail = match trap {
         Some(t) => t.to_string(),
         None => format!("{err:#}"),
@@ -458,7 +499,10 @@ fn classify_trap(
     } else {
         let tail: Vec<&str> = panic.lines().rev().take(5).collect();
         let tail: Vec<&str> = tail.into_iter().rev().collect();
-        format!("the skill crashed: {detail}\n  skill stderr: {}", tail.join("\n  "))
+        format!(
+            "the skill crashed: {detail}\n  skill stderr: {}",
+            tail.join("\n  ")
+        )
     };
     RunFailure::Crashed { message, events }
 }

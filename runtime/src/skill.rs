@@ -171,10 +171,10 @@ pub fn compile(
             path: path.to_path_buf(),
             reason: format!("{e:#}"),
         })?;
-    if let Some(cache) = cache {
-        if let Err(e) = cache.put(&digest, &artifact) {
-            on_warning(&format!("could not write the compile cache: {e}"));
-        }
+    if let Some(cache) = cache
+        && let Err(e) = cache.put(&digest, &artifact)
+    {
+        on_warning(&format!("could not write the compile cache: {e}"));
     }
     let component = deserialize_fresh(engine, &artifact).map_err(|e| LoadError::Compile {
         path: path.to_path_buf(),
@@ -207,13 +207,23 @@ impl Compiled {
     pub fn interface(&self, engine: &Engine) -> Interface {
         let ty = self.component.component_type();
         Interface {
-            imports: ty.imports(engine).map(|(name, _)| name.to_string()).collect(),
-            exports: ty.exports(engine).map(|(name, _)| name.to_string()).collect(),
+            imports: ty
+                .imports(engine)
+                .map(|(name, _)| name.to_string())
+                .collect(),
+            exports: ty
+                .exports(engine)
+                .map(|(name, _)| name.to_string())
+                .collect(),
         }
     }
 
     /// Check imports against policy and pre-link. Nothing runs.
-    pub fn prepare(self, engine: &Engine, linker: &Linker<RunState>) -> Result<LoadedSkill, LoadError> {
+    pub fn prepare(
+        self,
+        engine: &Engine,
+        linker: &Linker<RunState>,
+    ) -> Result<LoadedSkill, LoadError> {
         let interface = self.interface(engine);
         check_imports(&self.path, &interface.imports)?;
         for export in ["describe", "run"] {
@@ -313,19 +323,28 @@ mod tests {
                 .starts_with("refused to run x.wasm: it imports `wasi:sockets/tcp@0.2.6`. Airlock never grants network access"),
             "{err}"
         );
-        let err = check_imports(Path::new("x.wasm"), &imports(&["wasi:http/outgoing-handler@0.2.6"]))
-            .expect_err("http must be refused");
+        let err = check_imports(
+            Path::new("x.wasm"),
+            &imports(&["wasi:http/outgoing-handler@0.2.6"]),
+        )
+        .expect_err("http must be refused");
         assert!(matches!(err, LoadError::NetworkImport { .. }));
     }
 
     #[test]
     fn unknown_imports_and_versions_are_refused() {
-        let err = check_imports(Path::new("x.wasm"), &imports(&["acme:db/query@1.0.0"])).expect_err("unknown");
+        let err = check_imports(Path::new("x.wasm"), &imports(&["acme:db/query@1.0.0"]))
+            .expect_err("unknown");
         assert!(matches!(err, LoadError::UnsupportedImport { .. }), "{err}");
-        let err = check_imports(Path::new("x.wasm"), &imports(&["airlock:skill/workspace@0.2.0"]))
-            .expect_err("future version");
+        let err = check_imports(
+            Path::new("x.wasm"),
+            &imports(&["airlock:skill/workspace@0.2.0"]),
+        )
+        .expect_err("future version");
         assert!(
-            err.to_string().contains("built for airlock:skill@0.2.0, and this host speaks airlock:skill@0.1.0"),
+            err.to_string().contains(
+                "built for airlock:skill@0.2.0, and this host speaks airlock:skill@0.1.0"
+            ),
             "{err}"
         );
         check_imports(

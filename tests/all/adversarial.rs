@@ -8,8 +8,7 @@ use std::path::{Path, PathBuf};
 
 const READ_ALL: &str = "[[grant]]\npath = \".\"\n";
 const WRITE_ALL: &str = "[[grant]]\npath = \".\"\naccess = \"read-write\"\n";
-const DENY_LIST_REASON: &str =
-    "withheld by the deny-list (rule `.env`): secret files are never readable, whatever the profile grants";
+const DENY_LIST_REASON: &str = "withheld by the deny-list (rule `.env`): secret files are never readable, whatever the profile grants";
 
 /// A workspace `ws/` with secrets and git internals, next to `outside/`,
 /// which must stay unreachable.
@@ -41,7 +40,12 @@ fn fixture() -> Fixture {
 }
 
 /// Run one case; return the skill's one-line verdict and the host's denials.
-fn attempt(profile_toml: &str, ws: &Path, case: &str, path: &str) -> (String, Vec<(String, String, String)>) {
+fn attempt(
+    profile_toml: &str,
+    ws: &Path,
+    case: &str,
+    path: &str,
+) -> (String, Vec<(String, String, String)>) {
     let report = run(
         guests::ADVERSARY,
         &profile(profile_toml),
@@ -53,7 +57,11 @@ fn attempt(profile_toml: &str, ws: &Path, case: &str, path: &str) -> (String, Ve
         .events
         .iter()
         .filter_map(|e| match e {
-            Event::Denied { capability, path, reason } => Some((capability.clone(), path.clone(), reason.clone())),
+            Event::Denied {
+                capability,
+                path,
+                reason,
+            } => Some((capability.clone(), path.clone(), reason.clone())),
             _ => None,
         })
         .collect();
@@ -62,9 +70,17 @@ fn attempt(profile_toml: &str, ws: &Path, case: &str, path: &str) -> (String, Ve
 
 fn assert_denied(case: &str, path: &str, capability: &str, reason: &str) {
     let f = fixture();
-    let profile = if capability == "workspace-write" { WRITE_ALL } else { READ_ALL };
+    let profile = if capability == "workspace-write" {
+        WRITE_ALL
+    } else {
+        READ_ALL
+    };
     let (out, denials) = attempt(profile, &f.ws, case, path);
-    assert_eq!(out, format!("err: access-denied|{capability}|{path}|{reason}"), "case {case} {path}");
+    assert_eq!(
+        out,
+        format!("err: access-denied|{capability}|{path}|{reason}"),
+        "case {case} {path}"
+    );
     assert_eq!(
         denials,
         vec![(capability.to_string(), path.to_string(), reason.to_string())],
@@ -75,16 +91,36 @@ fn assert_denied(case: &str, path: &str, capability: &str, reason: &str) {
 #[test]
 fn obeyed_reads_work() {
     let f = fixture();
-    assert_eq!(attempt(READ_ALL, &f.ws, "read", "README.md").0, "ok: readme text");
-    assert_eq!(attempt(READ_ALL, &f.ws, "read", "./src/../README.md").0, "ok: readme text");
-    assert_eq!(attempt(READ_ALL, &f.ws, "read", "src/readme-link").0, "ok: readme text");
-    assert_eq!(attempt(READ_ALL, &f.ws, "read-range", "README.md").0, "ok: read");
+    assert_eq!(
+        attempt(READ_ALL, &f.ws, "read", "README.md").0,
+        "ok: readme text"
+    );
+    assert_eq!(
+        attempt(READ_ALL, &f.ws, "read", "./src/../README.md").0,
+        "ok: readme text"
+    );
+    assert_eq!(
+        attempt(READ_ALL, &f.ws, "read", "src/readme-link").0,
+        "ok: readme text"
+    );
+    assert_eq!(
+        attempt(READ_ALL, &f.ws, "read-range", "README.md").0,
+        "ok: read"
+    );
 }
 
 #[test]
 fn traversal_with_dot_dot_is_denied() {
     let reason = "the path climbs above the workspace root with `..`";
-    for path in ["../outside/secret.txt", "src/../../outside/secret.txt", "./../outside/secret.txt", "src/./../../outside/secret.txt", "..", "../", "..//outside"] {
+    for path in [
+        "../outside/secret.txt",
+        "src/../../outside/secret.txt",
+        "./../outside/secret.txt",
+        "src/./../../outside/secret.txt",
+        "..",
+        "../",
+        "..//outside",
+    ] {
         assert_denied("read", path, "workspace-read", reason);
     }
 }
@@ -145,7 +181,16 @@ fn symlink_loop_is_denied() {
 
 #[test]
 fn denied_file_in_every_spelling_is_denied() {
-    for path in [".env", "./.env", "src/../.env", ".ENV", ".Env", ".env/", "./src/../.env/", "src//..//.env"] {
+    for path in [
+        ".env",
+        "./.env",
+        "src/../.env",
+        ".ENV",
+        ".Env",
+        ".env/",
+        "./src/../.env/",
+        "src//..//.env",
+    ] {
         assert_denied("read", path, "workspace-read", DENY_LIST_REASON);
     }
 }
@@ -154,7 +199,7 @@ fn denied_file_in_every_spelling_is_denied() {
 fn other_secret_files_are_denied_inside_grants() {
     let pem = "withheld by the deny-list (rule `*.pem`): secret files are never readable, whatever the profile grants";
     assert_denied("read", "deploy/server.pem", "workspace-read", pem);
-    assert_denied("read", "deploy/SERVER.PEM", "workspace-read", &pem.replace("*.pem", "*.pem"));
+    assert_denied("read", "deploy/SERVER.PEM", "workspace-read", pem);
     let ssh = "withheld by the deny-list (rule `.ssh`): secret files are never readable, whatever the profile grants";
     assert_denied("read", "home/.ssh/id_rsa", "workspace-read", ssh);
     assert_denied("list", "home/.ssh", "workspace-read", ssh);
@@ -172,11 +217,21 @@ fn denied_files_are_listed_as_withheld_never_as_content() {
     assert!(denials.is_empty(), "listing is not a denial: {denials:?}");
 
     let (walked, _) = attempt(READ_ALL, &f.ws, "walk", ".");
-    for line in ["config/.env.production withheld(.env.*)", "deploy/server.pem withheld(*.pem)", "home/.ssh withheld(.ssh)"] {
+    for line in [
+        "config/.env.production withheld(.env.*)",
+        "deploy/server.pem withheld(*.pem)",
+        "home/.ssh withheld(.ssh)",
+    ] {
         assert!(walked.contains(line), "missing `{line}` in\n{walked}");
     }
-    assert!(!walked.contains("id_rsa"), "nothing below a withheld directory is listed:\n{walked}");
-    assert!(!walked.contains(".git/hooks"), "walk does not descend into .git:\n{walked}");
+    assert!(
+        !walked.contains("id_rsa"),
+        "nothing below a withheld directory is listed:\n{walked}"
+    );
+    assert!(
+        !walked.contains(".git/hooks"),
+        "walk does not descend into .git:\n{walked}"
+    );
 }
 
 #[test]
@@ -184,8 +239,14 @@ fn search_never_reads_denied_files() {
     let f = fixture();
     let (out, _) = attempt(READ_ALL, &f.ws, "search", ".");
     // The pattern `secret` is in src/main.rs and in .env; only the first may match.
-    assert!(out.contains("src/main.rs:1:fn main() { let secret = 1; }"), "{out}");
-    assert!(!out.contains("planted"), "a withheld file was searched:\n{out}");
+    assert!(
+        out.contains("src/main.rs:1:fn main() { let secret = 1; }"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("planted"),
+        "a withheld file was searched:\n{out}"
+    );
     assert!(out.contains("withheld .env"), "{out}");
     assert!(out.contains("withheld deploy/server.pem"), "{out}");
 }
@@ -203,8 +264,12 @@ fn ambient_filesystem_finds_nothing() {
 fn write_without_grant_is_denied() {
     let f = fixture();
     let (out, denials) = attempt(READ_ALL, &f.ws, "write", "src/new.rs");
-    let reason = "granted read-only: the profile needs `access = \"read-write\"` on a [[grant]] covering it";
-    assert_eq!(out, format!("err: access-denied|workspace-write|src/new.rs|{reason}"));
+    let reason =
+        "granted read-only: the profile needs `access = \"read-write\"` on a [[grant]] covering it";
+    assert_eq!(
+        out,
+        format!("err: access-denied|workspace-write|src/new.rs|{reason}")
+    );
     assert_eq!(denials.len(), 1);
     assert!(!f.ws.join("src/new.rs").exists(), "nothing was written");
 }
@@ -220,7 +285,10 @@ fn write_outside_a_narrow_grant_is_denied() {
     );
     let (out, _) = attempt(narrow, &f.ws, "write", "src/generated.rs");
     assert_eq!(out, "ok: written");
-    assert_eq!(std::fs::read_to_string(f.ws.join("src/generated.rs")).unwrap(), "written by adversary");
+    assert_eq!(
+        std::fs::read_to_string(f.ws.join("src/generated.rs")).unwrap(),
+        "written by adversary"
+    );
 }
 
 #[test]
@@ -228,10 +296,18 @@ fn write_to_git_internals_is_denied_even_with_write_grant() {
     let reason = "inside `.git`, which is never writable (git hooks and config could run code; Airlock's state is its own)";
     assert_denied("write", ".git/hooks/pre-commit", "workspace-write", reason);
     assert_denied("write", ".git/config", "workspace-write", reason);
-    assert_denied("write", "./src/../.git/hooks/post-checkout", "workspace-write", reason);
+    assert_denied(
+        "write",
+        "./src/../.git/hooks/post-checkout",
+        "workspace-write",
+        reason,
+    );
     assert_denied("mkdir", ".git/hooks/x", "workspace-write", reason);
     let f = fixture();
-    assert_eq!(std::fs::read_to_string(f.ws.join(".git/hooks/pre-commit")).unwrap(), "#!/bin/sh\nexit 0\n");
+    assert_eq!(
+        std::fs::read_to_string(f.ws.join(".git/hooks/pre-commit")).unwrap(),
+        "#!/bin/sh\nexit 0\n"
+    );
 }
 
 #[test]
@@ -254,11 +330,18 @@ fn granted_write_is_atomic_and_leaves_no_temp_files() {
     let f = fixture();
     let (out, _) = attempt(WRITE_ALL, &f.ws, "write", "README.md");
     assert_eq!(out, "ok: written");
-    assert_eq!(std::fs::read_to_string(f.ws.join("README.md")).unwrap(), "written by adversary");
+    assert_eq!(
+        std::fs::read_to_string(f.ws.join("README.md")).unwrap(),
+        "written by adversary"
+    );
     let leftovers: Vec<_> = std::fs::read_dir(&f.ws)
         .unwrap()
         .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().starts_with(".airlock-write-"))
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(".airlock-write-")
+        })
         .collect();
     assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
     let (out, _) = attempt(WRITE_ALL, &f.ws, "write", "missing-dir/x.txt");
@@ -271,12 +354,21 @@ fn granted_write_is_atomic_and_leaves_no_temp_files() {
 #[test]
 fn remove_and_create_follow_the_same_rules() {
     let f = fixture();
-    assert_eq!(attempt(WRITE_ALL, &f.ws, "mkdir", "build/out").0, "ok: created");
+    assert_eq!(
+        attempt(WRITE_ALL, &f.ws, "mkdir", "build/out").0,
+        "ok: created"
+    );
     assert!(f.ws.join("build/out").is_dir());
-    assert_eq!(attempt(WRITE_ALL, &f.ws, "rm", "src/main.rs").0, "ok: removed");
+    assert_eq!(
+        attempt(WRITE_ALL, &f.ws, "rm", "src/main.rs").0,
+        "ok: removed"
+    );
     assert!(!f.ws.join("src/main.rs").exists());
     let (out, _) = attempt(READ_ALL, &f.ws, "rm", "README.md");
-    assert!(out.starts_with("err: access-denied|workspace-write|README.md|granted read-only"), "{out}");
+    assert!(
+        out.starts_with("err: access-denied|workspace-write|README.md|granted read-only"),
+        "{out}"
+    );
     assert!(f.ws.join("README.md").exists());
     let (out, _) = attempt(WRITE_ALL, &f.ws, "rm", "innocent.txt");
     assert!(out.starts_with("err: access-denied|workspace-write|innocent.txt|`innocent.txt` is a symbolic link to `.env`"), "{out}");
@@ -296,9 +388,18 @@ fn state_directory_inside_workspace_is_never_writable() {
 #[test]
 fn stat_reports_writability_from_the_profile() {
     let f = fixture();
-    assert_eq!(attempt(READ_ALL, &f.ws, "stat", "README.md").0, "ok: README.md 11 bytes writable=false");
-    assert_eq!(attempt(WRITE_ALL, &f.ws, "stat", "README.md").0, "ok: README.md 11 bytes writable=true");
-    assert_eq!(attempt(READ_ALL, &f.ws, "stat", "nope.txt").0, "err: not-found|nope.txt");
+    assert_eq!(
+        attempt(READ_ALL, &f.ws, "stat", "README.md").0,
+        "ok: README.md 11 bytes writable=false"
+    );
+    assert_eq!(
+        attempt(WRITE_ALL, &f.ws, "stat", "README.md").0,
+        "ok: README.md 11 bytes writable=true"
+    );
+    assert_eq!(
+        attempt(READ_ALL, &f.ws, "stat", "nope.txt").0,
+        "err: not-found|nope.txt"
+    );
 }
 
 #[test]

@@ -17,7 +17,9 @@ fn entries(home: &Path) -> Vec<std::path::PathBuf> {
 fn compile(airlock: &Airlock) -> (bool, Vec<String>) {
     let warnings = RefCell::new(Vec::new());
     let compiled = airlock
-        .compile(Path::new(guests::HELLO), &|_| {}, &|w| warnings.borrow_mut().push(w.to_string()))
+        .compile(Path::new(guests::HELLO), &|_| {}, &|w| {
+            warnings.borrow_mut().push(w.to_string())
+        })
         .unwrap();
     (compiled.from_cache, warnings.into_inner())
 }
@@ -29,9 +31,14 @@ fn second_load_comes_from_the_cache() {
     assert_eq!(compile(&airlock), (false, vec![]));
     assert_eq!(compile(&airlock), (true, vec![]));
     let key = home.path().join("cache/cache.key");
-    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&key).unwrap().permissions());
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&key).unwrap().permissions());
     assert_eq!(mode & 0o777, 0o600, "the cache key is private");
-    let dir_mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(home.path().join("cache")).unwrap().permissions());
+    let dir_mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(home.path().join("cache"))
+            .unwrap()
+            .permissions(),
+    );
     assert_eq!(dir_mode & 0o777, 0o700);
 }
 
@@ -55,7 +62,11 @@ fn tampered_cache_entry_is_rejected_and_recompiled() {
             entry.display()
         )]
     );
-    assert_eq!(compile(&airlock), (true, vec![]), "the recompiled entry is used next time");
+    assert_eq!(
+        compile(&airlock),
+        (true, vec![]),
+        "the recompiled entry is used next time"
+    );
 }
 
 #[test]
@@ -68,12 +79,18 @@ fn entry_forged_with_another_key_is_rejected() {
     let b = Airlock::new(Some(home_b.path())).unwrap();
     compile(&a);
     let forged = entries(home_a.path()).pop().unwrap();
-    let target = home_b.path().join("cache").join(forged.file_name().unwrap());
+    let target = home_b
+        .path()
+        .join("cache")
+        .join(forged.file_name().unwrap());
     std::fs::copy(&forged, &target).unwrap();
     let (from_cache, warnings) = compile(&b);
     assert!(!from_cache);
     assert_eq!(warnings.len(), 1, "{warnings:?}");
-    assert!(warnings[0].contains("failed authentication"), "{warnings:?}");
+    assert!(
+        warnings[0].contains("failed authentication"),
+        "{warnings:?}"
+    );
 }
 
 #[test]
@@ -85,5 +102,8 @@ fn truncated_cache_entry_is_rejected() {
     std::fs::write(&entry, b"short").unwrap();
     let (from_cache, warnings) = compile(&airlock);
     assert!(!from_cache);
-    assert!(warnings[0].ends_with("is truncated; it was removed and the component will be recompiled"), "{warnings:?}");
+    assert!(
+        warnings[0].ends_with("is truncated; it was removed and the component will be recompiled"),
+        "{warnings:?}"
+    );
 }

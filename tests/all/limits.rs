@@ -7,8 +7,13 @@ use airlock_tests::{guests, profile, run, workspace};
 fn limited(case: &str, limits: &str) -> RunFailure {
     let ws = workspace(&[("big.bin", &"b".repeat(1024 * 1024))]);
     let toml = format!("[[grant]]\npath = \".\"\n[limits]\n{limits}");
-    run(guests::ADVERSARY, &profile(&toml), ws.path(), &[("case", case), ("path", "big.bin")])
-        .expect_err("the run must be stopped")
+    run(
+        guests::ADVERSARY,
+        &profile(&toml),
+        ws.path(),
+        &[("case", case), ("path", "big.bin")],
+    )
+    .expect_err("the run must be stopped")
 }
 
 fn limit_of(failure: &RunFailure) -> (&str, &str) {
@@ -38,7 +43,10 @@ fn deep_recursion_is_stopped_at_the_wasm_stack() {
     let failure = limited("recurse-light", "");
     assert_eq!(
         limit_of(&failure),
-        ("wasm stack", "stack overflow: the skill recursed past the 512 KiB WebAssembly stack")
+        (
+            "wasm stack",
+            "stack overflow: the skill recursed past the 512 KiB WebAssembly stack"
+        )
     );
 }
 
@@ -101,12 +109,16 @@ fn log_flood_is_stopped_at_the_output_limit() {
     let (key, message) = limit_of(&failure);
     assert_eq!(key, "limits.max-output-bytes");
     assert!(
-        message.starts_with("output limit reached: a log::log message would bring the run's output to ")
-            && message.ends_with("bytes, over the profile's limits.max-output-bytes = 65536"),
+        message.starts_with(
+            "output limit reached: a log::log message would bring the run's output to "
+        ) && message.ends_with("bytes, over the profile's limits.max-output-bytes = 65536"),
         "{message}"
     );
     if let RunFailure::Limit { events, .. } = &failure {
-        assert!(!events.is_empty(), "what was logged before the stop is kept");
+        assert!(
+            !events.is_empty(),
+            "what was logged before the stop is kept"
+        );
     }
 }
 
@@ -151,12 +163,17 @@ fn bulk_copy_loop_is_stopped_at_the_read_budget() {
 #[test]
 fn write_budget_is_enforced() {
     let ws = workspace(&[]);
-    let toml = "[[grant]]\npath = \".\"\naccess = \"read-write\"\n[limits]\nmax-bytes-written = 10\n";
+    let toml =
+        "[[grant]]\npath = \".\"\naccess = \"read-write\"\n[limits]\nmax-bytes-written = 10\n";
     let report = run(
         guests::ADVERSARY,
         &profile(toml),
         ws.path(),
-        &[("case", "write"), ("path", "out.txt"), ("content", "more than ten bytes")],
+        &[
+            ("case", "write"),
+            ("path", "out.txt"),
+            ("content", "more than ten bytes"),
+        ],
     )
     .unwrap();
     assert_eq!(
@@ -172,7 +189,13 @@ fn listing_budget_is_enforced() {
     let refs: Vec<(&str, &str)> = files.iter().map(|(p, c)| (p.as_str(), *c)).collect();
     let ws = workspace(&refs);
     let toml = "[[grant]]\npath = \".\"\n[limits]\nmax-files-listed = 5\n";
-    let report = run(guests::ADVERSARY, &profile(toml), ws.path(), &[("case", "walk"), ("path", ".")]).unwrap();
+    let report = run(
+        guests::ADVERSARY,
+        &profile(toml),
+        ws.path(),
+        &[("case", "walk"), ("path", ".")],
+    )
+    .unwrap();
     assert_eq!(
         report.output.as_deref(),
         Some("err: limit-exceeded|limits.max-files-listed|5|6")
@@ -182,11 +205,25 @@ fn listing_budget_is_enforced() {
 #[test]
 fn a_panic_is_reported_with_the_skills_message() {
     let ws = workspace(&[]);
-    let failure = run(guests::ADVERSARY, &profile(""), ws.path(), &[("case", "panic")]).unwrap_err();
+    let failure = run(
+        guests::ADVERSARY,
+        &profile(""),
+        ws.path(),
+        &[("case", "panic")],
+    )
+    .unwrap_err();
     match failure {
         RunFailure::Crashed { message, .. } => {
-            assert!(message.starts_with("the skill crashed: wasm trap: wasm `unreachable` instruction executed"), "{message}");
-            assert!(message.contains("adversary panicked on purpose"), "{message}");
+            assert!(
+                message.starts_with(
+                    "the skill crashed: wasm trap: wasm `unreachable` instruction executed"
+                ),
+                "{message}"
+            );
+            assert!(
+                message.contains("adversary panicked on purpose"),
+                "{message}"
+            );
         }
         other => panic!("expected a crash, got {other:?}"),
     }

@@ -30,7 +30,10 @@ fn tcp_connect_guest_is_refused_before_running() {
             guests::NET_TCP
         )
     );
-    assert!(listener.accept().is_err(), "nothing connected to the loopback listener");
+    assert!(
+        listener.accept().is_err(),
+        "nothing connected to the loopback listener"
+    );
 }
 
 #[test]
@@ -67,9 +70,17 @@ fn a_skill_without_network_imports_has_none() {
         .unwrap();
     let interface = compiled.interface(airlock().engine());
     assert!(
-        !interface.imports.iter().any(|i| i.starts_with("wasi:sockets/") || i.starts_with("wasi:http/")),
+        !interface
+            .imports
+            .iter()
+            .any(|i| i.starts_with("wasi:sockets/") || i.starts_with("wasi:http/")),
         "{:?}",
         interface.imports
     );
-    assert!(interface.imports.iter().any(|i| i.starts_with("airlock:skill/workspace@0.1.0")));
+    assert!(
+        interface
+            .imports
+            .iter()
+            .any(|i| i.starts_with("airlock:skill/workspace@0.1.0"))
+    );
 }

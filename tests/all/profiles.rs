@@ -34,10 +34,17 @@ fn invalid_profiles_fail_with_their_golden_message() {
             std::fs::write(&expected_file, &err).unwrap();
             continue;
         }
-        let expected = std::fs::read_to_string(&expected_file)
-            .unwrap_or_else(|_| panic!("missing {}; run with AIRLOCK_BLESS=1", expected_file.display()));
+        let expected = std::fs::read_to_string(&expected_file).unwrap_or_else(|_| {
+            panic!(
+                "missing {}; run with AIRLOCK_BLESS=1",
+                expected_file.display()
+            )
+        });
         if expected != err {
-            mismatches.push(format!("{}:\n  expected: {expected}  actual:   {err}", file.display()));
+            mismatches.push(format!(
+                "{}:\n  expected: {expected}  actual:   {err}",
+                file.display()
+            ));
         }
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
@@ -45,14 +52,36 @@ fn invalid_profiles_fail_with_their_golden_message() {
 
 #[test]
 fn shipped_profiles_are_valid_and_documented() {
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../sandbox-profiles/README.md")).unwrap();
+    let readme = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../sandbox-profiles/README.md"),
+    )
+    .unwrap();
     for name in builtin_names() {
         let p = Profile::builtin(name).unwrap();
         assert_eq!(p.name, name);
-        assert!(readme.contains(&format!("`{name}`")), "sandbox-profiles/README.md does not describe `{name}`");
+        assert!(
+            readme.contains(&format!("`{name}`")),
+            "sandbox-profiles/README.md does not describe `{name}`"
+        );
     }
-    for key in ["name", "description", "deny", "[[grant]]", "path", "access", "wall-clock-seconds", "memory-mib", "max-bytes-read", "max-bytes-written", "max-output-bytes", "max-files-listed"] {
-        assert!(readme.contains(&format!("`{key}`")), "sandbox-profiles/README.md does not document `{key}`");
+    for key in [
+        "name",
+        "description",
+        "deny",
+        "[[grant]]",
+        "path",
+        "access",
+        "wall-clock-seconds",
+        "memory-mib",
+        "max-bytes-read",
+        "max-bytes-written",
+        "max-output-bytes",
+        "max-files-listed",
+    ] {
+        assert!(
+            readme.contains(&format!("`{key}`")),
+            "sandbox-profiles/README.md does not document `{key}`"
+        );
     }
 }
 

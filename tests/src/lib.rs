@@ -56,7 +56,10 @@ pub fn run(
 ) -> Result<RunReport, RunFailure> {
     let request = Request {
         input: None,
-        args: args.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        args: args
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
     };
     let skill = skill(guest);
     tokio::runtime::Builder::new_current_thread()

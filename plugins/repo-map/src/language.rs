@@ -159,8 +159,14 @@ mod tests {
     #[test]
     fn shebangs_name_the_interpreter() {
         assert_eq!(from_shebang("#!/bin/sh"), Some(Language::Shell));
-        assert_eq!(from_shebang("#!/usr/bin/env python3"), Some(Language::Python));
-        assert_eq!(from_shebang("#!/usr/bin/env -S node --x"), Some(Language::JavaScript));
+        assert_eq!(
+            from_shebang("#!/usr/bin/env python3"),
+            Some(Language::Python)
+        );
+        assert_eq!(
+            from_shebang("#!/usr/bin/env -S node --x"),
+            Some(Language::JavaScript)
+        );
         assert_eq!(from_shebang("#!/usr/bin/perl"), None);
         assert_eq!(from_shebang("echo hi"), None);
     }

@@ -16,7 +16,11 @@ pub fn inspect(args: InspectArgs, home: Option<PathBuf>) -> Result<Exit, Failure
         Err(e) => (Err(e.to_string()), None, Exit::from(&e)),
         Ok(skill) => match runtime()?.block_on(airlock.describe(&skill)) {
             Ok(desc) => (Ok(()), Some(desc), Exit::Success),
-            Err(e) => (Err(format!("describe() failed: {e}")), None, Exit::SkillFailed),
+            Err(e) => (
+                Err(format!("describe() failed: {e}")),
+                None,
+                Exit::SkillFailed,
+            ),
         },
     };
     if args.json {
@@ -54,7 +58,14 @@ pub fn inspect(args: InspectArgs, home: Option<PathBuf>) -> Result<Exit, Failure
         println!("  name     {} {}", desc.name, desc.version);
         println!("  summary  {}", desc.summary);
         println!("  built for airlock:skill@{}", desc.wit_version);
-        println!("  requests {}", if desc.capabilities.is_empty() { "nothing".into() } else { desc.capabilities.join(", ") });
+        println!(
+            "  requests {}",
+            if desc.capabilities.is_empty() {
+                "nothing".into()
+            } else {
+                desc.capabilities.join(", ")
+            }
+        );
     }
     match &verdict {
         Ok(()) => println!("Verdict: runnable"),

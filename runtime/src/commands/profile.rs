@@ -49,7 +49,11 @@ pub fn profile(cmd: ProfileCommand) -> Result<Exit, Failure> {
                 println!("  (none: the skill sees no files)");
             }
             for g in &p.grants {
-                println!("  {:<24} {}", g.path.0.to_string(), if g.writable { "read-write" } else { "read" });
+                println!(
+                    "  {:<24} {}",
+                    g.path.0.to_string(),
+                    if g.writable { "read-write" } else { "read" }
+                );
             }
             let l = &p.limits;
             println!("limits:");
@@ -77,7 +81,10 @@ pub fn profile(cmd: ProfileCommand) -> Result<Exit, Failure> {
                 }
             }
             if bad > 0 {
-                Err(Failure::usage(format!("{bad} of {} profile(s) invalid", files.len())))
+                Err(Failure::usage(format!(
+                    "{bad} of {} profile(s) invalid",
+                    files.len()
+                )))
             } else {
                 Ok(Exit::Success)
             }

@@ -18,7 +18,10 @@ pub fn run(args: RunArgs, home: Option<PathBuf>) -> Result<Exit, Failure> {
         )));
     }
     let workspace = args.workspace.canonicalize().map_err(|e| {
-        Failure::usage(format!("cannot resolve workspace {}: {e}", args.workspace.display()))
+        Failure::usage(format!(
+            "cannot resolve workspace {}: {e}",
+            args.workspace.display()
+        ))
     })?;
     let airlock = start(home.as_ref())?;
     let compiled = compile(&airlock, &args.skill)?;
@@ -26,7 +29,7 @@ pub fn run(args: RunArgs, home: Option<PathBuf>) -> Result<Exit, Failure> {
         Ok(skill) => skill,
         Err(e) if args.json => {
             let code = Exit::from(&e);
-            print_json_failure(&status_of(code), &e.to_string(), &[])?;
+            print_json_failure(status_of(code), &e.to_string(), &[])?;
             return Ok(code);
         }
         Err(e) => return Err(e.into()),
@@ -48,7 +51,7 @@ pub fn run(args: RunArgs, home: Option<PathBuf>) -> Result<Exit, Failure> {
                 RunFailure::Crashed { events, .. } => (Exit::SkillFailed, &events[..]),
             };
             if args.json {
-                print_json_failure(&status_of(code), &failure.to_string(), events)?;
+                print_json_failure(status_of(code), &failure.to_string(), events)?;
                 Ok(code)
             } else {
                 Err(Failure::new(code, failure.to_string()))
@@ -81,15 +84,15 @@ fn finish(args: &RunArgs, report: &RunReport) -> Result<Exit, Failure> {
     } else {
         Exit::Success
     };
-    if code == Exit::Success {
-        if let Some(threshold) = args.fail_on {
-            let hit = report
-                .findings
-                .iter()
-                .any(|f| SeverityArg::rank_of(f.severity).is_some_and(|s| s >= threshold));
-            if hit {
-                code = Exit::Findings;
-            }
+    if code == Exit::Success
+        && let Some(threshold) = args.fail_on
+    {
+        let hit = report
+            .findings
+            .iter()
+            .any(|f| SeverityArg::rank_of(f.severity).is_some_and(|s| s >= threshold));
+        if hit {
+            code = Exit::Findings;
         }
     }
     if args.json {
@@ -130,7 +133,10 @@ fn summary(report: &RunReport) {
     }
     let denials = report.denials().count();
     if denials > 0 {
-        let _ = writeln!(err, "{denials} request(s) denied by the sandbox (shown above).");
+        let _ = writeln!(
+            err,
+            "{denials} request(s) denied by the sandbox (shown above)."
+        );
     }
     let digest = &report.skill_digest[..12.min(report.skill_digest.len())];
     let _ = writeln!(
@@ -158,7 +164,11 @@ fn print_event(event: &Event) {
             };
             writeln!(err, "[{tag}] {message}")
         }
-        Event::Progress { done, total, message } => {
+        Event::Progress {
+            done,
+            total,
+            message,
+        } => {
             if *total > 0 {
                 writeln!(err, "[{done}/{total}] {message}")
             } else {

@@ -46,9 +46,14 @@ impl LogView<'_> {
             return Err(wasmtime::Error::msg(text));
         }
         self.journal
-            .charge_output(message.len() as u64 + PER_CALL_OVERHEAD_BYTES, &format!("a log::{call} message"))
+            .charge_output(
+                message.len() as u64 + PER_CALL_OVERHEAD_BYTES,
+                &format!("a log::{call} message"),
+            )
             .map_err(|abort| match abort {
-                Abort::Limit { message, .. } | Abort::Abuse(message) => wasmtime::Error::msg(message),
+                Abort::Limit { message, .. } | Abort::Abuse(message) => {
+                    wasmtime::Error::msg(message)
+                }
             })
     }
 }

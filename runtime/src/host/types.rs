@@ -26,7 +26,10 @@ impl Error {
 /// A sentence for a WIT error, naming the capability, path or limit.
 pub(crate) fn message(e: &Error) -> String {
     match e {
-        Error::AccessDenied(d) => format!("access denied ({}) to `{}`: {}", d.capability, d.path, d.reason),
+        Error::AccessDenied(d) => format!(
+            "access denied ({}) to `{}`: {}",
+            d.capability, d.path, d.reason
+        ),
         Error::LimitExceeded(l) => format!(
             "limit exceeded: {} is {}, and the request needed {}",
             l.limit, l.max, l.requested

@@ -7,12 +7,12 @@
 //! load (see [`crate::skill`]), before any of its code runs.
 
 use wasmtime::component::{HasData, Linker, ResourceTable};
+use wasmtime_wasi::WasiView;
 use wasmtime_wasi::cli::{WasiCli, WasiCliView};
 use wasmtime_wasi::clocks::{WasiClocks, WasiClocksView};
 use wasmtime_wasi::filesystem::{WasiFilesystem, WasiFilesystemView};
 use wasmtime_wasi::p2::bindings::{cli, clocks, filesystem, random};
 use wasmtime_wasi::random::WasiRandom;
-use wasmtime_wasi::WasiView;
 
 /// Interface prefixes that mean network access. Airlock never grants them.
 pub const NETWORK_INTERFACES: &[&str] = &["wasi:sockets/", "wasi:http/"];

@@ -253,7 +253,12 @@ impl WorkspaceView<'_> {
         Ok(out)
     }
 
-    fn read_bytes(&mut self, raw: &str, offset: u64, length: Option<u64>) -> Result<Vec<u8>, Error> {
+    fn read_bytes(
+        &mut self,
+        raw: &str,
+        offset: u64,
+        length: Option<u64>,
+    ) -> Result<Vec<u8>, Error> {
         let resolved = self.resolve_existing(raw, Need::Read)?;
         let mut file = self.open_file(&resolved.real)?;
         let meta = file.metadata().map_err(|e| io_error(&resolved.real, e))?;
@@ -347,13 +352,14 @@ impl WorkspaceView<'_> {
             if entry.kind != EntryKind::File {
                 continue;
             }
-            if let Some(glob) = &glob {
-                if !glob.is_match(&entry.path) {
-                    continue;
-                }
+            if let Some(glob) = &glob
+                && !glob.is_match(&entry.path)
+            {
+                continue;
             }
             self.check_deadline()?;
-            let path = RelPath::parse(&entry.path).map_err(|e| Error::InvalidInput(e.to_string()))?;
+            let path =
+                RelPath::parse(&entry.path).map_err(|e| Error::InvalidInput(e.to_string()))?;
             let mut file = self.open_file(&path)?;
             let len = file.metadata().map(|m| m.len()).unwrap_or(0);
             if len > MAX_SEARCH_FILE_BYTES {
@@ -378,7 +384,11 @@ impl WorkspaceView<'_> {
                     result.matches.push(SearchMatch {
                         path: entry.path.clone(),
                         line: u32::try_from(i + 1).unwrap_or(u32::MAX),
-                        text: line.trim_end_matches('\r').chars().take(MAX_MATCH_CHARS).collect(),
+                        text: line
+                            .trim_end_matches('\r')
+                            .chars()
+                            .take(MAX_MATCH_CHARS)
+                            .collect(),
                     });
                 }
             }
@@ -390,7 +400,11 @@ impl WorkspaceView<'_> {
         let resolved = self.resolve(raw, Need::Write)?;
         let len = contents.len() as u64;
         if len > MAX_WRITE_PER_CALL {
-            return Err(Error::limit("write-file size per call", MAX_WRITE_PER_CALL, len));
+            return Err(Error::limit(
+                "write-file size per call",
+                MAX_WRITE_PER_CALL,
+                len,
+            ));
         }
         let used = self.state.usage.bytes_written.saturating_add(len);
         if used > self.state.limits.max_bytes_written {
@@ -402,7 +416,9 @@ impl WorkspaceView<'_> {
         }
         let real = &resolved.real;
         let (Some(parent), Some(name)) = (real.parent(), real.file_name()) else {
-            return Err(Error::InvalidInput("cannot write to the workspace root itself".into()));
+            return Err(Error::InvalidInput(
+                "cannot write to the workspace root itself".into(),
+            ));
         };
         if resolved.exists
             && self
@@ -413,12 +429,15 @@ impl WorkspaceView<'_> {
         {
             return Err(Error::InvalidInput(format!("`{real}` is a directory")));
         }
-        let dir = self.root().open_dir(parent.to_path()).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => Error::NotFound(format!(
-                "{parent} (the parent directory of `{real}`; create it first with create-dir)"
-            )),
-            _ => io_error(&parent, e),
-        })?;
+        let dir = self
+            .root()
+            .open_dir(parent.to_path())
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => Error::NotFound(format!(
+                    "{parent} (the parent directory of `{real}`; create it first with create-dir)"
+                )),
+                _ => io_error(&parent, e),
+            })?;
         // Write beside the target, sync, then rename: a crash leaves either the
         // old file or the new one, never half of each.
         let temp = format!(".airlock-write-{}.tmp", random_suffix());

@@ -48,18 +48,39 @@ pub(crate) struct LimitRange {
 }
 
 pub(crate) const RANGES: &[LimitRange] = &[
-    LimitRange { key: "wall-clock-seconds", min: 1, max: 3600 },
+    LimitRange {
+        key: "wall-clock-seconds",
+        min: 1,
+        max: 3600,
+    },
     // A Rust guest needs a few MiB for its stack and data before `main`.
-    LimitRange { key: "memory-mib", min: 8, max: MAX_MEMORY_MIB },
-    LimitRange { key: "max-bytes-read", min: 0, max: 64 * 1024 * MIB },
-    LimitRange { key: "max-bytes-written", min: 0, max: 64 * 1024 * MIB },
-    LimitRange { key: "max-output-bytes", min: 1024, max: 256 * MIB },
-    LimitRange { key: "max-files-listed", min: 1, max: 10_000_000 },
+    LimitRange {
+        key: "memory-mib",
+        min: 8,
+        max: MAX_MEMORY_MIB,
+    },
+    LimitRange {
+        key: "max-bytes-read",
+        min: 0,
+        max: 64 * 1024 * MIB,
+    },
+    LimitRange {
+        key: "max-bytes-written",
+        min: 0,
+        max: 64 * 1024 * MIB,
+    },
+    LimitRange {
+        key: "max-output-bytes",
+        min: 1024,
+        max: 256 * MIB,
+    },
+    LimitRange {
+        key: "max-files-listed",
+        min: 1,
+        max: 10_000_000,
+    },
 ];
 
 pub(crate) fn range(key: &str) -> &'static LimitRange {
-    RANGES
-        .iter()
-        .find(|r| r.key == key)
-        .unwrap_or(&RANGES[0])
+    RANGES.iter().find(|r| r.key == key).unwrap_or(&RANGES[0])
 }

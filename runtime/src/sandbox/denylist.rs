@@ -140,7 +140,10 @@ mod tests {
             ".npmrc",
             ".pypirc",
         ] {
-            assert!(deny.matching_rule(path).is_some(), "{path} should be denied");
+            assert!(
+                deny.matching_rule(path).is_some(),
+                "{path} should be denied"
+            );
         }
     }
 
@@ -170,13 +173,19 @@ mod tests {
     fn profile_patterns_add_to_builtins() {
         let deny = DenyList::new(&["*.tfstate", "secrets/**"]).expect("valid");
         assert_eq!(deny.matching_rule("infra/prod.tfstate"), Some("*.tfstate"));
-        assert_eq!(deny.matching_rule("secrets/db/pass.txt"), Some("secrets/**"));
+        assert_eq!(
+            deny.matching_rule("secrets/db/pass.txt"),
+            Some("secrets/**")
+        );
         assert_eq!(deny.matching_rule(".env"), Some(".env"));
     }
 
     #[test]
     fn invalid_pattern_is_named() {
         let err = DenyList::new(&["a[b"]).expect_err("unclosed class");
-        assert!(err.to_string().starts_with("invalid deny pattern `a[b`"), "{err}");
+        assert!(
+            err.to_string().starts_with("invalid deny pattern `a[b`"),
+            "{err}"
+        );
     }
 }

@@ -138,7 +138,16 @@ mod tests {
 
     #[test]
     fn refuses_escapes_in_every_spelling() {
-        for raw in ["..", "../x", "a/../../x", "./../x", "a/./../..", "../", "..//..", "a/b/../../.."] {
+        for raw in [
+            "..",
+            "../x",
+            "a/../../x",
+            "./../x",
+            "a/./../..",
+            "../",
+            "..//..",
+            "a/b/../../..",
+        ] {
             assert_eq!(RelPath::parse(raw), Err(PathError::Escapes), "{raw}");
         }
     }
@@ -156,7 +165,15 @@ mod tests {
     fn prefix_is_by_component() {
         let src = RelPath::parse("src").expect("valid");
         assert!(RelPath::parse("src/a.rs").expect("valid").starts_with(&src));
-        assert!(!RelPath::parse("srcx/a.rs").expect("valid").starts_with(&src));
-        assert!(RelPath::parse("anything").expect("valid").starts_with(&RelPath::root()));
+        assert!(
+            !RelPath::parse("srcx/a.rs")
+                .expect("valid")
+                .starts_with(&src)
+        );
+        assert!(
+            RelPath::parse("anything")
+                .expect("valid")
+                .starts_with(&RelPath::root())
+        );
     }
 }

@@ -130,7 +130,12 @@ impl Sandbox {
         })
     }
 
-    fn check_policy(&self, path: &RelPath, need: Need, via: Option<&RelPath>) -> Result<(), Refusal> {
+    fn check_policy(
+        &self,
+        path: &RelPath,
+        need: Need,
+        via: Option<&RelPath>,
+    ) -> Result<(), Refusal> {
         let through = |what: String| match via {
             Some(link) => format!("`{link}` is a symbolic link to `{path}`, which is {what}"),
             None => what,
@@ -152,11 +157,11 @@ impl Sandbox {
             ))));
         }
         if need == Need::Write {
-            if let Some(name) = path
-                .components()
-                .iter()
-                .find(|c| WRITE_PROTECTED_NAMES.iter().any(|p| c.eq_ignore_ascii_case(p)))
-            {
+            if let Some(name) = path.components().iter().find(|c| {
+                WRITE_PROTECTED_NAMES
+                    .iter()
+                    .any(|p| c.eq_ignore_ascii_case(p))
+            }) {
                 return Err(Refusal::Denied(through(format!(
                     "inside `{name}`, which is never writable (git hooks and config could run code; Airlock's state is its own)"
                 ))));
@@ -202,7 +207,9 @@ impl Sandbox {
                         .read_link_contents(candidate.to_path())
                         .map_err(|e| Refusal::Io(e.to_string()))?;
                     let target = target.to_str().ok_or_else(|| {
-                        Refusal::Denied(format!("`{candidate}` is a symbolic link to a non-UTF-8 path"))
+                        Refusal::Denied(format!(
+                            "`{candidate}` is a symbolic link to a non-UTF-8 path"
+                        ))
                     })?;
                     if target.starts_with('/') {
                         return Err(Refusal::Denied(format!(
@@ -228,7 +235,9 @@ impl Sandbox {
                     return Ok((real, false));
                 }
                 Err(e) if is_escape(&e) => {
-                    return Err(Refusal::Denied("the path leads outside the workspace".into()));
+                    return Err(Refusal::Denied(
+                        "the path leads outside the workspace".into(),
+                    ));
                 }
                 Err(e) => return Err(Refusal::Io(e.to_string())),
             }
@@ -239,10 +248,14 @@ impl Sandbox {
 
 fn is_missing(e: &io::Error) -> bool {
     // ENOTDIR: a component that should be a directory is a file.
-    matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::NotADirectory)
+    matches!(
+        e.kind(),
+        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+    )
 }
 
 /// cap-std reports an attempted escape as `PermissionDenied` with this text.
 fn is_escape(e: &io::Error) -> bool {
-    e.kind() == io::ErrorKind::PermissionDenied && e.to_string().contains("outside of the filesystem")
+    e.kind() == io::ErrorKind::PermissionDenied
+        && e.to_string().contains("outside of the filesystem")
 }

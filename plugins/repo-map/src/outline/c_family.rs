@@ -23,13 +23,14 @@ static TYPES: LazyLock<Vec<LineRule>> = LazyLock::new(|| {
         false,
     )];
     for keyword in ["namespace", "class", "struct", "union", "enum"] {
-        // A definition: no `;` (forward declaration, variable) and no `(`
-        // (a function returning `struct foo *`) on the line. An optional
-        // all-caps word before the name is an export macro.
+        // A definition: a `{` follows the name, or at least no `;` (a
+        // forward declaration, a variable) does; and no `(` (a function
+        // returning `struct foo *`). An optional all-caps word before the
+        // name is an export macro.
         rules.push(LineRule::new(
             keyword,
             &format!(
-                r"^\s*(?:typedef\s+)?(?:template\s*<[^>]*>\s*)?{keyword}(?:\s+(?:class|struct))?\s+(?:[A-Z_][A-Z0-9_]*\s+)?(?P<name>[A-Za-z_]\w*(?:::\w+)*)[^;(]*$"
+                r"^\s*(?:typedef\s+)?(?:template\s*<[^>]*>\s*)?{keyword}(?:\s+(?:class|struct))?\s+(?:[A-Z_][A-Z0-9_]*\s+)?(?P<name>[A-Za-z_]\w*(?:::\w+)*)(?:[^;({{]*\{{|[^;(]*$)"
             ),
             true,
         ));
@@ -49,8 +50,23 @@ static SIGNATURE: LazyLock<Regex> = LazyLock::new(|| {
 /// Words that start statements or declarations that are not function
 /// definitions, even when followed by `(`.
 const NOT_FUNCTIONS: &[&str] = &[
-    "if", "else", "for", "while", "do", "switch", "return", "case", "goto", "sizeof", "typedef",
-    "using", "static_assert", "_Static_assert", "decltype", "alignof", "defined",
+    "if",
+    "else",
+    "for",
+    "while",
+    "do",
+    "switch",
+    "return",
+    "case",
+    "goto",
+    "sizeof",
+    "typedef",
+    "using",
+    "static_assert",
+    "_Static_assert",
+    "decltype",
+    "alignof",
+    "defined",
 ];
 
 pub(super) fn raw(text: &str) -> Vec<Raw> {
@@ -86,7 +102,9 @@ fn function_name(lines: &[&str], index: usize) -> Option<String> {
     let line = lines.get(index)?;
     let caps = SIGNATURE.captures(line)?;
     let name = caps.name("name")?.as_str();
-    let first_word = line.split(|c: char| !(c.is_alphanumeric() || c == '_')).next()?;
+    let first_word = line
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .next()?;
     if NOT_FUNCTIONS.contains(&name) || NOT_FUNCTIONS.contains(&first_word) {
         return None;
     }

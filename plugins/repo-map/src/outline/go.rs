@@ -39,7 +39,11 @@ pub(super) fn raw(text: &str) -> Vec<Raw> {
         } else if let Some(caps) = FUNC.captures(line) {
             match caps.name("recv").map(|r| receiver_type(r.as_str())) {
                 Some(recv) => {
-                    out.push(symbol("method", &format!("{recv}.{}", &caps["name"]), line_no));
+                    out.push(symbol(
+                        "method",
+                        &format!("{recv}.{}", &caps["name"]),
+                        line_no,
+                    ));
                 }
                 None => out.push(symbol("func", &caps["name"], line_no)),
             }

@@ -9,8 +9,23 @@ const MODIFIERS: &str = r"(?:(?:public|protected|private|static|final|abstract|s
 
 /// Statements that look like `type name(` to the method pattern.
 const NOT_METHODS: &[&str] = &[
-    "if", "for", "while", "switch", "catch", "return", "new", "throw", "else", "case", "do",
-    "try", "synchronized", "super", "this", "yield", "assert",
+    "if",
+    "for",
+    "while",
+    "switch",
+    "catch",
+    "return",
+    "new",
+    "throw",
+    "else",
+    "case",
+    "do",
+    "try",
+    "synchronized",
+    "super",
+    "this",
+    "yield",
+    "assert",
 ];
 
 static RULES: LazyLock<Vec<LineRule>> = LazyLock::new(|| {

@@ -46,11 +46,7 @@ static SHELL: LazyLock<Vec<LineRule>> = LazyLock::new(|| {
             r"^\s*function\s+(?P<name>[A-Za-z_][\w:.-]*)",
             false,
         ),
-        LineRule::new(
-            "function",
-            r"^\s*(?P<name>[A-Za-z_][\w:.-]*)\s*\(\)",
-            false,
-        ),
+        LineRule::new("function", r"^\s*(?P<name>[A-Za-z_][\w:.-]*)\s*\(\)", false),
     ]
 });
 

@@ -472,7 +472,10 @@ type Id = string;
     let sh = "#!/bin/sh\nusage() {\n  echo hi\n}\nfunction build {\n  make\n}\n";
     assert_eq!(
         shape(Language::Shell, sh),
-        [sym(0, "function", "usage", 2), sym(0, "function", "build", 5)]
+        [
+            sym(0, "function", "usage", 2),
+            sym(0, "function", "build", 5)
+        ]
     );
 }
 

@@ -22,11 +22,7 @@ static RULES: LazyLock<Vec<LineRule>> = LazyLock::new(|| {
             true,
         ),
         LineRule::new("package", r"^\s*package\s+(?P<name>\w+)\s*;", true),
-        LineRule::new(
-            "class",
-            r"^\s*(?:virtual\s+)?class\s+(?P<name>\w+)",
-            true,
-        ),
+        LineRule::new("class", r"^\s*(?:virtual\s+)?class\s+(?P<name>\w+)", true),
         // The name is the last word before `(` or `;`, after any return type
         // (`function [7:0] add(`, `function automatic int f;`).
         LineRule::new(

@@ -22,20 +22,31 @@ impl Skill for Adversary {
         let path = request.arg("path").unwrap_or(".").to_string();
         let text = match request.arg("case").unwrap_or("") {
             "read" => report(workspace::read_to_string(&path)),
-            "read-range" => report(workspace::read_range(&path, 0, 4).map(|b| String::from_utf8_lossy(&b).into_owned())),
+            "read-range" => report(
+                workspace::read_range(&path, 0, 4)
+                    .map(|b| String::from_utf8_lossy(&b).into_owned()),
+            ),
             "write" => {
                 let content = request.arg("content").unwrap_or("written by adversary");
                 report(workspace::write(&path, content).map(|()| "written".to_string()))
             }
             "mkdir" => report(workspace::create_dir(&path).map(|()| "created".to_string())),
             "rm" => report(workspace::remove_file(&path).map(|()| "removed".to_string())),
-            "stat" => report(workspace::stat(&path).map(|m| format!("{} {} bytes writable={}", m.path, m.size, m.writable))),
+            "stat" => report(
+                workspace::stat(&path)
+                    .map(|m| format!("{} {} bytes writable={}", m.path, m.size, m.writable)),
+            ),
             "list" => report(workspace::list_dir(&path).map(|entries| entry_lines(&entries))),
             "walk" => report(workspace::walk(&path).map(|entries| entry_lines(&entries))),
             "search" => {
-                let query = workspace::SearchQuery::new(request.arg("pattern").unwrap_or("secret")).in_path(&path);
+                let query = workspace::SearchQuery::new(request.arg("pattern").unwrap_or("secret"))
+                    .in_path(&path);
                 report(workspace::search(&query).map(|r| {
-                    let mut lines: Vec<String> = r.matches.iter().map(|m| format!("{}:{}:{}", m.path, m.line, m.text)).collect();
+                    let mut lines: Vec<String> = r
+                        .matches
+                        .iter()
+                        .map(|m| format!("{}:{}:{}", m.path, m.line, m.text))
+                        .collect();
                     lines.extend(r.withheld.iter().map(|w| format!("withheld {w}")));
                     lines.join("\n")
                 }))
@@ -52,7 +63,10 @@ impl Skill for Adversary {
             }
             "recurse" => format!("{}", recurse(std::hint::black_box(1))),
             "recurse-light" => {
-                let start: u64 = request.arg("depth").and_then(|d| d.parse().ok()).unwrap_or(u64::MAX);
+                let start: u64 = request
+                    .arg("depth")
+                    .and_then(|d| d.parse().ok())
+                    .unwrap_or(u64::MAX);
                 format!("{}", recurse_light(start))
             }
             "memory-bomb" => {
@@ -153,8 +167,16 @@ fn report(result: Result<String, Error>) -> String {
 
 fn describe_error(e: &Error) -> String {
     match e {
-        Error::AccessDenied { capability, path, reason } => format!("err: access-denied|{capability}|{path}|{reason}"),
-        Error::LimitExceeded { limit, max, requested } => format!("err: limit-exceeded|{limit}|{max}|{requested}"),
+        Error::AccessDenied {
+            capability,
+            path,
+            reason,
+        } => format!("err: access-denied|{capability}|{path}|{reason}"),
+        Error::LimitExceeded {
+            limit,
+            max,
+            requested,
+        } => format!("err: limit-exceeded|{limit}|{max}|{requested}"),
         Error::NotFound(p) => format!("err: not-found|{p}"),
         Error::InvalidInput(m) => format!("err: invalid-input|{m}"),
         Error::Io(m) => format!("err: io|{m}"),

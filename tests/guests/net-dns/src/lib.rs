@@ -18,7 +18,10 @@ impl Skill for NetDns {
     fn run(request: Request) -> Result<Output, Error> {
         let host = request.input.unwrap_or_else(|| "localhost".into());
         match (host.as_str(), 80).to_socket_addrs() {
-            Ok(addrs) => Ok(Output::text(format!("RESOLVED {:?}", addrs.collect::<Vec<_>>()))),
+            Ok(addrs) => Ok(Output::text(format!(
+                "RESOLVED {:?}",
+                addrs.collect::<Vec<_>>()
+            ))),
             Err(e) => Err(Error::failed(format!("lookup failed: {e}"))),
         }
     }
