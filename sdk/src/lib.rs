@@ -1,6 +1,6 @@
 //! # airlock-sdk
 //!
-//! Write [Airlock](https://example.invalid/airlock) skills in Rust.
+//! Write Airlock skills in Rust.
 //!
 //! A skill is a WebAssembly component (WASI preview 2) that the `airlock`
 //! host runs under a sandbox profile. The skill sees only the workspace paths
@@ -132,10 +132,6 @@ macro_rules! export_skill {
 /// The generated bindings and the glue [`export_skill!`] expands to. Not part
 /// of the API: anything here may change in any release.
 #[doc(hidden)]
-#[allow(
-    unsafe_code,
-    reason = "the generated canonical-ABI glue is unsafe by nature; the SDK's own code is safe"
-)]
 pub mod __private {
     wit_bindgen::generate!({
         path: "../wit",
@@ -157,6 +153,12 @@ pub mod __private {
             .map_err(crate::convert::error_to_wit)
     }
 }
+
+/// Compiles the README's example as a doctest, so the guide cannot drift
+/// from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 #[cfg(test)]
 mod tests {

@@ -69,8 +69,8 @@ pub fn is_placeholder(value: &str) -> bool {
         || is_one_repeated_char(v)
 }
 
-/// `${VAR}`, `$VAR`, `{{ var }}`, `<value>`, `%VAR%`, `@token@`: the value is
-/// filled in elsewhere.
+/// `${VAR}`, `$VAR`, `{{ var }}`, `<value>`, `%VAR%`, `@token@`, `{password}`:
+/// the value is filled in elsewhere (by a shell, a template, a format string).
 fn is_reference(v: &str) -> bool {
     let wrapped = |open: &str, close: &str| v.starts_with(open) && v.ends_with(close);
     v.starts_with('$')
@@ -81,6 +81,7 @@ fn is_reference(v: &str) -> bool {
         || wrapped("%", "%")
         || wrapped("@", "@")
         || wrapped("[", "]")
+        || wrapped("{", "}")
 }
 
 fn is_one_repeated_char(v: &str) -> bool {
@@ -112,6 +113,8 @@ mod tests {
             "aaaaaaaaaa",
             "",
             "os.environ['X']",
+            "{password}",
+            "[REDACTED]",
         ] {
             assert!(is_placeholder(v), "{v:?} should be a placeholder");
         }

@@ -259,3 +259,88 @@ fn is_escape(e: &io::Error) -> bool {
     e.kind() == io::ErrorKind::PermissionDenied
         && e.to_string().contains("outside of the filesystem")
 }
+
+#[cfg(test)]
+mod tests {
+    //! Resolution tested on a real directory without any WebAssembly.
+    use super::*;
+    use crate::profile::{Grant, RelPathString};
+
+    fn sandbox(dir: &std::path::Path, grants: &[(&str, bool)]) -> Sandbox {
+        let root = Dir::open_ambient_dir(dir, cap_std::ambient_authority()).expect("open root");
+        let grants = grants
+            .iter()
+            .map(|(p, w)| Grant {
+                path: RelPathString(RelPath::parse(p).expect("valid grant")),
+                writable: *w,
+            })
+            .collect();
+        Sandbox::new(
+            root,
+            grants,
+            DenyList::new::<&str>(&[]).expect("deny-list"),
+            vec![],
+        )
+    }
+
+    fn tree() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(dir.path().join("src/nested")).expect("mkdir");
+        std::fs::write(dir.path().join("src/a.rs"), "a").expect("write");
+        std::fs::write(dir.path().join(".env"), "SECRET").expect("write");
+        std::os::unix::fs::symlink("nested", dir.path().join("src/link")).expect("symlink");
+        std::os::unix::fs::symlink("../.env", dir.path().join("src/env-link")).expect("symlink");
+        dir
+    }
+
+    #[test]
+    fn resolves_inside_and_follows_inner_links() {
+        let dir = tree();
+        let sb = sandbox(dir.path(), &[(".", false)]);
+        let r = sb.resolve("src/link/new.rs", Need::Read).expect("inside");
+        assert_eq!(r.real.to_string(), "src/nested/new.rs");
+        assert!(!r.exists);
+        assert!(sb.resolve("src/a.rs", Need::Read).expect("inside").exists);
+    }
+
+    #[test]
+    fn grants_decide_read_and_write() {
+        let dir = tree();
+        let sb = sandbox(dir.path(), &[("src", false), ("src/nested", true)]);
+        assert!(sb.resolve("src/nested/x", Need::Write).is_ok());
+        assert!(
+            matches!(sb.resolve("src/a.rs", Need::Write), Err(Refusal::Denied(r)) if r.starts_with("granted read-only"))
+        );
+        assert!(
+            matches!(sb.resolve("README.md", Need::Read), Err(Refusal::Denied(r)) if r.starts_with("not inside any path"))
+        );
+        // Both the path asked for and the file it reaches must be writable:
+        // `src/link` is in the read-only `src` even though it leads to `src/nested`.
+        assert!(
+            matches!(sb.resolve("src/link/x", Need::Write), Err(Refusal::Denied(r)) if r.starts_with("granted read-only"))
+        );
+    }
+
+    #[test]
+    fn deny_list_applies_to_link_targets() {
+        let dir = tree();
+        let sb = sandbox(dir.path(), &[(".", false)]);
+        let Err(Refusal::Denied(reason)) = sb.resolve("src/env-link", Need::Read) else {
+            panic!("must be denied");
+        };
+        assert!(
+            reason.starts_with("`src/env-link` is a symbolic link to `.env`, which is withheld"),
+            "{reason}"
+        );
+    }
+
+    #[test]
+    fn malformed_paths_are_invalid_not_denied() {
+        let dir = tree();
+        let sb = sandbox(dir.path(), &[(".", false)]);
+        assert_eq!(
+            sb.resolve("a\0b", Need::Read),
+            Err(Refusal::Invalid("the path contains a NUL byte".into()))
+        );
+    }
+}

@@ -40,7 +40,7 @@ pub fn render(map: &RepoMap) -> String {
     for f in &map.files {
         let mut facts = vec![f.language.name().to_string()];
         if let Some(n) = f.lines {
-            facts.push(format!("{n} lines"));
+            facts.push(format!("{n} {}", if n == 1 { "line" } else { "lines" }));
         }
         facts.push(format!("{} bytes", f.bytes));
         if let Some(note) = &f.note {
@@ -92,7 +92,7 @@ Languages:
   total                        3         6        2116
 
 Files:
-README.md  (data/docs, 1 lines, 7 bytes)
+README.md  (data/docs, 1 line, 7 bytes)
 src/main.rs  (Rust, 5 lines, 61 bytes)
   L1 fn parse_args
   L2 impl App
