@@ -38,7 +38,7 @@ fn main() {
     let adversary = airlock.load(Path::new(guests::ADVERSARY)).unwrap();
 
     report(
-        "new store + instantiate + describe (cached hello)",
+        "instantiate cached hello (new store, WASI ctx, InstancePre) + describe call",
         2000,
         || {
             rt.block_on(airlock.describe(&hello)).unwrap();

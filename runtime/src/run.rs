@@ -309,15 +309,23 @@ pub async fn describe_only(
     engine: &Engine,
     skill: &LoadedSkill,
 ) -> Result<SkillDescription, RunFailure> {
-    let profile = Profile::parse(
-        "name = \"describe-only\"\n[limits]\nwall-clock-seconds = 5\nmemory-mib = 64\nmax-bytes-read = 0\nmax-bytes-written = 0\nmax-files-listed = 1\n",
-        crate::profile::ProfileSource::Builtin("describe-only".into()),
-    )
-    .map_err(|e| RunFailure::Setup(e.to_string()))?;
-    let empty = tempdir_for_describe()?;
+    // Parsed once: building the deny-list's glob set is the costly part.
+    static DESCRIBE_ONLY: std::sync::OnceLock<Result<Profile, String>> = std::sync::OnceLock::new();
+    let profile = DESCRIBE_ONLY
+        .get_or_init(|| {
+            Profile::parse(
+                "name = \"describe-only\"\n[limits]\nwall-clock-seconds = 5\nmemory-mib = 64\nmax-bytes-read = 0\nmax-bytes-written = 0\nmax-files-listed = 1\n",
+                crate::profile::ProfileSource::Builtin("describe-only".into()),
+            )
+            .map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(|e| RunFailure::Setup(e.clone()))?;
+    // The profile grants nothing, so the root is unreachable whatever it is.
+    let root = std::env::temp_dir();
     let limits = profile.limits.clone();
     let (mut store, stdout, stderr) =
-        new_store(engine, &profile, empty.path(), None, None, Instant::now())?;
+        new_store(engine, profile, &root, None, None, Instant::now())?;
     let instance = match skill.pre.instantiate_async(&mut store).await {
         Ok(i) => i,
         Err(e) => return Err(classify_trap(&mut store, e, &limits, &stdout, &stderr)),
@@ -326,30 +334,6 @@ pub async fn describe_only(
         Ok(info) => Ok(describe(&info)),
         Err(e) => Err(classify_trap(&mut store, e, &limits, &stdout, &stderr)),
     }
-}
-
-/// An empty directory that lives as long as the guard.
-struct EmptyDir(PathBuf);
-
-impl EmptyDir {
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for EmptyDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir(&self.0);
-    }
-}
-
-fn tempdir_for_describe() -> Result<EmptyDir, RunFailure> {
-    let mut bytes = [0u8; 8];
-    getrandom::fill(&mut bytes).map_err(|e| RunFailure::Setup(e.to_string()))?;
-    let dir = std::env::temp_dir().join(format!("airlock-describe-{}", hex::encode(bytes)));
-    std::fs::create_dir(&dir)
-        .map_err(|e| RunFailure::Setup(format!("cannot create {}: {e}", dir.display())))?;
-    Ok(EmptyDir(dir))
 }
 
 fn new_store(
