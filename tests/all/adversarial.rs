@@ -422,3 +422,12 @@ fn no_grant_means_no_files() {
         "err: access-denied|workspace-read|README.md|not inside any path the profile grants (granted: nothing)"
     );
 }
+
+#[test]
+fn search_of_the_root_covers_every_grant_and_nothing_else() {
+    let f = fixture();
+    let narrow = "[[grant]]\npath = \"src\"\n";
+    let (out, denials) = attempt(narrow, &f.ws, "search", ".");
+    assert_eq!(out, "ok: src/main.rs:1:fn main() { let secret = 1; }");
+    assert!(denials.is_empty(), "{denials:?}");
+}

@@ -323,22 +323,7 @@ impl WorkspaceView<'_> {
             0 => 1000,
             n => n.min(MAX_SEARCH_MATCHES),
         };
-        let resolved = self.resolve_existing(&query.path, Need::Read)?;
-        let is_dir = self
-            .root()
-            .metadata(resolved.real.to_path())
-            .map(|m| m.is_dir())
-            .unwrap_or(false);
-        let files: Vec<Entry> = if is_dir {
-            self.walk_from(&resolved.real)?
-        } else {
-            vec![Entry {
-                path: resolved.real.to_string(),
-                kind: EntryKind::File,
-                size: 0,
-                withheld: None,
-            }]
-        };
+        let files = self.search_targets(&query.path)?;
         let mut result = SearchResult {
             matches: Vec::new(),
             withheld: Vec::new(),
@@ -394,6 +379,62 @@ impl WorkspaceView<'_> {
             }
         }
         Ok(result)
+    }
+
+    /// The files a search covers: `path` itself, or everything below it.
+    /// The root (`.`) means every granted path, even when the root itself
+    /// is not granted.
+    fn search_targets(&mut self, raw: &str) -> Result<Vec<Entry>, Error> {
+        let asked = RelPath::parse(raw).ok();
+        if asked.as_ref().is_some_and(RelPath::is_root)
+            && self
+                .state
+                .sandbox
+                .grant_for(&RelPath::root(), Need::Read)
+                .is_none()
+        {
+            let roots: Vec<RelPath> = self
+                .state
+                .sandbox
+                .grants()
+                .iter()
+                .map(|g| g.path.0.clone())
+                .collect();
+            let mut files = Vec::new();
+            for root in roots {
+                // Nested grants are covered by their parent's walk.
+                if self
+                    .state
+                    .sandbox
+                    .grants()
+                    .iter()
+                    .any(|g| g.path.0 != root && root.starts_with(&g.path.0))
+                {
+                    continue;
+                }
+                match self.search_targets(&root.to_string()) {
+                    Ok(mut more) => files.append(&mut more),
+                    Err(Error::NotFound(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            return Ok(files);
+        }
+        let resolved = self.resolve_existing(raw, Need::Read)?;
+        let is_dir = self
+            .root()
+            .metadata(resolved.real.to_path())
+            .map(|m| m.is_dir())
+            .unwrap_or(false);
+        if is_dir {
+            return self.walk_from(&resolved.real);
+        }
+        Ok(vec![Entry {
+            path: resolved.real.to_string(),
+            kind: EntryKind::File,
+            size: 0,
+            withheld: None,
+        }])
     }
 
     fn write_atomically(&mut self, raw: &str, contents: &[u8]) -> Result<(), Error> {
