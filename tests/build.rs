@@ -7,13 +7,14 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Every guest crate, as (package name, constant name). A guest that no test
-/// uses is a compile error: each constant must be referenced (see lib.rs).
+/// Every guest crate, as (package name, constant name). The build fails if a
+/// crate under `guests/` is missing here, or if no test names a constant.
 const GUESTS: &[(&str, &str)] = &[
     ("guest-adversary", "ADVERSARY"),
     ("guest-hello", "HELLO"),
     ("guest-net-tcp", "NET_TCP"),
     ("guest-net-dns", "NET_DNS"),
+    ("guest-future-wit", "FUTURE_WIT"),
     ("secret-scan", "SECRET_SCAN"),
     ("repo-map", "REPO_MAP"),
 ];
@@ -75,8 +76,44 @@ fn main() {
             file.display().to_string()
         ));
     }
+    check_every_guest_is_listed_and_used(&manifest);
     let out_file = PathBuf::from(env("OUT_DIR")).join("guests.rs");
     std::fs::write(out_file, out).expect("write guests.rs");
+}
+
+/// A guest nobody builds or nobody tests is dead weight that looks like
+/// coverage; refuse both.
+fn check_every_guest_is_listed_and_used(manifest: &Path) {
+    let guests_dir = manifest.join("guests");
+    for entry in std::fs::read_dir(&guests_dir).expect("read tests/guests") {
+        let name = entry
+            .expect("guest entry")
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
+        let package = format!("guest-{name}");
+        assert!(
+            GUESTS.iter().any(|(p, _)| *p == package),
+            "tests/guests/{name} is not listed in GUESTS in tests/build.rs"
+        );
+    }
+    let mut sources = String::new();
+    for dir in ["all", "../runtime/tests", "../runtime/benches"] {
+        let dir = manifest.join(dir);
+        println!("cargo:rerun-if-changed={}", dir.display());
+        for entry in std::fs::read_dir(&dir).expect("read test sources") {
+            let path = entry.expect("test source").path();
+            if path.extension().is_some_and(|e| e == "rs") {
+                sources.push_str(&std::fs::read_to_string(&path).expect("read test source"));
+            }
+        }
+    }
+    for (package, constant) in GUESTS {
+        assert!(
+            sources.contains(&format!("guests::{constant}")),
+            "guest {package} (guests::{constant}) is used by no test; use it or remove it"
+        );
+    }
 }
 
 fn env(name: &str) -> String {

@@ -84,16 +84,17 @@ impl Airlock {
     pub fn new(home: Option<&Path>) -> Result<Self, StartError> {
         let engine = engine::new_engine().map_err(|e| StartError::Engine(format!("{e:#}")))?;
         let linker = build_linker(&engine).map_err(|e| StartError::Engine(format!("{e:#}")))?;
-        let cache = match home {
-            Some(home) => {
-                let dir = home.join("cache");
-                Some(
-                    cache::ComponentCache::open(&dir, &engine)
-                        .map_err(|source| StartError::Cache { dir, source })?,
-                )
-            }
-            None => None,
-        };
+        // The cache only saves compile time; without it every load compiles,
+        // which is slower but exactly as safe, so a broken cache is a warning.
+        let cache = home.and_then(|home| {
+            let dir = home.join("cache");
+            cache::ComponentCache::open(&dir, &engine)
+                .map_err(|source| {
+                    let err = StartError::Cache { dir, source };
+                    tracing::warn!("{err}; continuing without the compile cache");
+                })
+                .ok()
+        });
         let ticker = engine::EpochTicker::start(&engine).map_err(StartError::Ticker)?;
         Ok(Self {
             engine,

@@ -8,3 +8,4 @@ mod network;
 mod plugins;
 mod profiles;
 mod smoke;
+mod versions;
