@@ -30,3 +30,33 @@ pub fn error(msg: &str) {
 pub fn progress(done: u64, total: u64, msg: &str) {
     host::progress(done, total, msg);
 }
+
+/// Progress over a known number of items, reported every `every` items so
+/// that a long walk shows life without filling the run's output budget.
+#[derive(Debug)]
+pub struct Progress {
+    done: u64,
+    total: u64,
+    every: u64,
+    message: String,
+}
+
+impl Progress {
+    /// Progress over `total` items, reported every `every` items (at least 1).
+    pub fn new(total: usize, every: u64, message: impl Into<String>) -> Self {
+        Self {
+            done: 0,
+            total: u64::try_from(total).unwrap_or(u64::MAX),
+            every: every.max(1),
+            message: message.into(),
+        }
+    }
+
+    /// One more item done.
+    pub fn tick(&mut self) {
+        self.done += 1;
+        if self.done.is_multiple_of(self.every) {
+            progress(self.done, self.total, &self.message);
+        }
+    }
+}

@@ -41,6 +41,17 @@ pub struct Request {
 }
 
 impl Request {
+    /// A request with these `--arg KEY=VALUE` pairs and no input, for tests.
+    pub fn with_args(args: &[(&str, &str)]) -> Self {
+        Self {
+            input: None,
+            args: args
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
     /// The value of argument `key`, if given. When the user repeats a key the
     /// last value wins, so a later `--arg` overrides an earlier (e.g. aliased) one.
     pub fn arg(&self, key: &str) -> Option<&str> {
@@ -97,13 +108,7 @@ mod tests {
     use super::*;
 
     fn request(args: &[(&str, &str)]) -> Request {
-        Request {
-            input: None,
-            args: args
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        }
+        Request::with_args(args)
     }
 
     #[test]

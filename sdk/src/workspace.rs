@@ -209,6 +209,56 @@ pub fn walk_granted() -> Result<Vec<Entry>, Error> {
     Ok(all)
 }
 
+/// A file the deny-list withheld: the host lists it and never lets it be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Withheld {
+    /// Workspace-relative path.
+    pub path: String,
+    /// The deny-list rule that matched.
+    pub rule: String,
+}
+
+impl Withheld {
+    /// The sentence to show a user for a withheld file.
+    pub fn sentence(&self) -> String {
+        format!(
+            "withheld by the deny-list (not read): {} (rule `{}`)",
+            self.path, self.rule
+        )
+    }
+}
+
+/// The granted workspace, split the way most skills need it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GrantedFiles {
+    /// Regular files the skill may read, sorted by path.
+    pub files: Vec<Entry>,
+    /// Entries the deny-list withholds, sorted by path. Report them; they
+    /// cannot be read.
+    pub withheld: Vec<Withheld>,
+}
+
+/// Every readable regular file under the granted paths, and every withheld
+/// entry ([`walk_granted`], split). Directories and symlinks are left out.
+pub fn granted_files() -> Result<GrantedFiles, Error> {
+    Ok(split_entries(walk_granted()?))
+}
+
+fn split_entries(entries: Vec<Entry>) -> GrantedFiles {
+    let mut out = GrantedFiles::default();
+    for entry in entries {
+        match entry.withheld {
+            Some(rule) => out.withheld.push(Withheld {
+                path: entry.path,
+                rule,
+            }),
+            None if entry.kind == EntryKind::File => out.files.push(entry),
+            None => {}
+        }
+    }
+    out
+}
+
 /// Metadata of one path.
 pub fn stat(path: &str) -> Result<Metadata, Error> {
     host::stat(path)
@@ -306,6 +356,28 @@ fn is_below(path: &str, outer: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn granted_files_splits_readable_files_from_withheld_entries() {
+        let entry = |path: &str, kind, withheld: Option<&str>| super::Entry {
+            path: path.into(),
+            kind,
+            size: 1,
+            withheld: withheld.map(Into::into),
+        };
+        let split = super::split_entries(vec![
+            entry(".env", super::EntryKind::File, Some(".env")),
+            entry("src", super::EntryKind::Directory, None),
+            entry("src/a.rs", super::EntryKind::File, None),
+            entry("link", super::EntryKind::Symlink, None),
+        ]);
+        assert_eq!(split.files.len(), 1);
+        assert_eq!(split.files[0].path, "src/a.rs");
+        assert_eq!(
+            split.withheld[0].sentence(),
+            "withheld by the deny-list (not read): .env (rule `.env`)"
+        );
+    }
+
     use super::*;
 
     fn roots(paths: &[&str]) -> Vec<String> {

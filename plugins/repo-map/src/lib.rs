@@ -10,10 +10,10 @@ mod options;
 mod outline;
 mod report;
 
-use airlock_sdk::workspace::{self, Entry, EntryKind};
+use airlock_sdk::workspace::{self, GrantedFiles};
 use airlock_sdk::{Capability, Error, Output, Request, Skill, SkillInfo, log};
 
-use crate::map::{Extract, FileInfo, MAX_READ_BYTES, RepoMap, Withheld};
+use crate::map::{Extract, FileInfo, MAX_READ_BYTES, RepoMap};
 use crate::options::Options;
 
 /// Progress is reported every this many files.
@@ -43,39 +43,28 @@ impl Skill for RepoMapSkill {
                  (known: format, symbols, max-symbols-per-file)"
             ));
         }
-        let entries = workspace::walk_granted()?;
+        let granted = workspace::granted_files()?;
         let extract = Extract {
             symbols: options.symbols,
             max_symbols: options.max_symbols_per_file,
         };
-        let map = build(&entries, extract);
+        let map = build(granted, extract);
         Ok(Output::text(report::render(options.format, &map)))
     }
 }
 
 airlock_sdk::export_skill!(RepoMapSkill);
 
-/// Reads every regular file among `entries` (within the size cap) into a map.
-fn build(entries: &[Entry], extract: Extract) -> RepoMap {
-    let mut map = RepoMap::default();
-    let total = entries.iter().filter(|e| e.kind == EntryKind::File).count();
-    let total = u64::try_from(total).unwrap_or(u64::MAX);
-    let mut seen: u64 = 0;
-    for entry in entries {
-        if let Some(rule) = &entry.withheld {
-            map.withheld.push(Withheld {
-                path: entry.path.clone(),
-                rule: rule.clone(),
-            });
-            continue;
-        }
-        if entry.kind != EntryKind::File {
-            continue;
-        }
-        seen += 1;
-        if seen.is_multiple_of(PROGRESS_EVERY) {
-            log::progress(seen, total, "mapping files");
-        }
+/// Reads every readable file (within the size cap) into a map; withheld
+/// files are listed as such, never read.
+fn build(granted: GrantedFiles, extract: Extract) -> RepoMap {
+    let mut map = RepoMap {
+        withheld: granted.withheld,
+        ..RepoMap::default()
+    };
+    let mut progress = log::Progress::new(granted.files.len(), PROGRESS_EVERY, "mapping files");
+    for entry in &granted.files {
+        progress.tick();
         let info = if entry.size > MAX_READ_BYTES {
             FileInfo::unread(&entry.path, entry.size, "larger than 1 MiB, not read")
         } else if map.incomplete.is_some() {

@@ -95,23 +95,7 @@ pub fn count_lines(contents: &[u8]) -> u64 {
 }
 
 /// A file the deny-list withheld: listed, never read.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Withheld {
-    /// Workspace-relative path.
-    pub path: String,
-    /// The deny-list rule that matched.
-    pub rule: String,
-}
-
-impl Withheld {
-    /// The sentence reports use for a withheld file.
-    pub fn sentence(&self) -> String {
-        format!(
-            "withheld by the deny-list (not read): {} (rule `{}`)",
-            self.path, self.rule
-        )
-    }
-}
+pub use airlock_sdk::workspace::Withheld;
 
 /// One row of the language table.
 #[derive(Clone, Debug, PartialEq, Eq)]

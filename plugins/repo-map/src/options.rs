@@ -86,13 +86,7 @@ mod tests {
     use super::*;
 
     fn request(args: &[(&str, &str)]) -> Request {
-        Request {
-            input: None,
-            args: args
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        }
+        Request::with_args(args)
     }
 
     #[test]

@@ -12,11 +12,11 @@ mod report;
 mod rules;
 mod scanner;
 
-use airlock_sdk::workspace::{self, Entry, EntryKind};
+use airlock_sdk::workspace::{self, GrantedFiles};
 use airlock_sdk::{Capability, Error, Output, Request, Skill, SkillInfo, log};
 
 use crate::options::Options;
-use crate::report::{Report, SkipReason, Skipped, Withheld};
+use crate::report::{Report, SkipReason, Skipped};
 use crate::scanner::{FileScan, MAX_FILE_BYTES};
 
 /// Progress is reported every this many files: often enough to show life,
@@ -46,8 +46,7 @@ impl Skill for SecretScan {
                 "secret-scan ignores unknown argument `{key}` (known: format, min-severity)"
             ));
         }
-        let entries = workspace::walk_granted()?;
-        let mut report = scan_entries(&entries);
+        let mut report = scan(workspace::granted_files()?);
         report.keep_at_least(options.min_severity);
         let text = report::render(options.format, &report);
         Ok(Output::text(text).with_findings(report.findings))
@@ -56,29 +55,16 @@ impl Skill for SecretScan {
 
 airlock_sdk::export_skill!(SecretScan);
 
-/// Reads and scans every readable regular file among `entries`.
-fn scan_entries(entries: &[Entry]) -> Report {
-    let mut report = Report::default();
-    let total = entries.iter().filter(|e| e.kind == EntryKind::File).count();
-    let total = u64::try_from(total).unwrap_or(u64::MAX);
-    let mut seen: u64 = 0;
-    for entry in entries {
-        if let Some(rule) = &entry.withheld {
-            // The host would refuse the read anyway; listing it tells the
-            // user what the scan could not see.
-            report.withheld.push(Withheld {
-                path: entry.path.clone(),
-                rule: rule.clone(),
-            });
-            continue;
-        }
-        if entry.kind != EntryKind::File {
-            continue;
-        }
-        seen += 1;
-        if seen.is_multiple_of(PROGRESS_EVERY) {
-            log::progress(seen, total, "scanning files");
-        }
+/// Reads and scans every readable file. Withheld files are reported, never
+/// read (the host would refuse anyway): they are what the scan could not see.
+fn scan(granted: GrantedFiles) -> Report {
+    let mut report = Report {
+        withheld: granted.withheld,
+        ..Report::default()
+    };
+    let mut progress = log::Progress::new(granted.files.len(), PROGRESS_EVERY, "scanning files");
+    for entry in &granted.files {
+        progress.tick();
         if entry.size > MAX_FILE_BYTES {
             report.skipped.push(Skipped {
                 path: entry.path.clone(),

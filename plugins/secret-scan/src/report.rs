@@ -9,23 +9,7 @@ use airlock_sdk::{Finding, Severity};
 use crate::options::Format;
 
 /// A file the deny-list withheld: listed, never read.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Withheld {
-    /// Workspace-relative path.
-    pub path: String,
-    /// The deny-list rule that matched.
-    pub rule: String,
-}
-
-impl Withheld {
-    /// The sentence every format uses for a withheld file.
-    pub fn sentence(&self) -> String {
-        format!(
-            "withheld by the deny-list (not read): {} (rule `{}`)",
-            self.path, self.rule
-        )
-    }
-}
+pub use airlock_sdk::workspace::Withheld;
 
 /// Why a file was not scanned.
 #[derive(Clone, Debug, PartialEq, Eq)]
