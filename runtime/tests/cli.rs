@@ -287,8 +287,9 @@ fn state_directory_inside_the_workspace_is_protected() {
     let ws = workspace(&[("README.md", "x")]);
     let home = ws.path().join("state");
     std::fs::create_dir(&home).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_airlock"))
-        .args([
+    let out = airlock(
+        &home,
+        &[
             "run",
             guests::ADVERSARY,
             "-w",
@@ -300,17 +301,16 @@ fn state_directory_inside_the_workspace_is_protected() {
             "-a",
             "path=state/cache/notes.txt",
             "--quiet",
-        ])
-        .env("AIRLOCK_HOME", &home)
-        .output()
-        .unwrap();
+        ],
+    );
     assert_eq!(
         text(&out.stdout).trim_end(),
         "err: access-denied|workspace-write|state/cache/notes.txt|inside Airlock's state directory, which skills can never read or write"
     );
     // Not even readable: the cache key lives there.
-    let out = Command::new(env!("CARGO_BIN_EXE_airlock"))
-        .args([
+    let out = airlock(
+        &home,
+        &[
             "run",
             guests::ADVERSARY,
             "-w",
@@ -320,10 +320,8 @@ fn state_directory_inside_the_workspace_is_protected() {
             "-a",
             "path=state/cache",
             "--quiet",
-        ])
-        .env("AIRLOCK_HOME", &home)
-        .output()
-        .unwrap();
+        ],
+    );
     assert_eq!(
         text(&out.stdout).trim_end(),
         "err: access-denied|workspace-read|state/cache|inside Airlock's state directory, which skills can never read or write"
