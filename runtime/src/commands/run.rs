@@ -39,8 +39,13 @@ pub fn run(args: RunArgs, home: Option<PathBuf>) -> Result<Exit, Failure> {
         args: args.args.clone(),
     };
     let live = !args.json && !args.quiet;
-    let sink: Option<EventSink> = live.then(|| Arc::new(print_event) as EventSink);
+    let view = Arc::new(LiveView::new());
+    let sink: Option<EventSink> = live.then(|| {
+        let view = view.clone();
+        Arc::new(move |event: &Event| view.show(event)) as EventSink
+    });
     let outcome = runtime()?.block_on(airlock.run(&skill, &profile, &workspace, &request, sink));
+    view.finish();
     match outcome {
         Ok(report) => finish(&args, &report),
         Err(failure) => {
@@ -152,33 +157,70 @@ fn summary(report: &RunReport) {
     );
 }
 
-fn print_event(event: &Event) {
-    let mut err = std::io::stderr().lock();
-    let _ = match event {
-        Event::Log { level, message } => {
-            let tag = match level {
-                Level::Debug => "debug",
-                Level::Info => "info",
-                Level::Warn => "warn",
-                Level::Error => "error",
-            };
-            writeln!(err, "[{tag}] {message}")
-        }
-        Event::Progress {
-            done,
-            total,
-            message,
-        } => {
-            if *total > 0 {
-                writeln!(err, "[{done}/{total}] {message}")
-            } else {
-                writeln!(err, "[{done}] {message}")
+/// The live view of a run on stderr: log lines and denials as they happen,
+/// and the skill's progress as a bar on a terminal (as lines elsewhere).
+struct LiveView {
+    bar: indicatif::ProgressBar,
+    terminal: bool,
+}
+
+impl LiveView {
+    fn new() -> Self {
+        let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+        let bar = indicatif::ProgressBar::hidden();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg} ({elapsed})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        Self { bar, terminal }
+    }
+
+    fn show(&self, event: &Event) {
+        let line = match event {
+            Event::Log { level, message } => {
+                let tag = match level {
+                    Level::Debug => "debug",
+                    Level::Info => "info",
+                    Level::Warn => "warn",
+                    Level::Error => "error",
+                };
+                format!("[{tag}] {message}")
             }
+            Event::Progress {
+                done,
+                total,
+                message,
+            } => {
+                if self.terminal && *total > 0 {
+                    if self.bar.is_hidden() {
+                        self.bar
+                            .set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                    }
+                    self.bar.set_length(*total);
+                    self.bar.set_position(*done);
+                    self.bar.set_message(message.clone());
+                    return;
+                }
+                if *total > 0 {
+                    format!("[{done}/{total}] {message}")
+                } else {
+                    format!("[{done}] {message}")
+                }
+            }
+            Event::Denied {
+                capability,
+                path,
+                reason,
+            } => format!("[denied] {capability} `{path}`: {reason}"),
+        };
+        if self.bar.is_hidden() {
+            let _ = writeln!(std::io::stderr().lock(), "{line}");
+        } else {
+            self.bar.println(line);
         }
-        Event::Denied {
-            capability,
-            path,
-            reason,
-        } => writeln!(err, "[denied] {capability} `{path}`: {reason}"),
-    };
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
 }

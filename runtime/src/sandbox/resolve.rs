@@ -54,7 +54,7 @@ pub struct Resolved {
     pub exists: bool,
 }
 
-/// A workspace root with its grants, deny-list and write-protected paths.
+/// A workspace root with its grants, deny-list and protected paths.
 pub struct Sandbox {
     root: Dir,
     grants: Vec<Grant>,
@@ -94,10 +94,23 @@ impl Sandbox {
         self.deny.matching_rule(&path.to_string())
     }
 
+    /// Whether `path` lies in Airlock's state directory. Compared without
+    /// case, so a case-insensitive filesystem cannot offer a second spelling.
+    fn is_protected(&self, path: &RelPath) -> bool {
+        let lower = |p: &RelPath| -> Vec<String> {
+            p.components().iter().map(|c| c.to_lowercase()).collect()
+        };
+        let path = lower(path);
+        self.protected.iter().any(|p| {
+            let p = lower(p);
+            path.len() >= p.len() && path[..p.len()] == p[..]
+        })
+    }
+
     /// Why `path` is hidden from listings, if it is: a deny-list rule, or
     /// Airlock's state directory.
     pub fn hidden_by(&self, path: &RelPath) -> Option<String> {
-        if self.protected.iter().any(|p| path.starts_with(p)) {
+        if self.is_protected(path) {
             return Some("airlock-state".into());
         }
         self.withheld_by(path).map(str::to_string)
@@ -145,7 +158,7 @@ impl Sandbox {
                 "withheld by the deny-list (rule `{rule}`): secret files are never readable, whatever the profile grants"
             ))));
         }
-        if self.protected.iter().any(|p| path.starts_with(p)) {
+        if self.is_protected(path) {
             return Err(Refusal::Denied(through(
                 "inside Airlock's state directory, which skills can never read or write".into(),
             )));
