@@ -73,7 +73,7 @@ pub enum LoadError {
     },
     /// The component imports network interfaces.
     #[error(
-        "refused to run {}: it imports `{import}`. Airlock never grants network access to skills (no sockets, no DNS, no HTTP), so this component cannot run; a skill that needs a model uses the host's inference binding instead",
+        "refused to run {}: it imports `{import}`. Airlock never grants network access to skills (no sockets, no DNS, no HTTP), so this component cannot run",
         path.display()
     )]
     NetworkImport {

@@ -26,7 +26,7 @@ fn tcp_connect_guest_is_refused_before_running() {
     assert_eq!(
         err.to_string(),
         format!(
-            "refused to run {}: it imports `{import}`. Airlock never grants network access to skills (no sockets, no DNS, no HTTP), so this component cannot run; a skill that needs a model uses the host's inference binding instead",
+            "refused to run {}: it imports `{import}`. Airlock never grants network access to skills (no sockets, no DNS, no HTTP), so this component cannot run",
             guests::NET_TCP
         )
     );
