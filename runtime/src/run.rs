@@ -185,6 +185,9 @@ pub enum RunFailure {
     /// The run could not start (workspace missing, store setup).
     #[error("{0}")]
     Setup(String),
+    /// The host could not run the skill (e.g. every instance slot is in use).
+    #[error("{0}")]
+    Host(String),
     /// Refused by policy before running (e.g. an incompatible skill).
     #[error("{0}")]
     Refused(String),
@@ -231,7 +234,11 @@ pub async fn run_skill(
 
     let instance = match skill.pre.instantiate_async(&mut store).await {
         Ok(i) => i,
-        Err(e) => return Err(fail(&mut store, e, &stdout, &stderr)),
+        Err(e) => {
+            return Err(instantiate_failure(
+                &mut store, e, &limits, &stdout, &stderr,
+            ));
+        }
     };
     let info = match instance.call_describe(&mut store).await {
         Ok(info) => info,
@@ -328,7 +335,11 @@ pub async fn describe_only(
         new_store(engine, profile, &root, None, None, Instant::now())?;
     let instance = match skill.pre.instantiate_async(&mut store).await {
         Ok(i) => i,
-        Err(e) => return Err(classify_trap(&mut store, e, &limits, &stdout, &stderr)),
+        Err(e) => {
+            return Err(instantiate_failure(
+                &mut store, e, &limits, &stdout, &stderr,
+            ));
+        }
     };
     match instance.call_describe(&mut store).await {
         Ok(info) => Ok(describe(&info)),
@@ -395,6 +406,25 @@ fn protected_inside(workspace: &Path, state: &Path) -> Option<RelPath> {
     let st = state.canonicalize().ok()?;
     let rel = st.strip_prefix(&ws).ok()?;
     RelPath::parse(rel.to_str()?).ok()
+}
+
+/// Instantiation runs the skill's start code, which can trap like any other
+/// code; any other failure is the host's (e.g. every pool slot in use).
+fn instantiate_failure(
+    store: &mut Store<RunState>,
+    err: wasmtime::Error,
+    limits: &Limits,
+    stdout: &MemoryOutputPipe,
+    stderr: &MemoryOutputPipe,
+) -> RunFailure {
+    let trapped = err.downcast_ref::<Trap>().is_some()
+        || store.data().journal.abort_reason().is_some()
+        || store.data().limiter.refused.is_some();
+    if trapped {
+        classify_trap(store, err, limits, stdout, stderr)
+    } else {
+        RunFailure::Host(format!("cannot instantiate the skill: {err:#}"))
+    }
 }
 
 /// Turn a trap into the most specific failure the host can name.

@@ -51,6 +51,7 @@ pub fn run(args: RunArgs, home: Option<PathBuf>) -> Result<Exit, Failure> {
         Err(failure) => {
             let (code, events) = match &failure {
                 RunFailure::Setup(_) => (Exit::Usage, &[][..]),
+                RunFailure::Host(_) => (Exit::Internal, &[][..]),
                 RunFailure::Refused(_) => (Exit::Refused, &[][..]),
                 RunFailure::Limit { events, .. } => (Exit::Limit, &events[..]),
                 RunFailure::Crashed { events, .. } => (Exit::SkillFailed, &events[..]),
