@@ -30,6 +30,11 @@ pub const MAX_CORE_INSTANCES_PER_SKILL: u32 = 32;
 pub const MAX_MEMORIES_PER_SKILL: u32 = 4;
 /// See [`MAX_CORE_INSTANCES_PER_SKILL`].
 pub const MAX_TABLES_PER_SKILL: u32 = 16;
+/// Memory slots in the pool: a Rust skill has one linear memory, so two per
+/// concurrent skill leaves room to spare. Each slot reserves 4 GiB of address
+/// space plus guard pages (virtual, not resident): wasmtime can then skip
+/// bounds checks on every memory access.
+pub const TOTAL_MEMORY_SLOTS: u32 = MAX_CONCURRENT_SKILLS * 2;
 /// Elements one table may hold (function pointers for indirect calls).
 pub const MAX_TABLE_ELEMENTS: usize = 100_000;
 
@@ -38,7 +43,7 @@ pub fn new_engine() -> wasmtime::Result<Engine> {
     let mut pool = PoolingAllocationConfig::new();
     pool.total_component_instances(MAX_CONCURRENT_SKILLS)
         .total_core_instances(MAX_CONCURRENT_SKILLS * MAX_CORE_INSTANCES_PER_SKILL)
-        .total_memories(MAX_CONCURRENT_SKILLS * MAX_MEMORIES_PER_SKILL)
+        .total_memories(TOTAL_MEMORY_SLOTS)
         .total_tables(MAX_CONCURRENT_SKILLS * MAX_TABLES_PER_SKILL)
         .total_stacks(MAX_CONCURRENT_SKILLS)
         .max_memories_per_component(MAX_MEMORIES_PER_SKILL)
