@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 const READ_ALL: &str = "[[grant]]\npath = \".\"\n";
 const WRITE_ALL: &str = "[[grant]]\npath = \".\"\naccess = \"read-write\"\n";
-const DENY_LIST_REASON: &str = "withheld by the deny-list (rule `.env`): secret files are never readable, whatever the profile grants";
+const DENY_LIST_REASON: &str = "withheld by the deny-list (rule `.env`): secret files are never read or written, whatever the profile grants";
 
 /// A workspace `ws/` with secrets and git internals, next to `outside/`,
 /// which must stay unreachable.
@@ -197,13 +197,13 @@ fn denied_file_in_every_spelling_is_denied() {
 
 #[test]
 fn other_secret_files_are_denied_inside_grants() {
-    let pem = "withheld by the deny-list (rule `*.pem`): secret files are never readable, whatever the profile grants";
+    let pem = "withheld by the deny-list (rule `*.pem`): secret files are never read or written, whatever the profile grants";
     assert_denied("read", "deploy/server.pem", "workspace-read", pem);
     assert_denied("read", "deploy/SERVER.PEM", "workspace-read", pem);
-    let ssh = "withheld by the deny-list (rule `.ssh`): secret files are never readable, whatever the profile grants";
+    let ssh = "withheld by the deny-list (rule `.ssh`): secret files are never read or written, whatever the profile grants";
     assert_denied("read", "home/.ssh/id_rsa", "workspace-read", ssh);
     assert_denied("list", "home/.ssh", "workspace-read", ssh);
-    let env_prod = "withheld by the deny-list (rule `.env.*`): secret files are never readable, whatever the profile grants";
+    let env_prod = "withheld by the deny-list (rule `.env.*`): secret files are never read or written, whatever the profile grants";
     assert_denied("read", "config/.env.production", "workspace-read", env_prod);
 }
 
@@ -281,7 +281,7 @@ fn write_outside_a_narrow_grant_is_denied() {
     let (out, _) = attempt(narrow, &f.ws, "write", "README.md");
     assert_eq!(
         out,
-        "err: access-denied|workspace-write|README.md|not inside any path the profile grants (granted: src)"
+        "err: access-denied|workspace-write|README.md|not inside any path the profile grants (granted: src); add a [[grant]] covering it to the profile"
     );
     let (out, _) = attempt(narrow, &f.ws, "write", "src/generated.rs");
     assert_eq!(out, "ok: written");
@@ -409,7 +409,7 @@ fn profile_deny_patterns_add_to_the_builtin_list() {
     let (out, _) = attempt(toml, &f.ws, "read", "src/main.rs");
     assert_eq!(
         out,
-        "err: access-denied|workspace-read|src/main.rs|withheld by the deny-list (rule `src/**`): secret files are never readable, whatever the profile grants"
+        "err: access-denied|workspace-read|src/main.rs|withheld by the deny-list (rule `src/**`): secret files are never read or written, whatever the profile grants"
     );
 }
 
@@ -419,7 +419,7 @@ fn no_grant_means_no_files() {
     let (out, _) = attempt("", &f.ws, "read", "README.md");
     assert_eq!(
         out,
-        "err: access-denied|workspace-read|README.md|not inside any path the profile grants (granted: nothing)"
+        "err: access-denied|workspace-read|README.md|not inside any path the profile grants (granted: nothing); add a [[grant]] covering it to the profile"
     );
 }
 

@@ -155,7 +155,7 @@ impl Sandbox {
         };
         if let Some(rule) = self.withheld_by(path) {
             return Err(Refusal::Denied(through(format!(
-                "withheld by the deny-list (rule `{rule}`): secret files are never readable, whatever the profile grants"
+                "withheld by the deny-list (rule `{rule}`): secret files are never read or written, whatever the profile grants"
             ))));
         }
         if self.is_protected(path) {
@@ -165,7 +165,7 @@ impl Sandbox {
         }
         if self.grant_for(path, Need::Read).is_none() {
             return Err(Refusal::Denied(through(format!(
-                "not inside any path the profile grants (granted: {})",
+                "not inside any path the profile grants (granted: {}); add a [[grant]] covering it to the profile",
                 self.granted_list()
             ))));
         }
