@@ -148,6 +148,11 @@ impl Journal {
         self.output_used
     }
 
+    /// Take the events recorded so far (for a failure report).
+    pub fn take_events(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.events)
+    }
+
     /// Take the events and withheld files out of the journal.
     pub fn into_parts(self) -> (Vec<Event>, BTreeMap<String, String>) {
         (self.events, self.withheld)

@@ -274,7 +274,7 @@ pub async fn run_skill(
                 .journal
                 .charge_output(size, "the skill's final output")
             {
-                let events = std::mem::take(&mut store.data_mut().journal).into_parts().0;
+                let events = store.data_mut().journal.take_events();
                 return Err(RunFailure::Limit {
                     key,
                     message,
@@ -438,7 +438,7 @@ fn classify_trap(
     let state = store.data_mut();
     let abort = state.journal.abort_reason().cloned();
     let refused_memory = state.limiter.refused;
-    let events = std::mem::take(&mut state.journal).into_parts().0;
+    let events = state.journal.take_events();
     if let Some(abort) = abort {
         return match abort {
             Abort::Limit { key, message, .. } => RunFailure::Limit {
@@ -552,11 +552,5 @@ fn finding(f: &wit::Finding) -> Finding {
         path: f.path.clone(),
         line: f.line,
         column: f.column,
-    }
-}
-
-impl Default for Journal {
-    fn default() -> Self {
-        Journal::new(0, None)
     }
 }
