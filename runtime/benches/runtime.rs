@@ -56,61 +56,33 @@ fn main() {
 
     // Host call round trip: a run with N calls minus a run with none.
     let calls = 100_000u64;
-    let base = median(&samples(50, || {
-        run(
-            &rt,
-            &airlock,
-            &adversary,
-            &profile,
-            ws.path(),
-            &[("case", "grants-loop"), ("n", "0")],
-        );
-    }));
-    let with_calls = median(&samples(50, || {
-        run(
-            &rt,
-            &airlock,
-            &adversary,
-            &profile,
-            ws.path(),
-            &[("case", "grants-loop"), ("n", &calls.to_string())],
-        );
-    }));
-    println!(
-        "host call round trip (workspace::grants, {calls} calls): {:?} per call",
-        with_calls.saturating_sub(base) / calls as u32
+    let per_call = marginal_cost(
+        &rt,
+        &airlock,
+        &adversary,
+        &profile,
+        ws.path(),
+        "grants-loop",
+        calls,
+        &[],
+        50,
     );
+    println!("host call round trip (workspace::grants, {calls} calls): {per_call:?} per call");
 
     // 1 MiB read through the workspace interface vs std::fs::read.
     let reads = 100u64;
-    let with_reads = median(&samples(20, || {
-        run(
-            &rt,
-            &airlock,
-            &adversary,
-            &profile,
-            ws.path(),
-            &[
-                ("case", "read-loop"),
-                ("n", &reads.to_string()),
-                ("path", "one-mib.bin"),
-            ],
-        );
-    }));
-    let base = median(&samples(20, || {
-        run(
-            &rt,
-            &airlock,
-            &adversary,
-            &profile,
-            ws.path(),
-            &[("case", "read-loop"), ("n", "0"), ("path", "one-mib.bin")],
-        );
-    }));
-    println!(
-        "read 1 MiB through workspace::read-file: {:?} per read",
-        with_reads.saturating_sub(base) / reads as u32
+    let per_read = marginal_cost(
+        &rt,
+        &airlock,
+        &adversary,
+        &profile,
+        ws.path(),
+        "read-loop",
+        reads,
+        &[("path", "one-mib.bin")],
+        20,
     );
+    println!("read 1 MiB through workspace::read-file: {per_read:?} per read");
     let file = ws.path().join("one-mib.bin");
     report(
         "read 1 MiB with std::fs::read (host, for comparison)",
@@ -158,6 +130,32 @@ fn run(
         .block_on(airlock.run(skill, profile, ws, &request, None))
         .unwrap();
     assert!(report.output.unwrap().starts_with("ok"));
+}
+
+/// The cost of one iteration of an adversary `case` that loops `n` times:
+/// the median run with `n` iterations minus the median run with none, over `n`.
+#[allow(clippy::too_many_arguments)]
+fn marginal_cost(
+    rt: &tokio::runtime::Runtime,
+    airlock: &Airlock,
+    skill: &airlock_runtime::LoadedSkill,
+    profile: &Profile,
+    ws: &Path,
+    case: &str,
+    n: u64,
+    extra: &[(&str, &str)],
+    repeats: usize,
+) -> Duration {
+    let median_with = |count: u64| {
+        let count = count.to_string();
+        let mut args = vec![("case", case), ("n", count.as_str())];
+        args.extend_from_slice(extra);
+        median(&samples(repeats, || {
+            run(rt, airlock, skill, profile, ws, &args)
+        }))
+    };
+    let base = median_with(0);
+    median_with(n).saturating_sub(base) / u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 fn samples(n: usize, mut f: impl FnMut()) -> Vec<Duration> {
