@@ -15,8 +15,11 @@ const GUESTS: &[(&str, &str)] = &[
     ("guest-net-tcp", "NET_TCP"),
     ("guest-net-dns", "NET_DNS"),
     ("guest-future-wit", "FUTURE_WIT"),
+    ("guest-infer", "INFER"),
     ("secret-scan", "SECRET_SCAN"),
     ("repo-map", "REPO_MAP"),
+    ("explain", "EXPLAIN"),
+    ("review", "REVIEW"),
 ];
 
 fn main() {

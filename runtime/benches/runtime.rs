@@ -49,7 +49,7 @@ fn main() {
         "whole in-process run of hello (store, instantiate, describe, run)",
         2000,
         || {
-            rt.block_on(airlock.run(&hello, &profile, ws.path(), &request, None))
+            rt.block_on(airlock.run(&hello, &profile, ws.path(), &request, None, None))
                 .unwrap();
         },
     );
@@ -127,7 +127,7 @@ fn run(
             .collect(),
     };
     let report = rt
-        .block_on(airlock.run(skill, profile, ws, &request, None))
+        .block_on(airlock.run(skill, profile, ws, &request, None, None))
         .unwrap();
     assert!(report.output.unwrap().starts_with("ok"));
 }

@@ -10,6 +10,8 @@ Examples:
   airlock run repo-map.wasm -w . --profile locked-down --json | jq .output
   airlock inspect some-skill.wasm
   airlock profile show read-only
+  airlock model add ~/models/SmolLM2-135M-Instruct.Q4_1.gguf --name smollm2
+  airlock model list
 
 Exit codes:
   0   success
@@ -38,6 +40,13 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "DIR")]
     pub home: Option<PathBuf>,
 
+    /// Airlock's configuration file: inference engine, endpoint, per-model
+    /// settings [default: $XDG_CONFIG_HOME/airlock/config.toml, else
+    /// ~/.config/airlock/config.toml; a missing default file means the
+    /// embedded engine with default settings].
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -56,7 +65,148 @@ With --json, one JSON object (the run report, or the failure) goes to stdout."
     /// List, show and check sandbox profiles.
     #[command(subcommand)]
     Profile(ProfileCommand),
+    /// Manage the local model store: add GGUF files, pin Ollama models,
+    /// list, show, verify and remove them. Nothing is ever downloaded.
+    #[command(subcommand, after_help = MODEL_HELP)]
+    Model(ModelCommand),
 }
+
+const MODEL_HELP: &str = "\
+Skills reach only models pinned here, by sha256. GGUF files are copied into
+the store, $AIRLOCK_HOME/models/ (owner-only, files read-only), and pinned in
+$AIRLOCK_HOME/models.lock. Airlock never downloads a model: bring the file
+across the air gap yourself (check its sha256 against the publisher's), then
+add it. Before each run the stored file is checked against the lock; a file
+that changed is refused. docs/models.md has the details.
+
+Examples:
+  airlock model add /media/usb/SmolLM2-135M-Instruct.Q4_1.gguf --name smollm2
+  airlock model list
+  airlock model show smollm2
+  airlock model verify
+  airlock model pin llama3.2 --ollama llama3.2:1b
+  airlock model remove smollm2
+
+Exit codes:
+  0   success
+  2   usage error: bad name, unknown model, not a GGUF file, unreadable file
+      or configuration
+  3   `verify`: a model drifted or its file is missing (a run would refuse it)
+  70  internal error in Airlock";
+
+#[derive(Debug, Subcommand)]
+pub enum ModelCommand {
+    /// Copy a GGUF file into the store and pin it by sha256.
+    #[command(after_help = "\
+The file must be GGUF (llama.cpp's format) and readable by Airlock's
+llama.cpp. It is copied (never moved) into $AIRLOCK_HOME/models/ under its
+digest, made read-only, and pinned in $AIRLOCK_HOME/models.lock. Nothing is
+downloaded: copy the file onto this machine first. Adding the same file under
+the same name again changes nothing.
+
+Examples:
+  airlock model add SmolLM2-135M-Instruct.Q4_1.gguf
+      (name: smollm2-135m-instruct.q4_1, the file name lower-cased)
+  airlock model add /media/usb/qwen2.5-coder-1.5b-q4_k_m.gguf --name coder
+  airlock model add new-build.gguf --name coder --replace")]
+    Add {
+        /// The GGUF file to add.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// The name skills and the configuration use [default: the file
+        /// name without .gguf, lower-cased]. Lowercase letters, digits, `.`,
+        /// `_` and `-`.
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
+        /// Replace a different model already pinned under this name (its
+        /// stored file is deleted if no other name uses it).
+        #[arg(long)]
+        replace: bool,
+        /// Print the new lock entry as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Pin a model that Ollama serves, by the digest Ollama reports now.
+    #[command(after_help = "\
+Asks the Ollama server on this machine (engine.endpoint in the configuration
+when engine.backend = \"ollama\", else http://127.0.0.1:11434) for the
+model's digest and pins it. Before each run with the ollama engine, Airlock
+checks that Ollama still has exactly that digest. Pull the model into Ollama
+first (`ollama pull` on a connected machine, or copy Ollama's model folder).
+
+Example:
+  airlock model pin llama3.2 --ollama llama3.2:1b")]
+    Pin {
+        /// Airlock's name for the model.
+        #[arg(value_name = "NAME")]
+        name: String,
+        /// Ollama's name for it (`llama3.2:1b`; without a tag, `:latest`).
+        #[arg(long, value_name = "MODEL", required = true)]
+        ollama: String,
+        /// Replace a different model already pinned under this name.
+        #[arg(long)]
+        replace: bool,
+        /// Print the new lock entry as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the pinned models: name, kind, size and sha256.
+    #[command(after_help = "Example:\n  airlock model list --json | jq -r '.[].name'")]
+    List {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a model: architecture, parameters, quantization, context length,
+    /// license, chat template and every GGUF metadata key.
+    #[command(after_help = "\
+Reads only the stored file's header (the weights are not loaded). The file is
+checked against the lock first; a drifted file is refused, not read.
+
+Example:
+  airlock model show smollm2")]
+    Show {
+        /// The model's name (see `airlock model list`).
+        #[arg(value_name = "NAME")]
+        name: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Hash stored models again and compare them with the lock.
+    #[command(after_help = MODEL_VERIFY_HELP)]
+    Verify {
+        /// Only this model [default: every model].
+        #[arg(value_name = "NAME")]
+        name: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Unpin a model and delete its stored file (unless another name uses it).
+    #[command(after_help = "Example:\n  airlock model remove smollm2")]
+    Remove {
+        /// The model's name.
+        #[arg(value_name = "NAME")]
+        name: String,
+    },
+}
+
+const MODEL_VERIFY_HELP: &str = "\
+Every run already checks its model cheaply (the file's size, times and inode
+against the lock) and hashes it in full when any of them changed. `verify`
+hashes every stored GGUF file in full regardless. Ollama models are checked
+against Ollama at run time, not here.
+
+Examples:
+  airlock model verify
+  airlock model verify smollm2 --json
+
+Exit codes:
+  0   every model checked is intact
+  2   usage error (unknown model, unreadable lock)
+  3   a model drifted (its file's sha256 differs from the lock) or its file is
+      missing or unreadable: a run would refuse it";
 
 #[derive(Debug, Args)]
 pub struct RunArgs {

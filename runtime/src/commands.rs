@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 mod inspect;
+mod model;
 mod profile;
 mod run;
 
@@ -12,9 +13,10 @@ use std::path::PathBuf;
 pub fn dispatch(cli: Cli) -> Result<Exit, Failure> {
     let home = cli.home.clone().or_else(airlock_runtime::default_home);
     match cli.command {
-        Command::Run(args) => run::run(args, home),
+        Command::Run(args) => run::run(args, home, cli.config.as_deref()),
         Command::Inspect(args) => inspect::inspect(args, home),
         Command::Profile(cmd) => profile::profile(cmd),
+        Command::Model(cmd) => model::model(cmd, home, cli.config),
     }
 }
 
@@ -31,7 +33,7 @@ fn start(home: Option<&PathBuf>) -> Result<Airlock, Failure> {
 /// A single-threaded async runtime for one command.
 fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Builder::new_current_thread()
-        .enable_time()
+        .enable_all()
         .build()
         .map_err(|e| {
             Failure::new(

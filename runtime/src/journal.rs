@@ -40,6 +40,31 @@ pub enum Event {
         /// What is being done.
         message: String,
     },
+    /// The skill printed part of its answer (passed to the live view; the
+    /// text is kept once, at the start of the run's output, not as events).
+    Print {
+        /// The text.
+        text: String,
+    },
+    /// The skill asked a model; one event per call, when the call ends.
+    Inference {
+        /// Airlock's name for the model.
+        model: String,
+        /// The model's pinned digest.
+        digest: String,
+        /// `chat` or `chat-stream`.
+        call: String,
+        /// Prompt tokens (after the chat template).
+        prompt_tokens: u32,
+        /// Tokens generated.
+        completion_tokens: u32,
+        /// Why generation ended (`stop`, `stop-sequence`, `length`), when it did.
+        finish: Option<String>,
+        /// Why the call failed, when it did.
+        error: Option<String>,
+        /// Wall-clock time of the call.
+        elapsed_ms: u64,
+    },
     /// The host refused a request.
     Denied {
         /// The capability that was missing (`workspace-read`, `workspace-write`).
@@ -73,6 +98,7 @@ pub enum Abort {
 /// The run's record of events and the output budget.
 pub struct Journal {
     events: Vec<Event>,
+    printed: String,
     withheld: BTreeMap<String, String>,
     sink: Option<EventSink>,
     output_used: u64,
@@ -85,6 +111,7 @@ impl Journal {
     pub fn new(output_max: u64, sink: Option<EventSink>) -> Self {
         Self {
             events: Vec::new(),
+            printed: String::new(),
             withheld: BTreeMap::new(),
             sink,
             output_used: 0,
@@ -99,6 +126,20 @@ impl Journal {
             sink(&event);
         }
         self.events.push(event);
+    }
+
+    /// The skill printed part of its answer: shown live, kept as the start
+    /// of the run's output.
+    pub fn print(&mut self, text: String) {
+        if let Some(sink) = &self.sink {
+            sink(&Event::Print { text: text.clone() });
+        }
+        self.printed.push_str(&text);
+    }
+
+    /// What the skill printed so far.
+    pub fn printed(&self) -> &str {
+        &self.printed
     }
 
     /// Note a file the deny-list withheld from a listing.
@@ -153,8 +194,8 @@ impl Journal {
         std::mem::take(&mut self.events)
     }
 
-    /// Take the events and withheld files out of the journal.
-    pub fn into_parts(self) -> (Vec<Event>, BTreeMap<String, String>) {
-        (self.events, self.withheld)
+    /// Take the events, withheld files and printed text out of the journal.
+    pub fn into_parts(self) -> (Vec<Event>, BTreeMap<String, String>, String) {
+        (self.events, self.withheld, self.printed)
     }
 }

@@ -15,9 +15,12 @@
 
 mod bindings;
 pub mod cache;
+pub mod config;
 pub mod engine;
 pub mod host;
+pub mod inference;
 pub mod journal;
+pub mod models;
 pub mod profile;
 pub mod run;
 pub mod sandbox;
@@ -27,6 +30,7 @@ use std::path::{Path, PathBuf};
 use wasmtime::Engine;
 use wasmtime::component::Linker;
 
+pub use host::inference::RunModels;
 pub use journal::{Event, EventSink};
 pub use profile::Profile;
 pub use run::{Request, RunFailure, RunReport};
@@ -144,6 +148,7 @@ impl Airlock {
         profile: &Profile,
         workspace: &Path,
         request: &Request,
+        models: Option<RunModels>,
         sink: Option<EventSink>,
     ) -> Result<RunReport, RunFailure> {
         run::run_skill(
@@ -153,6 +158,7 @@ impl Airlock {
             workspace,
             self.home.as_deref(),
             request,
+            models,
             sink,
         )
         .await
@@ -169,5 +175,6 @@ fn build_linker(engine: &Engine) -> wasmtime::Result<Linker<run::RunState>> {
     host::wasi::add_to_linker(&mut linker)?;
     host::workspace::add_to_linker(&mut linker, run::RunState::workspace_view)?;
     host::log::add_to_linker(&mut linker, run::RunState::log_view)?;
+    host::inference::add_to_linker(&mut linker, run::RunState::inference_view)?;
     Ok(linker)
 }

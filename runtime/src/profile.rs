@@ -4,9 +4,11 @@
 //! into [`schema`] types, then checked into a [`Profile`] whose grants,
 //! deny-list and limits are ready to enforce ("parse, don't validate").
 
+mod inference;
 mod limits;
 mod schema;
 
+pub use inference::InferencePolicy;
 pub use limits::{Limits, MAX_MEMORY_MIB};
 
 use crate::sandbox::denylist::DenyList;
@@ -32,6 +34,10 @@ pub const BUILTIN_PROFILES: &[(&str, &str)] = &[
     (
         "locked-down",
         include_str!("../../sandbox-profiles/locked-down.toml"),
+    ),
+    (
+        "assistant",
+        include_str!("../../sandbox-profiles/assistant.toml"),
     ),
 ];
 
@@ -88,6 +94,8 @@ pub struct Profile {
     pub grants: Vec<Grant>,
     /// Limits, with defaults filled in.
     pub limits: Limits,
+    /// Models the skill may use, and its budget.
+    pub inference: InferencePolicy,
     /// Patterns the profile adds to the built-in deny-list.
     pub extra_deny: Vec<String>,
     #[serde(skip)]
@@ -261,6 +269,8 @@ impl Profile {
             *slot = v;
         }
 
+        let inference = inference_policy(&file.inference, &at)?;
+
         let name = file.name.unwrap_or_else(|| match &source {
             ProfileSource::Builtin(name) => name.clone(),
             ProfileSource::File(path) => path
@@ -275,6 +285,7 @@ impl Profile {
             digest: hex::encode(Sha256::digest(text.as_bytes())),
             grants,
             limits,
+            inference,
             extra_deny,
             deny,
         })
@@ -289,6 +300,75 @@ impl Profile {
     pub fn allows_writes(&self) -> bool {
         self.grants.iter().any(|g| g.writable)
     }
+}
+
+fn inference_policy(
+    spec: &schema::InferenceSpec,
+    at: &dyn Fn(Option<std::ops::Range<usize>>, String) -> ProfileError,
+) -> Result<InferencePolicy, ProfileError> {
+    let mut policy = InferencePolicy::default();
+    if let Some(models) = &spec.models {
+        for model in models.get_ref() {
+            let name = model.get_ref();
+            if !inference::valid_model_name(name) {
+                return Err(at(
+                    Some(model.span()),
+                    format!(
+                        "inference.models: {name:?} is not a model name; names are lower-case letters, digits, `.`, `_` and `-`, as `airlock model list` shows them"
+                    ),
+                ));
+            }
+            if policy.models.contains(name) {
+                return Err(at(
+                    Some(model.span()),
+                    format!("inference.models: {name:?} is listed twice"),
+                ));
+            }
+            policy.models.push(name.clone());
+        }
+    }
+    let slots: [(&str, &Option<toml::Spanned<u64>>, &mut u64); 5] = [
+        ("max-calls", &spec.max_calls, &mut policy.max_calls),
+        (
+            "max-prompt-tokens",
+            &spec.max_prompt_tokens,
+            &mut policy.max_prompt_tokens,
+        ),
+        (
+            "max-completion-tokens",
+            &spec.max_completion_tokens,
+            &mut policy.max_completion_tokens,
+        ),
+        (
+            "default-max-tokens",
+            &spec.default_max_tokens,
+            &mut policy.default_max_tokens,
+        ),
+        (
+            "max-call-seconds",
+            &spec.max_call_seconds,
+            &mut policy.max_call_seconds,
+        ),
+    ];
+    for (key, value, slot) in slots {
+        let Some(value) = value else { continue };
+        let (_, min, max) = inference::RANGES
+            .iter()
+            .find(|(k, _, _)| *k == key)
+            .copied()
+            .unwrap_or((key, 0, u64::MAX));
+        let v = *value.get_ref();
+        if v < min || v > max {
+            return Err(at(
+                Some(value.span()),
+                format!(
+                    "inference.{key} = {v} is out of range: it must be between {min} and {max}"
+                ),
+            ));
+        }
+        *slot = v;
+    }
+    Ok(policy)
 }
 
 /// `file:line:column` for a byte span of `text` (1-based), or just the file.

@@ -1,6 +1,7 @@
 //! Running a loaded skill under a profile, in a fresh store per run.
 
 use crate::bindings::types::{self as wit, RunRequest, Severity};
+use crate::host::inference::{InferenceState, InferenceUsage, InferenceView, RunModels};
 use crate::host::log::LogView;
 use crate::host::workspace::{Usage, WorkspaceState, WorkspaceView};
 use crate::journal::{Abort, Event, EventSink, Journal};
@@ -26,6 +27,7 @@ pub struct RunState {
     table: ResourceTable,
     workspace: WorkspaceState,
     journal: Journal,
+    inference: InferenceState,
     limiter: MemoryLimiter,
 }
 
@@ -42,6 +44,14 @@ impl RunState {
     pub(crate) fn workspace_view(&mut self) -> WorkspaceView<'_> {
         WorkspaceView {
             state: &mut self.workspace,
+            journal: &mut self.journal,
+        }
+    }
+
+    pub(crate) fn inference_view(&mut self) -> InferenceView<'_> {
+        InferenceView {
+            state: &mut self.inference,
+            table: &mut self.table,
             journal: &mut self.journal,
         }
     }
@@ -152,8 +162,12 @@ pub struct RunReport {
     pub limits: Limits,
     /// The workspace root.
     pub workspace: PathBuf,
-    /// The skill's output text, when it succeeded.
+    /// The skill's output, when it succeeded: the text it printed while
+    /// running, followed by the text it returned.
     pub output: Option<String>,
+    /// How many bytes at the start of `output` were printed while the skill
+    /// ran (a live view has shown them already).
+    pub printed_bytes: usize,
     /// Findings, when it succeeded.
     pub findings: Vec<Finding>,
     /// The skill's error, when it failed.
@@ -164,6 +178,8 @@ pub struct RunReport {
     pub withheld: BTreeMap<String, String>,
     /// What was used.
     pub usage: Usage,
+    /// What was used of the inference budget.
+    pub inference: InferenceUsage,
     /// Output bytes used.
     pub output_bytes: u64,
     /// Wall-clock time of the run.
@@ -219,12 +235,13 @@ pub async fn run_skill(
     workspace: &Path,
     protected: Option<&Path>,
     request: &Request,
+    models: Option<RunModels>,
     sink: Option<EventSink>,
 ) -> Result<RunReport, RunFailure> {
     let started = Instant::now();
     let limits = profile.limits.clone();
     let (mut store, stdout, stderr) =
-        new_store(engine, profile, workspace, protected, sink, started)?;
+        new_store(engine, profile, workspace, protected, models, sink, started)?;
 
     let fail =
         |store: &mut Store<RunState>,
@@ -291,8 +308,11 @@ pub async fn run_skill(
     };
     let state = store.into_data();
     let usage = state.workspace.usage();
+    let inference = state.inference.usage();
     let output_bytes = state.journal.output_used();
-    let (events, withheld) = state.journal.into_parts();
+    let (events, withheld, printed) = state.journal.into_parts();
+    let printed_bytes = printed.len();
+    let output = output.map(|text| printed + &text);
     Ok(RunReport {
         skill: skill_desc,
         skill_digest: skill.compiled.digest.clone(),
@@ -301,11 +321,13 @@ pub async fn run_skill(
         limits,
         workspace: workspace.to_path_buf(),
         output,
+        printed_bytes,
         findings,
         error,
         events,
         withheld,
         usage,
+        inference,
         output_bytes,
         elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
     })
@@ -332,7 +354,7 @@ pub async fn describe_only(
     let root = std::env::temp_dir();
     let limits = profile.limits.clone();
     let (mut store, stdout, stderr) =
-        new_store(engine, profile, &root, None, None, Instant::now())?;
+        new_store(engine, profile, &root, None, None, None, Instant::now())?;
     let instance = match skill.pre.instantiate_async(&mut store).await {
         Ok(i) => i,
         Err(e) => {
@@ -352,6 +374,7 @@ fn new_store(
     profile: &Profile,
     workspace: &Path,
     protected: Option<&Path>,
+    models: Option<RunModels>,
     sink: Option<EventSink>,
     started: Instant,
 ) -> Result<(Store<RunState>, MemoryOutputPipe, MemoryOutputPipe), RunFailure> {
@@ -388,6 +411,7 @@ fn new_store(
         table: ResourceTable::new(),
         workspace: WorkspaceState::new(sandbox, limits.clone(), started + deadline),
         journal: Journal::new(limits.max_output_bytes, sink),
+        inference: InferenceState::new(models, profile.inference.clone(), started + deadline),
         limiter: MemoryLimiter {
             max_bytes: usize::try_from(limits.memory_mib * 1024 * 1024).unwrap_or(usize::MAX),
             refused: None,

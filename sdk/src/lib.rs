@@ -10,7 +10,8 @@
 //!
 //! * implement [`Skill`] and export it with [`export_skill!`];
 //! * read and write the workspace with the functions in [`workspace`];
-//! * talk to the user with [`log`];
+//! * talk to the user with [`log`] (and stream an answer with [`log::print`]);
+//! * ask a local language model with [`inference`];
 //! * report structured [`Finding`]s in the [`Output`].
 //!
 //! Every host call returns [`Error`], which can be passed straight back from
@@ -72,12 +73,14 @@
 mod convert;
 mod error;
 mod finding;
+pub mod inference;
 pub mod log;
 mod skill;
 pub mod workspace;
 
 pub use error::Error;
 pub use finding::{Finding, Severity};
+pub use inference::InferenceError;
 pub use skill::{Capability, Output, Request, Skill, SkillInfo};
 
 /// The `airlock:skill` WIT version this SDK speaks; stamped into `describe()`

@@ -26,6 +26,16 @@ pub fn error(msg: &str) {
     host::log(host::Level::Error, msg);
 }
 
+/// Part of the skill's answer, shown on the user's terminal now: a streamed
+/// model answer, say. Printed text is the start of the run's output; the text
+/// returned from [`Skill::run`](crate::Skill::run) follows it, so print the
+/// answer as it arrives and return only what comes after (sources, a summary).
+///
+/// No newline is added: pass the pieces exactly as they should appear.
+pub fn print(text: &str) {
+    host::print(text);
+}
+
 /// Progress of long work: `done` of `total` units (`total` 0 when unknown).
 pub fn progress(done: u64, total: u64, msg: &str) {
     host::progress(done, total, msg);

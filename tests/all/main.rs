@@ -3,9 +3,12 @@
 
 mod adversarial;
 mod cache;
+mod inference;
+mod inference_http;
 mod limits;
 mod network;
 mod plugins;
+mod plugins_inference;
 mod profiles;
 mod smoke;
 mod versions;

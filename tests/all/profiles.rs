@@ -77,6 +77,13 @@ fn shipped_profiles_are_valid_and_documented() {
         "max-bytes-written",
         "max-output-bytes",
         "max-files-listed",
+        "[inference]",
+        "models",
+        "max-calls",
+        "max-prompt-tokens",
+        "max-completion-tokens",
+        "default-max-tokens",
+        "max-call-seconds",
     ] {
         assert!(
             readme.contains(&format!("`{key}`")),

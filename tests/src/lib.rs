@@ -8,7 +8,9 @@ pub mod guests {
     include!(concat!(env!("OUT_DIR"), "/guests.rs"));
 }
 
-use airlock_runtime::{Airlock, LoadedSkill, Profile, Request, RunFailure, RunReport};
+use airlock_runtime::inference::embedded::EmbeddedBackend;
+use airlock_runtime::inference::{ModelSource, ModelSpec};
+use airlock_runtime::{Airlock, LoadedSkill, Profile, Request, RunFailure, RunModels, RunReport};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock, Mutex};
@@ -61,12 +63,50 @@ pub fn run(
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
     };
+    run_request(guest, profile, workspace, request, None)
+}
+
+/// Run a guest with a full request and, for skills that ask a model, the
+/// models the run may use.
+pub fn run_request(
+    guest: &str,
+    profile: &Profile,
+    workspace: &Path,
+    request: Request,
+    models: Option<RunModels>,
+) -> Result<RunReport, RunFailure> {
     let skill = skill(guest);
     tokio::runtime::Builder::new_current_thread()
-        .enable_time()
+        .enable_all()
         .build()
         .unwrap()
-        .block_on(airlock().run(&skill, profile, workspace, &request, None))
+        .block_on(airlock().run(&skill, profile, workspace, &request, models, None))
+}
+
+/// The name tests give the test model.
+pub const TEST_MODEL_NAME: &str = "smollm2";
+
+/// The test model on the embedded llama.cpp engine, shared by every test in
+/// the process (as production shares one loaded model across skills). The
+/// model store is bypassed here: its own tests cover pinning and drift.
+pub fn embedded_models() -> RunModels {
+    static BACKEND: LazyLock<Arc<EmbeddedBackend>> =
+        LazyLock::new(|| Arc::new(EmbeddedBackend::new(2)));
+    RunModels {
+        backend: BACKEND.clone(),
+        models: vec![test_model_spec()],
+    }
+}
+
+/// The test model's spec for the embedded engine.
+pub fn test_model_spec() -> ModelSpec {
+    ModelSpec {
+        name: TEST_MODEL_NAME.into(),
+        digest: format!("sha256:{TEST_MODEL_SHA256}"),
+        family: "llama".into(),
+        source: ModelSource::Gguf { path: test_model() },
+        context_length: 2048,
+    }
 }
 
 /// A profile from TOML text.
@@ -95,3 +135,26 @@ pub fn symlink(dir: &Path, target: &str, link: &str) {
     std::fs::create_dir_all(full.parent().unwrap()).unwrap();
     std::os::unix::fs::symlink(target, full).unwrap();
 }
+
+/// The real test model, SmolLM2-135M-Instruct (Q4_1 GGUF), fetched by
+/// `scripts/fetch-test-model` (which `scripts/test` runs). Panics with the
+/// command to run when it is missing: these tests need the real model.
+pub fn test_model() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let path = std::env::var_os("AIRLOCK_TEST_MODEL")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target/test-model/SmolLM2-135M-Instruct.Q4_1.gguf"));
+    assert!(
+        path.is_file(),
+        "the test model {} is missing; run scripts/fetch-test-model (scripts/test does)",
+        path.display()
+    );
+    path
+}
+
+/// The sha256 of the test model, as `scripts/fetch-test-model` checks it.
+pub const TEST_MODEL_SHA256: &str =
+    "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53";
+
+pub mod llama_server;
+pub mod ollama_fixture;

@@ -3,13 +3,16 @@
 use super::{compile, runtime, start, to_json};
 use crate::cli::{RunArgs, SeverityArg};
 use crate::exit::{Exit, Failure};
+use airlock_runtime::config::Config;
+use airlock_runtime::inference::resolve;
 use airlock_runtime::journal::Level;
-use airlock_runtime::{Event, EventSink, Profile, Request, RunFailure, RunReport};
+use airlock_runtime::models::ModelStore;
+use airlock_runtime::{Event, EventSink, Profile, Request, RunFailure, RunModels, RunReport};
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub fn run(args: RunArgs, home: Option<PathBuf>) -> Result<Exit, Failure> {
+pub fn run(args: RunArgs, home: Option<PathBuf>, config: Option<&Path>) -> Result<Exit, Failure> {
     let profile = Profile::load(&args.profile)?;
     if !args.workspace.is_dir() {
         return Err(Failure::usage(format!(
@@ -38,13 +41,19 @@ pub fn run(args: RunArgs, home: Option<PathBuf>) -> Result<Exit, Failure> {
         input: args.input.clone(),
         args: args.args.clone(),
     };
+    let rt = runtime()?;
+    let models = if profile.inference.models.is_empty() {
+        None
+    } else {
+        rt.block_on(granted_models(&profile, config, home.as_deref()))?
+    };
     let live = !args.json && !args.quiet;
     let view = Arc::new(LiveView::new());
     let sink: Option<EventSink> = live.then(|| {
         let view = view.clone();
         Arc::new(move |event: &Event| view.show(event)) as EventSink
     });
-    let outcome = runtime()?.block_on(airlock.run(&skill, &profile, &workspace, &request, sink));
+    let outcome = rt.block_on(airlock.run(&skill, &profile, &workspace, &request, models, sink));
     view.finish();
     match outcome {
         Ok(report) => finish(&args, &report),
@@ -64,6 +73,34 @@ pub fn run(args: RunArgs, home: Option<PathBuf>) -> Result<Exit, Failure> {
             }
         }
     }
+}
+
+/// The models the profile grants, checked against the model store and the
+/// configured engine before the skill starts: drift refuses the run (exit 3),
+/// a missing model or engine is a setup error (exit 2).
+async fn granted_models(
+    profile: &Profile,
+    config: Option<&Path>,
+    home: Option<&Path>,
+) -> Result<Option<RunModels>, Failure> {
+    let config = Config::load(config).map_err(|e| Failure::usage(e.to_string()))?;
+    let home = home.ok_or_else(|| {
+        Failure::usage(
+            "no Airlock home ($AIRLOCK_HOME or $HOME), so no model store: set AIRLOCK_HOME or pass --home DIR",
+        )
+    })?;
+    let store = ModelStore::open(home);
+    let backend = resolve::backend_for(&config).map_err(|e| Failure::usage(e.to_string()))?;
+    resolve::granted_models(profile, &config, &store, backend)
+        .await
+        .map_err(|e| {
+            let code = if e.is_drift() {
+                Exit::Refused
+            } else {
+                Exit::Usage
+            };
+            Failure::new(code, e.to_string())
+        })
 }
 
 fn status_of(code: Exit) -> &'static str {
@@ -110,8 +147,18 @@ fn finish(args: &RunArgs, report: &RunReport) -> Result<Exit, Failure> {
         println!("{}", to_json(&value)?);
         return Ok(code);
     }
-    if let Some(text) = &report.output {
+    if let Some(full) = &report.output {
+        // The live view has already shown what the skill printed as it ran.
+        let live = !args.quiet;
+        let text = if live {
+            full.get(report.printed_bytes..).unwrap_or_default()
+        } else {
+            full.as_str()
+        };
         let mut out = std::io::stdout().lock();
+        if live && report.printed_bytes > 0 && !full[..report.printed_bytes].ends_with('\n') {
+            let _ = out.write_all(b"\n");
+        }
         let _ = out.write_all(text.as_bytes());
         if !text.ends_with('\n') && !text.is_empty() {
             let _ = out.write_all(b"\n");
@@ -163,6 +210,8 @@ fn summary(report: &RunReport) {
 struct LiveView {
     bar: indicatif::ProgressBar,
     terminal: bool,
+    /// Printed text on stdout ended mid-line: start the next stderr line afresh.
+    mid_line: std::sync::atomic::AtomicBool,
 }
 
 impl LiveView {
@@ -173,7 +222,11 @@ impl LiveView {
             indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg} ({elapsed})")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
-        Self { bar, terminal }
+        Self {
+            bar,
+            terminal,
+            mid_line: std::sync::atomic::AtomicBool::new(false),
+        }
     }
 
     fn show(&self, event: &Event) {
@@ -213,6 +266,43 @@ impl LiveView {
                 path,
                 reason,
             } => format!("[denied] {capability} `{path}`: {reason}"),
+            Event::Print { text } => {
+                let mut out = std::io::stdout().lock();
+                let _ = out.write_all(text.as_bytes());
+                let _ = out.flush();
+                if !text.is_empty() {
+                    self.mid_line
+                        .store(!text.ends_with('\n'), std::sync::atomic::Ordering::Relaxed);
+                }
+                return;
+            }
+            Event::Inference {
+                model,
+                digest,
+                prompt_tokens,
+                completion_tokens,
+                error,
+                elapsed_ms,
+                ..
+            } => {
+                let short = digest.get(..19).unwrap_or(digest);
+                match error {
+                    Some(e) => {
+                        format!("[model] {model} ({short}…) failed after {elapsed_ms} ms: {e}")
+                    }
+                    None => format!(
+                        "[model] {model} ({short}…) {prompt_tokens} prompt + {completion_tokens} generated tokens in {elapsed_ms} ms"
+                    ),
+                }
+            }
+        };
+        let line = if self
+            .mid_line
+            .swap(false, std::sync::atomic::Ordering::Relaxed)
+        {
+            format!("\n{line}")
+        } else {
+            line
         };
         if self.bar.is_hidden() {
             let _ = writeln!(std::io::stderr().lock(), "{line}");

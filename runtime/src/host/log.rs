@@ -71,6 +71,12 @@ impl api::Host for LogView<'_> {
         Ok(())
     }
 
+    fn print(&mut self, text: String) -> wasmtime::Result<()> {
+        self.admit("print", &text)?;
+        self.journal.print(text);
+        Ok(())
+    }
+
     fn progress(&mut self, done: u64, total: u64, message: String) -> wasmtime::Result<()> {
         self.admit("progress", &message)?;
         self.journal.record(Event::Progress {

@@ -20,6 +20,9 @@ pub struct ProfileFile {
     /// Resource limits; every key has a safe default.
     #[serde(default)]
     pub limits: LimitsSpec,
+    /// Models the skill may use, and its budget.
+    #[serde(default)]
+    pub inference: InferenceSpec,
     /// Extra deny-list patterns, added to the built-in ones (never replacing them).
     #[serde(default)]
     pub deny: Vec<Spanned<String>>,
@@ -57,4 +60,16 @@ pub struct LimitsSpec {
     pub max_bytes_written: Option<Spanned<u64>>,
     pub max_output_bytes: Option<Spanned<u64>>,
     pub max_files_listed: Option<Spanned<u64>>,
+}
+
+/// The `[inference]` table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct InferenceSpec {
+    pub models: Option<Spanned<Vec<Spanned<String>>>>,
+    pub max_calls: Option<Spanned<u64>>,
+    pub max_prompt_tokens: Option<Spanned<u64>>,
+    pub max_completion_tokens: Option<Spanned<u64>>,
+    pub default_max_tokens: Option<Spanned<u64>>,
+    pub max_call_seconds: Option<Spanned<u64>>,
 }

@@ -1,0 +1,469 @@
+//! The embedded engine: llama.cpp in this process, through `llama-cpp-2`.
+//!
+//! Each model (by digest) is loaded once per process and shared by every skill
+//! instance. Each model has one worker thread that takes requests in the
+//! order they arrive (first come, first served) and runs each in a context of
+//! its own: no request ever sees another's tokens. Generation runs on that
+//! thread, never on the async runtime; pieces of text reach the caller through
+//! the request's [`TokenStream`], and a dropped stream stops the generation at
+//! the next token.
+//!
+//! Decoding: greedy when the temperature is 0 (the default), else top-p,
+//! temperature and a seeded distribution sampler, so a fixed seed repeats.
+//! Structured output compiles the JSON schema to a llama.cpp grammar that
+//! constrains every sampled token. Chat prompts are built with the chat
+//! template the GGUF file carries.
+
+use super::{
+    Backend, ChatRequest, EngineError, FinishReason, ModelSource, ModelSpec, OutputFormat,
+    StreamEvent, StreamSender, TokenCount, TokenStream, Usage,
+};
+use llama_cpp_2::context::params::LlamaContextParams;
+use llama_cpp_2::llama_backend::LlamaBackend;
+use llama_cpp_2::llama_batch::LlamaBatch;
+use llama_cpp_2::model::params::LlamaModelParams;
+use llama_cpp_2::model::{LlamaChatMessage, LlamaModel};
+use llama_cpp_2::sampling::LlamaSampler;
+use llama_cpp_2::token::LlamaToken;
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
+
+/// The context window used when neither the configuration nor the profile
+/// sets one: the model's trained context, capped here to bound memory.
+pub const DEFAULT_CONTEXT_CAP: u32 = 4096;
+
+/// llama.cpp's process-wide backend, initialised once, with its own logging
+/// silenced (Airlock reports load failures itself).
+pub fn llama_backend() -> Result<&'static LlamaBackend, EngineError> {
+    static BACKEND: OnceLock<Result<LlamaBackend, String>> = OnceLock::new();
+    BACKEND
+        .get_or_init(|| {
+            let mut backend = LlamaBackend::init().map_err(|e| e.to_string())?;
+            backend.void_logs();
+            Ok(backend)
+        })
+        .as_ref()
+        .map_err(|e| EngineError::Unavailable(format!("cannot start llama.cpp: {e}")))
+}
+
+/// The threads llama.cpp uses when the configuration says 0: every core the
+/// process may use.
+pub fn default_threads() -> u32 {
+    std::thread::available_parallelism()
+        .map(|n| u32::try_from(n.get()).unwrap_or(1))
+        .unwrap_or(1)
+}
+
+/// Load a GGUF file with llama.cpp (memory-mapped), reporting a failure with
+/// the file and the likely reasons (llama.cpp itself gives none).
+pub fn load_model(path: &Path, vocab_only: bool) -> Result<LlamaModel, EngineError> {
+    let backend = llama_backend()?;
+    let params = LlamaModelParams::default().with_vocab_only(vocab_only);
+    if !path.is_file() {
+        return Err(EngineError::Unavailable(format!(
+            "model file {} is missing; check `airlock model verify`",
+            path.display()
+        )));
+    }
+    LlamaModel::load_from_file(backend, path, &params).map_err(|e| {
+        EngineError::Unavailable(format!(
+            "llama.cpp cannot load {} ({e}): the file is not a GGUF model this llama.cpp supports, is truncated or corrupt, or there is not enough memory to map it",
+            path.display()
+        ))
+    })
+}
+
+/// The embedded llama.cpp engine.
+pub struct EmbeddedBackend {
+    threads: u32,
+    models: Mutex<HashMap<String, Arc<LoadedModel>>>,
+}
+
+impl EmbeddedBackend {
+    /// An engine that runs llama.cpp with `threads` threads per request
+    /// (0: [`default_threads`]). Nothing is loaded until first use.
+    pub fn new(threads: u32) -> Self {
+        Self {
+            threads: if threads == 0 {
+                default_threads()
+            } else {
+                threads
+            },
+            models: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The threads each request uses.
+    pub fn threads(&self) -> u32 {
+        self.threads
+    }
+
+    /// The shared, lazily loaded model for `spec`, with its worker thread.
+    fn model(&self, spec: &ModelSpec) -> Result<Arc<LoadedModel>, EngineError> {
+        let ModelSource::Gguf { path } = &spec.source else {
+            return Err(EngineError::InvalidRequest(format!(
+                "model `{}` is not a GGUF file in the model store; the embedded engine runs only those (see `airlock model add`)",
+                spec.name
+            )));
+        };
+        let mut models = self.models.lock().map_err(|_| {
+            EngineError::Unavailable(
+                "the embedded engine's model table is poisoned by an earlier crash".into(),
+            )
+        })?;
+        if let Some(loaded) = models.get(&spec.digest) {
+            return Ok(loaded.clone());
+        }
+        let (tx, rx) = mpsc::channel::<Job>();
+        let loaded = Arc::new(LoadedModel {
+            name: spec.name.clone(),
+            path: path.clone(),
+            model: OnceLock::new(),
+            queue: tx,
+        });
+        let worker = loaded.clone();
+        let threads = self.threads;
+        std::thread::Builder::new()
+            .name(format!("airlock-llama-{}", spec.name))
+            .spawn(move || worker.serve(rx, threads))
+            .map_err(|e| {
+                EngineError::Unavailable(format!("cannot start the engine thread: {e}"))
+            })?;
+        models.insert(spec.digest.clone(), loaded.clone());
+        Ok(loaded)
+    }
+
+    /// Load `spec` now (instead of on the first request) and return how long
+    /// it took; for benchmarks and for reporting load errors early.
+    pub fn preload(&self, spec: &ModelSpec) -> Result<std::time::Duration, EngineError> {
+        let started = std::time::Instant::now();
+        self.model(spec)?.get()?;
+        Ok(started.elapsed())
+    }
+}
+
+impl Backend for EmbeddedBackend {
+    fn describe(&self) -> String {
+        format!("embedded llama.cpp ({} threads)", self.threads)
+    }
+
+    fn start(&self, model: &ModelSpec, request: ChatRequest) -> Result<TokenStream, EngineError> {
+        if request.messages.is_empty() {
+            return Err(EngineError::InvalidRequest(
+                "a chat request needs at least one message".into(),
+            ));
+        }
+        let loaded = self.model(model)?;
+        let (tx, stream) = TokenStream::channel();
+        loaded
+            .queue
+            .send(Job {
+                request,
+                context_length: model.context_length,
+                tx,
+            })
+            .map_err(|_| {
+                EngineError::Unavailable(format!(
+                    "the engine thread for model `{}` has stopped",
+                    model.name
+                ))
+            })?;
+        Ok(stream)
+    }
+
+    fn count_tokens(&self, model: &ModelSpec, text: &str) -> Result<TokenCount, EngineError> {
+        let loaded = self.model(model)?;
+        let llama = loaded.get()?;
+        let tokens = llama.vocab().tokenize(text.as_bytes(), false, false);
+        Ok(TokenCount {
+            tokens: u32::try_from(tokens.len()).unwrap_or(u32::MAX),
+            exact: true,
+        })
+    }
+
+    fn verify(
+        &self,
+        _model: &ModelSpec,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), EngineError>> + Send + '_>>
+    {
+        // The model store checks GGUF files against the lock before a run.
+        Box::pin(std::future::ready(Ok(())))
+    }
+}
+
+/// One generation request waiting for the model's worker.
+struct Job {
+    request: ChatRequest,
+    context_length: u32,
+    tx: StreamSender,
+}
+
+/// A model shared by every skill instance in the process.
+struct LoadedModel {
+    name: String,
+    path: PathBuf,
+    model: OnceLock<Result<LlamaModel, EngineError>>,
+    queue: mpsc::Sender<Job>,
+}
+
+impl LoadedModel {
+    fn get(&self) -> Result<&LlamaModel, EngineError> {
+        self.model
+            .get_or_init(|| load_model(&self.path, false))
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// The worker: one request at a time, in arrival order.
+    fn serve(&self, jobs: mpsc::Receiver<Job>, threads: u32) {
+        for job in jobs {
+            if job.tx.is_closed() {
+                continue;
+            }
+            let outcome = self
+                .get()
+                .and_then(|model| generate(model, &self.name, &job, threads));
+            if let Err(e) = outcome {
+                let _ = job.tx.blocking_send(Err(e));
+            }
+        }
+    }
+}
+
+/// The prompt text for `request`, built with the model's own chat template.
+pub fn render_prompt(model: &LlamaModel, request: &ChatRequest) -> Result<String, EngineError> {
+    let template = model.chat_template(None).map_err(|e| {
+        EngineError::Unavailable(format!(
+            "the model has no usable chat template in its GGUF metadata ({e})"
+        ))
+    })?;
+    let messages = request
+        .messages
+        .iter()
+        .map(|m| LlamaChatMessage::new(m.role.as_str().to_string(), m.content.clone()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| {
+            EngineError::InvalidRequest(format!("a message cannot be passed to llama.cpp: {e}"))
+        })?;
+    model
+        .apply_chat_template(&template, &messages, true)
+        .map_err(|e| EngineError::InvalidRequest(format!("the chat template failed: {e}")))
+}
+
+/// The prompt's tokens, as llama.cpp's server tokenizes a templated chat.
+pub fn tokenize_prompt(model: &LlamaModel, prompt: &str) -> Vec<LlamaToken> {
+    model.vocab().tokenize(prompt.as_bytes(), true, true)
+}
+
+/// The sampler chain for the request's settings and output format.
+pub fn sampler(model: &LlamaModel, request: &ChatRequest) -> Result<LlamaSampler, EngineError> {
+    let mut chain = Vec::new();
+    match &request.format {
+        OutputFormat::Text => {}
+        OutputFormat::JsonSchema(schema) => {
+            let grammar = llama_cpp_2::json_schema_to_grammar(schema).map_err(|e| {
+                EngineError::InvalidRequest(format!(
+                    "the JSON schema cannot be turned into a grammar ({e}); check it is a valid JSON Schema object"
+                ))
+            })?;
+            chain.push(grammar_sampler(model, &grammar)?);
+        }
+        OutputFormat::Grammar(grammar) => chain.push(grammar_sampler(model, grammar)?),
+    }
+    let s = &request.sampling;
+    if s.temperature <= 0.0 {
+        chain.push(LlamaSampler::greedy());
+    } else {
+        if s.top_p < 1.0 {
+            chain.push(LlamaSampler::top_p(s.top_p, 1));
+        }
+        chain.push(LlamaSampler::temp(s.temperature));
+        // llama.cpp seeds are 32-bit; fold the 64-bit seed so all bits count.
+        let seed = (s.seed ^ (s.seed >> 32)) as u32;
+        chain.push(LlamaSampler::dist(seed));
+    }
+    Ok(LlamaSampler::chain_simple(chain))
+}
+
+fn grammar_sampler(model: &LlamaModel, grammar: &str) -> Result<LlamaSampler, EngineError> {
+    LlamaSampler::grammar(model, grammar, "root").map_err(|e| {
+        EngineError::InvalidRequest(format!(
+            "llama.cpp rejected the grammar ({e}); it must be GBNF with a `root` rule"
+        ))
+    })
+}
+
+/// The context window for a request: the configured one, else the model's
+/// trained context capped at [`DEFAULT_CONTEXT_CAP`].
+pub fn context_window(model: &LlamaModel, configured: u32) -> u32 {
+    let trained = model.n_ctx_train().max(1);
+    if configured == 0 {
+        trained.min(DEFAULT_CONTEXT_CAP)
+    } else {
+        configured.min(trained)
+    }
+}
+
+/// Run one request to completion (or until its stream is dropped).
+fn generate(model: &LlamaModel, name: &str, job: &Job, threads: u32) -> Result<(), EngineError> {
+    let request = &job.request;
+    let prompt = render_prompt(model, request)?;
+    let tokens = tokenize_prompt(model, &prompt);
+    let prompt_tokens = u32::try_from(tokens.len()).unwrap_or(u32::MAX);
+    let n_ctx = context_window(model, job.context_length);
+    let max_tokens = request.sampling.max_tokens;
+    if tokens.is_empty() || prompt_tokens.saturating_add(max_tokens) > n_ctx {
+        return Err(EngineError::ContextTooLong {
+            prompt: prompt_tokens,
+            max_tokens,
+            context: n_ctx,
+        });
+    }
+    let threads = i32::try_from(threads).unwrap_or(1);
+    let params = LlamaContextParams::default()
+        .with_n_ctx(NonZeroU32::new(n_ctx))
+        .with_n_batch(n_ctx)
+        .with_n_threads(threads)
+        .with_n_threads_batch(threads);
+    let backend = llama_backend()?;
+    let mut ctx = model.new_context(backend, params).map_err(|e| {
+        EngineError::Unavailable(format!(
+            "cannot create a llama.cpp context of {n_ctx} tokens for `{name}` ({e}); lower context-length in the configuration if memory is short"
+        ))
+    })?;
+    let decode_failed = |e: llama_cpp_2::DecodeError| {
+        EngineError::Unavailable(format!("llama.cpp failed to decode for `{name}`: {e}"))
+    };
+
+    let mut batch = LlamaBatch::new(tokens.len().max(1), 1);
+    let last = tokens.len() - 1;
+    for (i, token) in tokens.iter().enumerate() {
+        batch
+            .add(*token, pos(i), &[0], i == last)
+            .map_err(|e| EngineError::Unavailable(format!("cannot batch the prompt: {e}")))?;
+    }
+    ctx.decode(&mut batch).map_err(decode_failed)?;
+    if job
+        .tx
+        .blocking_send(Ok(StreamEvent::Prompt {
+            tokens: prompt_tokens,
+        }))
+        .is_err()
+    {
+        return Ok(());
+    }
+
+    let mut sampler = sampler(model, request)?;
+    let vocab = model.vocab();
+    let mut utf8 = Utf8Buffer::default();
+    let mut position = tokens.len();
+    let mut generated = 0u32;
+    let mut finish = FinishReason::Length;
+    let mut logits_index = batch.n_tokens() - 1;
+    while generated < max_tokens {
+        let token = sampler.sample(&ctx, logits_index);
+        if vocab.is_eog(token) {
+            finish = FinishReason::Stop;
+            break;
+        }
+        generated += 1;
+        let piece = vocab.token_to_piece(token, false, None);
+        let text = utf8.push(&piece);
+        if !text.is_empty()
+            && job
+                .tx
+                .blocking_send(Ok(StreamEvent::Text { text, tokens: 1 }))
+                .is_err()
+        {
+            return Ok(());
+        }
+        if generated == max_tokens {
+            break;
+        }
+        batch.clear();
+        batch
+            .add(token, pos(position), &[0], true)
+            .map_err(|e| EngineError::Unavailable(format!("cannot batch a token: {e}")))?;
+        position += 1;
+        ctx.decode(&mut batch).map_err(decode_failed)?;
+        logits_index = 0;
+    }
+    let rest = utf8.finish();
+    if !rest.is_empty() {
+        let _ = job.tx.blocking_send(Ok(StreamEvent::Text {
+            text: rest,
+            tokens: 0,
+        }));
+    }
+    let _ = job.tx.blocking_send(Ok(StreamEvent::Done {
+        finish,
+        usage: Usage {
+            prompt_tokens,
+            completion_tokens: generated,
+        },
+    }));
+    Ok(())
+}
+
+fn pos(i: usize) -> i32 {
+    i32::try_from(i).unwrap_or(i32::MAX)
+}
+
+/// Turns token bytes into whole UTF-8 characters: a character split across
+/// tokens is held until its last byte arrives.
+#[derive(Default)]
+pub struct Utf8Buffer {
+    pending: Vec<u8>,
+}
+
+impl Utf8Buffer {
+    /// Add bytes; returns the text that is complete so far.
+    pub fn push(&mut self, bytes: &[u8]) -> String {
+        self.pending.extend_from_slice(bytes);
+        let valid = match std::str::from_utf8(&self.pending) {
+            Ok(_) => self.pending.len(),
+            Err(e) if e.error_len().is_none() => e.valid_up_to(),
+            // Invalid bytes (not a split character): replace them.
+            Err(_) => {
+                let text = String::from_utf8_lossy(&self.pending).into_owned();
+                self.pending.clear();
+                return text;
+            }
+        };
+        let text = String::from_utf8_lossy(&self.pending[..valid]).into_owned();
+        self.pending.drain(..valid);
+        text
+    }
+
+    /// The end: whatever is left, with invalid bytes replaced.
+    pub fn finish(&mut self) -> String {
+        let text = String::from_utf8_lossy(&self.pending).into_owned();
+        self.pending.clear();
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Utf8Buffer;
+
+    #[test]
+    fn a_character_split_across_tokens_is_held_until_complete() {
+        let mut b = Utf8Buffer::default();
+        let e_acute = "é".as_bytes();
+        assert_eq!(b.push(b"caf"), "caf");
+        assert_eq!(b.push(&e_acute[..1]), "");
+        assert_eq!(b.push(&e_acute[1..]), "é");
+        assert_eq!(b.finish(), "");
+    }
+
+    #[test]
+    fn invalid_bytes_are_replaced_not_dropped() {
+        let mut b = Utf8Buffer::default();
+        assert_eq!(b.push(&[b'a', 0xff, b'b']), "a\u{fffd}b");
+        assert_eq!(b.push(&[0xe2, 0x82]), "");
+        assert_eq!(b.finish(), "\u{fffd}");
+    }
+}
