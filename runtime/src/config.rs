@@ -50,6 +50,7 @@ pub enum BackendKind {
     /// An Ollama server on this machine (native `/api/chat`).
     Ollama,
     /// An OpenAI-compatible server on this machine (`/v1/chat/completions`).
+    #[serde(rename = "openai-compatible")]
     OpenAiCompatible,
 }
 
@@ -97,15 +98,13 @@ impl Default for EngineSettings {
 }
 
 impl EngineSettings {
-    /// `threads`, with 0 resolved to the machine's available parallelism.
+    /// `threads`, with 0 resolved to the embedded engine's default (half
+    /// the available processors, at least one).
     pub fn effective_threads(&self) -> u32 {
         if self.threads > 0 {
             return self.threads;
         }
-        std::thread::available_parallelism()
-            .ok()
-            .and_then(|n| u32::try_from(n.get()).ok())
-            .unwrap_or(1)
+        crate::inference::embedded::default_threads()
     }
 }
 

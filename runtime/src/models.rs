@@ -131,7 +131,7 @@ pub enum ModelError {
         fix: String,
     },
     /// The stored file's content is not what the lock pins.
-    #[error("model `{name}` has drifted: the lock pins {pinned}, but the stored file {} now has {found}; Airlock refuses to run it. If you trust the change, add the file again under the same name with --replace; otherwise restore it from a trusted copy (`airlock model add COPY --name {name} --replace`) or remove it (`airlock model remove {name}`)", path.display())]
+    #[error("model `{name}` has drifted: the lock pins {pinned}, but the stored file {} now has {found}; Airlock refuses to run it. Restore it from a trusted copy of the original (`airlock model add COPY --name {name}` puts a fresh copy in the store), pin a new file on purpose (`airlock model add FILE --name {name} --replace`), or remove it (`airlock model remove {name}`)", path.display())]
     Drift {
         /// The model.
         name: String,
@@ -143,7 +143,7 @@ pub enum ModelError {
         path: PathBuf,
     },
     /// The stored file is gone.
-    #[error("model `{name}`: its file {} is missing from the store; add it again (`airlock model add FILE --name {name} --replace`) or remove the entry (`airlock model remove {name}`)", path.display())]
+    #[error("model `{name}`: its file {} is missing from the store; restore it from a trusted copy (`airlock model add COPY --name {name}`) or remove the entry (`airlock model remove {name}`)", path.display())]
     Missing {
         /// The model.
         name: String,

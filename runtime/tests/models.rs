@@ -229,7 +229,10 @@ fn spec_trusts_an_unchanged_file_and_refuses_a_tampered_one() {
     }
     let message = store.spec(NAME, &config).unwrap_err().to_string();
     assert!(message.contains("has drifted"), "{message}");
-    assert!(message.contains("--replace"), "the fix is named: {message}");
+    assert!(
+        message.contains(&format!("airlock model add COPY --name {NAME}")),
+        "the fix is named: {message}"
+    );
 
     // A file swapped for a different inode with the same content is
     // re-hashed, found intact, and trusted again.

@@ -62,8 +62,8 @@ fn direct_greedy(user: &str, max_tokens: usize) -> String {
     let params = LlamaContextParams::default()
         .with_n_ctx(NonZeroU32::new(2048))
         .with_n_batch(2048)
-        .with_n_threads(2)
-        .with_n_threads_batch(2);
+        .with_n_threads(airlock_tests::TEST_THREADS as i32)
+        .with_n_threads_batch(airlock_tests::TEST_THREADS as i32);
     let mut ctx = model.new_context(backend, params).unwrap();
     let mut batch = LlamaBatch::new(2048, 1);
     for (i, t) in tokens.iter().enumerate() {

@@ -83,6 +83,10 @@ pub fn run_request(
         .block_on(airlock().run(&skill, profile, workspace, &request, models, None))
 }
 
+/// llama.cpp threads in tests: tests run in parallel, and llama.cpp's
+/// spinning threads slow down badly when they outnumber free cores.
+pub const TEST_THREADS: u32 = 1;
+
 /// The name tests give the test model.
 pub const TEST_MODEL_NAME: &str = "smollm2";
 
@@ -91,7 +95,7 @@ pub const TEST_MODEL_NAME: &str = "smollm2";
 /// model store is bypassed here: its own tests cover pinning and drift.
 pub fn embedded_models() -> RunModels {
     static BACKEND: LazyLock<Arc<EmbeddedBackend>> =
-        LazyLock::new(|| Arc::new(EmbeddedBackend::new(2)));
+        LazyLock::new(|| Arc::new(EmbeddedBackend::new(TEST_THREADS)));
     RunModels {
         backend: BACKEND.clone(),
         models: vec![test_model_spec()],

@@ -109,8 +109,11 @@ impl Skill for Explain {
             ));
         }
         text.push_str(&format!(
-            "Answered by {} ({}) locally: {} prompt + {} answer tokens.\n",
-            answer.model, answer.digest, answer.prompt_tokens, answer.completion_tokens
+            "Answered by {} ({}) on this machine: {} prompt + {} answer tokens.\n",
+            answer.model,
+            short_digest(&answer.digest),
+            answer.prompt_tokens,
+            answer.completion_tokens
         ));
         Ok(Output::text(text))
     }
@@ -263,6 +266,14 @@ fn stream_answer(chat: &ChatRequest) -> Result<Answer, Error> {
         prompt_tokens: completion.usage.prompt_tokens,
         completion_tokens: completion.usage.completion_tokens,
     })
+}
+
+/// `sha256:b179c9523d0e…`: enough to tell models apart in a terminal.
+fn short_digest(digest: &str) -> String {
+    match digest.char_indices().nth(19) {
+        Some((i, _)) => format!("{}…", &digest[..i]),
+        None => digest.to_string(),
+    }
 }
 
 fn plural(n: usize, word: &str) -> String {

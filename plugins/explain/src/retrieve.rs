@@ -25,6 +25,9 @@ pub const CONTEXT_LINES: u32 = 6;
 pub const HEAD_LINES: u32 = 40;
 /// A pinned file this short is shown whole.
 pub const WHOLE_FILE_LINES: u32 = 200;
+/// Any chosen file this short is shown whole: its matches' windows would
+/// cover most of it anyway, and the whole reads better.
+pub const SMALL_FILE_LINES: u32 = 60;
 /// The most lines taken from one file that is not shown whole.
 pub const MAX_LINES_PER_FILE: u32 = 120;
 /// Longer lines are cut: minified code would otherwise eat the context.
@@ -207,7 +210,8 @@ impl Excerpt {
 
 /// The excerpts of one candidate file, in line order.
 ///
-/// A pinned file of up to [`WHOLE_FILE_LINES`] lines is taken whole. Else
+/// A file of up to [`SMALL_FILE_LINES`] lines, or a pinned one of up to
+/// [`WHOLE_FILE_LINES`], is taken whole. Else
 /// windows of [`CONTEXT_LINES`] around the candidate's lines (in its order of
 /// importance) are merged until [`MAX_LINES_PER_FILE`]; a file without lines
 /// to centre on gives its first [`HEAD_LINES`].
@@ -218,7 +222,7 @@ pub fn excerpts(candidate: &Candidate, content: &str) -> Vec<Excerpt> {
         return Vec::new();
     }
     let mut ranges: Vec<(u32, u32)> = Vec::new();
-    if candidate.pinned && total <= WHOLE_FILE_LINES {
+    if total <= SMALL_FILE_LINES || (candidate.pinned && total <= WHOLE_FILE_LINES) {
         ranges.push((1, total));
     } else {
         let mut taken = 0;
@@ -405,6 +409,12 @@ mod tests {
         let ex = excerpts(&named, &numbered(150));
         assert_eq!((ex[0].start, ex[0].end), (1, HEAD_LINES));
         assert!(excerpts(&named, "").is_empty());
+        let small = Candidate {
+            lines: vec![30],
+            ..named
+        };
+        let ex = excerpts(&small, &numbered(SMALL_FILE_LINES));
+        assert_eq!((ex.len(), ex[0].start, ex[0].end), (1, 1, SMALL_FILE_LINES));
     }
 
     #[test]

@@ -15,8 +15,10 @@ pub const RULE_ID: &str = "review/llm";
 pub const MAX_FINDINGS_PER_CALL: usize = 8;
 
 /// The JSON schema the engine enforces while the model writes its answer.
-/// Kept small so that small models cope; `maxItems` and `maxLength` stop a
-/// model that would otherwise repeat itself until the token limit.
+/// Kept small so that small models cope; `maxItems` stops a model that would
+/// otherwise list findings until the token limit. (No `maxLength`: llama.cpp
+/// turns it into a grammar that makes decoding many times slower; long
+/// messages are cut after parsing instead, see [`MAX_MESSAGE_CHARS`].)
 pub const SCHEMA: &str = r#"{"type":"object","properties":{"findings":{"type":"array","maxItems":8,"items":{"type":"object","properties":{"line":{"type":"integer"},"severity":{"enum":["note","low","medium","high","critical"]},"message":{"type":"string"}},"required":["line","severity","message"]}}},"required":["findings"]}"#;
 
 /// What the model is told to do.
@@ -56,17 +58,20 @@ pub struct Parsed {
     pub repaired: bool,
 }
 
+/// The longest message kept; a small model that repeats itself is cut here.
+pub const MAX_MESSAGE_CHARS: usize = 300;
+
 /// Turns the model's answer for `unit` into findings. Lines outside the
 /// unit's lines (the file's real range) are dropped, not moved: a finding
 /// at a made-up line would send the reader to the wrong code.
 pub fn parse(answer: &str, unit: &Unit) -> Parsed {
     let mut out = Parsed::default();
-    let value = match serde_json::from_str::<Value>(answer.trim()) {
-        Ok(v) => v,
+    let (value, cut_string) = match serde_json::from_str::<Value>(answer.trim()) {
+        Ok(v) => (v, false),
         Err(first_error) => match repair(answer) {
-            Some(v) => {
+            Some((v, cut_string)) => {
                 out.repaired = true;
-                v
+                (v, cut_string)
             }
             None => {
                 out.unparsed = Some(format!("the answer is not valid JSON: {first_error}"));
@@ -78,19 +83,27 @@ pub fn parse(answer: &str, unit: &Unit) -> Parsed {
         out.unparsed = Some("the answer has no `findings` list".to_string());
         return out;
     };
-    for item in items.iter().take(MAX_FINDINGS_PER_CALL) {
-        let message = item
+    let items: Vec<&Value> = items.iter().take(MAX_FINDINGS_PER_CALL).collect();
+    for (index, item) in items.iter().enumerate() {
+        // The last item of a repaired answer is where the model was cut off.
+        let cut_here = out.repaired && index + 1 == items.len();
+        let mut message = item
             .get("message")
             .and_then(Value::as_str)
             .map(clean)
             .unwrap_or_default();
+        if cut_here && cut_string && !message.is_empty() {
+            message.push('…');
+        }
         let severity = item
             .get("severity")
             .and_then(Value::as_str)
             .and_then(|s| s.parse::<Severity>().ok());
         let line = item.get("line").and_then(Value::as_i64);
         let (Some(severity), Some(line)) = (severity, line) else {
-            out.dropped.push((line.unwrap_or(0), message));
+            if !cut_here {
+                out.dropped.push((line.unwrap_or(0), message));
+            }
             continue;
         };
         if message.is_empty() {
@@ -111,31 +124,59 @@ pub fn parse(answer: &str, unit: &Unit) -> Parsed {
     out
 }
 
-/// A model that ran out of tokens leaves the JSON open. Keep the findings
-/// that were complete: cut after the last complete object and close the
-/// list and the document.
-fn repair(answer: &str) -> Option<Value> {
+/// A model that ran out of tokens leaves the JSON open. Close it: first by
+/// ending the string, object and list it was in (keeping the finding whose
+/// message was cut), else by cutting after the last complete object. Returns
+/// the value and whether a string was cut.
+fn repair(answer: &str) -> Option<(Value, bool)> {
     let text = answer.trim();
-    let mut candidates: Vec<usize> = text.match_indices('}').map(|(i, _)| i).collect();
-    candidates.reverse();
-    for end in candidates.into_iter().take(64) {
-        let attempt = format!("{}]}}", &text[..=end]);
-        if let Ok(v) = serde_json::from_str::<Value>(&attempt) {
-            return Some(v);
+    for (suffix, cut_string) in [
+        ("\"}]}", true),
+        ("}]}", false),
+        ("]}", false),
+        ("\"]}", true),
+    ] {
+        if let Ok(v) = serde_json::from_str::<Value>(&format!("{text}{suffix}")) {
+            return Some((v, cut_string));
         }
     }
-    serde_json::from_str::<Value>(&format!("{text}]}}")).ok()
+    let mut ends: Vec<usize> = text.match_indices('}').map(|(i, _)| i).collect();
+    ends.reverse();
+    for end in ends.into_iter().take(64) {
+        if let Ok(v) = serde_json::from_str::<Value>(&format!("{}]}}", &text[..=end])) {
+            return Some((v, false));
+        }
+    }
+    None
 }
 
-/// One line, no control characters, no surrounding space.
+/// One line, no control characters, each sentence once (small models
+/// repeat themselves), at most [`MAX_MESSAGE_CHARS`].
 fn clean(message: &str) -> String {
-    message
+    let flat: String = message
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
         .chars()
         .filter(|c| !c.is_control())
-        .collect()
+        .collect();
+    let mut sentences: Vec<&str> = Vec::new();
+    for s in flat.split_inclusive(". ") {
+        let key = s.trim().trim_end_matches('.');
+        if !sentences
+            .iter()
+            .any(|seen| seen.trim().trim_end_matches('.') == key)
+        {
+            sentences.push(s);
+        }
+    }
+    let joined = sentences.concat().trim().to_string();
+    if joined.chars().count() <= MAX_MESSAGE_CHARS {
+        return joined;
+    }
+    let mut cut: String = joined.chars().take(MAX_MESSAGE_CHARS).collect();
+    cut.push('…');
+    cut
 }
 
 /// Small models repeat themselves; a finding already reported at the same
@@ -211,8 +252,39 @@ mod tests {
         assert!(p.repaired);
         assert_eq!(p.findings.len(), 1);
         assert_eq!(p.findings[0].line, Some(1));
+        assert!(
+            p.dropped.is_empty(),
+            "the cut item is not a dropped finding"
+        );
         let p = parse(r#"{"findings":["#, &unit_of(5));
         assert!(p.findings.is_empty());
+        let p = parse(
+            r#"{"findings":[{"line":1,"severity":"low","message":"a"},"#,
+            &unit_of(5),
+        );
+        assert_eq!(p.findings.len(), 1);
+    }
+
+    #[test]
+    fn a_message_cut_off_is_kept_and_marked() {
+        let answer = r#"{
+  "findings":[{"line":2,"severity":"high","message":"Not a function. It is a function. It is a function. It is"#;
+        let p = parse(answer, &unit_of(5));
+        assert!(p.repaired);
+        assert_eq!(p.findings.len(), 1);
+        assert_eq!(
+            p.findings[0].message,
+            "Not a function. It is a function. It is…"
+        );
+        assert_eq!(p.findings[0].severity, Severity::High);
+    }
+
+    #[test]
+    fn messages_are_one_line_without_repeats_and_bounded() {
+        assert_eq!(clean("a b.\n\tc d. a b. c d."), "a b. c d.");
+        assert_eq!(clean("  x  "), "x");
+        let long = "word ".repeat(200);
+        assert_eq!(clean(&long).chars().count(), MAX_MESSAGE_CHARS + 1);
     }
 
     #[test]

@@ -74,7 +74,7 @@ fn add(
 ) -> Result<Exit, Failure> {
     let started = Instant::now();
     let bar = Progress::new(format!(
-        "copying {} into the store",
+        "copying {}",
         file.file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default()
@@ -377,7 +377,7 @@ fn verify(store: &ModelStore, name: Option<&str>, json: bool) -> Result<Exit, Fa
         return Err(Failure::new(
             Exit::Refused,
             format!(
-                "{failed} of {} model(s) failed verification, and runs will refuse them; add each again from a trusted copy (`airlock model add FILE --name NAME --replace`) or remove it (`airlock model remove NAME`)",
+                "{failed} of {} model(s) failed verification, and runs will refuse them; restore each from a trusted copy (`airlock model add COPY --name NAME`) or remove it (`airlock model remove NAME`)",
                 results.len()
             ),
         ));
@@ -433,10 +433,10 @@ impl Progress {
             return;
         }
         if self.bar.is_hidden() {
-            self.bar.set_draw_target(ProgressDrawTarget::stderr());
+            self.bar.set_length(total);
             self.bar.set_style(
                 ProgressStyle::with_template(
-                    "{msg} [{bar:30}] {bytes}/{total_bytes} {binary_bytes_per_sec} (eta {eta})",
+                    "{msg} [{bar:25}] {bytes}/{total_bytes} {binary_bytes_per_sec}",
                 )
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
                 .progress_chars("=> "),
@@ -444,6 +444,7 @@ impl Progress {
             if !self.message.is_empty() {
                 self.bar.set_message(self.message.clone());
             }
+            self.bar.set_draw_target(ProgressDrawTarget::stderr());
         }
         if self.bar.length() != Some(total) {
             self.bar.set_length(total);

@@ -48,11 +48,14 @@ pub fn llama_backend() -> Result<&'static LlamaBackend, EngineError> {
         .map_err(|e| EngineError::Unavailable(format!("cannot start llama.cpp: {e}")))
 }
 
-/// The threads llama.cpp uses when the configuration says 0: every core the
-/// process may use.
+/// The threads llama.cpp uses when the configuration says 0: half the
+/// processors this process may use (about one per physical core), at least
+/// one. llama.cpp's threads spin while they wait for each other, so more
+/// threads than free cores makes generation several times slower (measured:
+/// 5.9 s instead of 1.1 s for 40 tokens with 2 threads on 2 busy cores).
 pub fn default_threads() -> u32 {
     std::thread::available_parallelism()
-        .map(|n| u32::try_from(n.get()).unwrap_or(1))
+        .map(|n| u32::try_from(n.get() / 2).unwrap_or(1).max(1))
         .unwrap_or(1)
 }
 

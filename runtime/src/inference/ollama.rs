@@ -150,9 +150,10 @@ impl OllamaBackend {
             .await
             .map_err(|e| fail(endpoint::request_failed(&e, self.timeouts)))?;
         if !response.status().is_success() {
-            return Err(fail(
-                endpoint::status_failed(response, self.timeouts).await + " to GET /api/tags",
-            ));
+            let status = endpoint::status_failed(response, self.timeouts).await;
+            return Err(fail(format!(
+                "did not list its models (GET /api/tags): it {status}"
+            )));
         }
         let body = endpoint::read_body(response, endpoint::MAX_BODY, self.timeouts)
             .await

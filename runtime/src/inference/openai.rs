@@ -137,9 +137,10 @@ impl OpenAiBackend {
             .await
             .map_err(|e| fail(endpoint::request_failed(&e, self.timeouts)))?;
         if !response.status().is_success() {
-            return Err(fail(
-                endpoint::status_failed(response, self.timeouts).await + " to GET /v1/models",
-            ));
+            let status = endpoint::status_failed(response, self.timeouts).await;
+            return Err(fail(format!(
+                "did not list its models (GET /v1/models): it {status}"
+            )));
         }
         let body = endpoint::read_body(response, endpoint::MAX_BODY, self.timeouts)
             .await

@@ -72,7 +72,7 @@ pub fn backend_for(config: &Config) -> Result<SharedBackend, EngineError> {
         })
     };
     Ok(match engine.backend {
-        BackendKind::Embedded => Arc::new(EmbeddedBackend::new(engine.effective_threads())),
+        BackendKind::Embedded => Arc::new(EmbeddedBackend::new(engine.threads)),
         BackendKind::Ollama => Arc::new(OllamaBackend::new(endpoint()?, engine.timeouts)?),
         BackendKind::OpenAiCompatible => {
             Arc::new(OpenAiBackend::new(endpoint()?, engine.timeouts)?)

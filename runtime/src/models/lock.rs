@@ -166,7 +166,7 @@ pub enum LockError {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct LockFile {
     version: Spanned<u32>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     model: Vec<Spanned<EntryFile>>,
 }
 
@@ -509,7 +509,7 @@ mod tests {
     #[test]
     fn unknown_keys_are_named_with_their_location() {
         let e = error(&entry("colour = \"red\"\n"));
-        assert!(e.starts_with("models.lock:11:1: "), "{e}");
+        assert!(e.starts_with("models.lock:10:1: "), "{e}");
         assert!(e.contains("unknown field `colour`"), "{e}");
         assert!(e.contains("docs/models.md"), "{e}");
         let e = error("version = 1\nmodels = []\n");
@@ -527,7 +527,7 @@ mod tests {
         let bad_digest =
             entry("").replace(&format!("digest = \"sha256:{HEX}\""), "digest = \"md5:00\"");
         let e = error(&bad_digest);
-        assert!(e.starts_with("models.lock:7:10: "), "{e}");
+        assert!(e.starts_with("models.lock:6:10: "), "{e}");
         assert!(e.contains("digest = \"md5:00\""), "{e}");
 
         let traversal = entry("").replace(
@@ -535,7 +535,7 @@ mod tests {
             "file = \"../../etc/passwd\"",
         );
         let e = error(&traversal);
-        assert!(e.starts_with("models.lock:9:8: "), "{e}");
+        assert!(e.starts_with("models.lock:8:8: "), "{e}");
         assert!(e.contains("does not match its digest"), "{e}");
 
         let e = error(&entry("ollama-model = \"x\"\n"));
@@ -543,7 +543,7 @@ mod tests {
 
         let bad_name = entry("").replace("name = \"m\"", "name = \"M M\"");
         let e = error(&bad_name);
-        assert!(e.starts_with("models.lock:5:8: name = \"M M\""), "{e}");
+        assert!(e.starts_with("models.lock:4:8: name = \"M M\""), "{e}");
 
         let twice = format!("{}{}", entry(""), entry("").replace("version = 1\n", ""));
         let e = error(&twice);

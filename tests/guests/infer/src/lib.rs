@@ -119,6 +119,10 @@ fn chat_request(request: &Request) -> Result<ChatRequest, Error> {
 }
 
 fn stream(chat: &ChatRequest, print: bool) -> Value {
+    // Timed from inside the skill (WASI's monotonic clock), so benchmarks can
+    // compare what a skill sees with what the engine gives directly.
+    let started = std::time::Instant::now();
+    let mut first_piece_us = None;
     let mut s = match inference::chat_stream(chat) {
         Ok(s) => s,
         Err(e) => return error(&e),
@@ -127,6 +131,7 @@ fn stream(chat: &ChatRequest, print: bool) -> Value {
     for piece in s.by_ref() {
         match piece {
             Ok(p) => {
+                first_piece_us.get_or_insert(started.elapsed().as_micros() as u64);
                 if print {
                     log::print(&p);
                 }
@@ -136,7 +141,12 @@ fn stream(chat: &ChatRequest, print: bool) -> Value {
         }
     }
     match s.completion() {
-        Ok(c) => json!({ "pieces": pieces, "completion": completion(&c) }),
+        Ok(c) => json!({
+            "pieces": pieces,
+            "completion": completion(&c),
+            "first-piece-us": first_piece_us,
+            "total-us": started.elapsed().as_micros() as u64,
+        }),
         Err(e) => error(&e),
     }
 }
