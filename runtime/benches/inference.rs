@@ -83,7 +83,14 @@ fn main() {
     let mut skilled = Vec::new();
     for _ in 0..ROUNDS {
         direct.push(rt.block_on(direct_engine(embedded.as_ref(), &spec)));
-        skilled.push(through_skill(&rt, &airlock, &skill, &profile, ws.path(), &embedded_models));
+        skilled.push(through_skill(
+            &rt,
+            &airlock,
+            &skill,
+            &profile,
+            ws.path(),
+            &embedded_models,
+        ));
     }
     compare("embedded llama.cpp", &direct, &skilled);
 
@@ -109,9 +116,20 @@ fn main() {
     let mut skilled = Vec::new();
     for _ in 0..ROUNDS {
         direct.push(rt.block_on(direct_http(&client, &url)));
-        skilled.push(through_skill(&rt, &airlock, &skill, &profile, ws.path(), &http_models));
+        skilled.push(through_skill(
+            &rt,
+            &airlock,
+            &skill,
+            &profile,
+            ws.path(),
+            &http_models,
+        ));
     }
-    compare("OpenAI-compatible (llama-cpp-python server)", &direct, &skilled);
+    compare(
+        "OpenAI-compatible (llama-cpp-python server)",
+        &direct,
+        &skilled,
+    );
 }
 
 fn request() -> ChatRequest {

@@ -158,6 +158,16 @@ pub enum ModelError {
         /// The file.
         path: PathBuf,
     },
+    /// A file operation was asked of a model that has no file here.
+    #[error(
+        "model `{name}` is served by Ollama as {ollama_model}: Airlock keeps no file for it (`ollama show {ollama_model}` describes it)"
+    )]
+    NoFile {
+        /// The model.
+        name: String,
+        /// Ollama's name for it.
+        ollama_model: String,
+    },
     /// The lock holds a digest that is not `sha256:<hex>` (from Ollama).
     #[error("`{digest}` is not a sha256 digest (expected `sha256:` and 64 hex digits)")]
     BadDigest {
@@ -732,12 +742,14 @@ impl ModelStore {
     /// trusted while its fingerprint is unchanged; otherwise it is hashed in
     /// full and refused if the digest differs.
     pub fn check(&self, model: &LockedModel) -> Result<PathBuf, ModelError> {
-        let LockedSource::Gguf { fingerprint, .. } = &model.source else {
-            return Err(ModelError::Io {
-                action: "cannot check",
-                path: self.lock_path.clone(),
-                source: std::io::Error::other(format!("`{}` is not a GGUF entry", model.name)),
-            });
+        let fingerprint = match &model.source {
+            LockedSource::Gguf { fingerprint, .. } => fingerprint,
+            LockedSource::Ollama { ollama_model } => {
+                return Err(ModelError::NoFile {
+                    name: model.name.clone(),
+                    ollama_model: ollama_model.clone(),
+                });
+            }
         };
         let path = self.dir.join(lock::store_file_name(&model.digest));
         let file = open_regular(model, &path)?;

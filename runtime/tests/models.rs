@@ -461,3 +461,82 @@ fn help_teaches_where_the_store_is_and_that_nothing_is_downloaded() {
         assert!(help.contains("airlock model"), "{sub}: {help}");
     }
 }
+
+#[test]
+fn pin_records_the_digest_ollama_reports() {
+    use airlock_tests::ollama_fixture::{FixtureConfig, OllamaFixture};
+    let fixture = OllamaFixture::start(FixtureConfig::default());
+    let digest = FixtureConfig::default().digest;
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let config = h.join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[engine]\nbackend = \"ollama\"\nendpoint = \"{}\"\n",
+            fixture.url()
+        ),
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+
+    let out = ok(&airlock(
+        h,
+        &[
+            "--config",
+            config,
+            "model",
+            "pin",
+            "llama",
+            "--ollama",
+            "llama3.2:1b",
+        ],
+    ));
+    assert!(
+        out.contains(&format!(
+            "pinned `llama` to Ollama's llama3.2:1b: sha256:{digest}"
+        )),
+        "{out}"
+    );
+    let again = ok(&airlock(
+        h,
+        &[
+            "--config",
+            config,
+            "model",
+            "pin",
+            "llama",
+            "--ollama",
+            "llama3.2:1b",
+        ],
+    ));
+    assert!(again.contains("already pinned"), "{again}");
+
+    let list = ok(&airlock(h, &["model", "list"]));
+    assert!(list.contains("ollama") && list.contains(&digest), "{list}");
+    assert!(list.contains("(llama3.2:1b)"), "{list}");
+    let verify = ok(&airlock(h, &["model", "verify"]));
+    assert!(verify.starts_with("not checked  llama"), "{verify}");
+
+    let store = ModelStore::open(h);
+    let loaded = Config::load(Some(Path::new(config))).unwrap();
+    let spec = store.spec("llama", &loaded).unwrap();
+    assert_eq!(spec.digest, format!("sha256:{digest}"));
+    assert_eq!(
+        spec.source,
+        ModelSource::Ollama {
+            model: "llama3.2:1b".into()
+        }
+    );
+
+    let out = airlock(
+        h,
+        &[
+            "--config", config, "model", "pin", "other", "--ollama", "mistral",
+        ],
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("does not have `mistral`"), "{stderr}");
+    assert!(stderr.contains("it has: llama3.2:1b"), "{stderr}");
+}

@@ -405,6 +405,28 @@ pub fn count_tokens(text: &str, model: Option<&str>) -> Result<TokenCount, Infer
         .map_err(wire::error)
 }
 
+/// Whether `text` ends in a loop: its last 48 characters occur three times
+/// in its last 512. Small models, decoding greedily, sometimes repeat one
+/// sentence until the token limit; check the answer so far as pieces arrive
+/// and drop the stream when this turns true, to save the time and the
+/// budget the rest would cost.
+pub fn repeats_itself(text: &str) -> bool {
+    const TAIL: usize = 48;
+    const WINDOW: usize = 512;
+    const TIMES: usize = 3;
+    let start = text
+        .char_indices()
+        .rev()
+        .nth(WINDOW - 1)
+        .map_or(0, |(i, _)| i);
+    let window = &text[start..];
+    let Some((tail_start, _)) = window.char_indices().rev().nth(TAIL - 1) else {
+        return false;
+    };
+    let tail = &window[tail_start..];
+    !tail.trim().is_empty() && window.matches(tail).count() >= TIMES
+}
+
 /// An answer being generated, as an iterator of text pieces.
 ///
 /// Iterate it (with [`Iterator::by_ref`] to keep the stream) until it ends,
@@ -567,6 +589,26 @@ mod tests {
             r.format,
             OutputFormat::JsonSchema("{\"type\":\"object\"}".into())
         );
+    }
+
+    #[test]
+    fn a_loop_is_seen_and_ordinary_text_is_not() {
+        let looping = format!(
+            "{{\"message\":\"Bad.{}",
+            " This task is not a task that is meant for any purpose.".repeat(3)
+        );
+        assert!(repeats_itself(&looping));
+        assert!(repeats_itself(&"ab".repeat(200)));
+        let prose = "The sandbox resolves every path beneath the root. A symlink that \
+                     leads outside is refused, and so is an absolute path. Withheld files \
+                     are listed but never read.";
+        assert!(!repeats_itself(prose));
+        assert!(!repeats_itself("short"));
+        assert!(
+            !repeats_itself(&" ".repeat(600)),
+            "whitespace runs are not a loop"
+        );
+        assert!(!repeats_itself(&"é".repeat(40)));
     }
 
     #[test]

@@ -74,8 +74,7 @@ fn direct_greedy(user: &str, max_tokens: usize) -> String {
     ctx.decode(&mut batch).unwrap();
     let mut sampler = LlamaSampler::greedy();
     let mut bytes = Vec::new();
-    let mut pos = tokens.len() as i32;
-    for _ in 0..max_tokens {
+    for pos in (tokens.len() as i32..).take(max_tokens) {
         let token = sampler.sample(&ctx, batch.n_tokens() - 1);
         if model.vocab().is_eog(token) {
             break;
@@ -83,7 +82,6 @@ fn direct_greedy(user: &str, max_tokens: usize) -> String {
         bytes.extend(model.vocab().token_to_piece(token, false, None));
         batch.clear();
         batch.add(token, pos, &[0], true).unwrap();
-        pos += 1;
         ctx.decode(&mut batch).unwrap();
     }
     String::from_utf8_lossy(&bytes).into_owned()

@@ -85,6 +85,9 @@ pub struct CompletionStream {
     text: String,
     finish: Option<FinishReason>,
     usage: Usage,
+    /// Whether the prompt's tokens were charged to the budget (HTTP engines
+    /// report them only when the answer is done).
+    prompt_charged: bool,
     failed: Option<InferenceError>,
 }
 
@@ -311,6 +314,7 @@ impl InferenceView<'_> {
             match event {
                 StreamEvent::Prompt { tokens } => {
                     s.usage.prompt_tokens = tokens;
+                    s.prompt_charged = true;
                     let policy = &self.state.policy;
                     let total = self.state.used.prompt_tokens + u64::from(tokens);
                     self.state.used.prompt_tokens = total;
@@ -337,6 +341,11 @@ impl InferenceView<'_> {
                     }
                 }
                 StreamEvent::Done { finish, usage } => {
+                    if !s.prompt_charged {
+                        // Charged after the fact: the next call sees the total.
+                        s.prompt_charged = true;
+                        self.state.used.prompt_tokens += u64::from(usage.prompt_tokens);
+                    }
                     let rest = s.scanner.finish();
                     s.end(finish, Some(usage), self.journal);
                     if !rest.is_empty() {
@@ -359,6 +368,7 @@ impl CompletionStream {
             text: String::new(),
             finish: None,
             usage: Usage::default(),
+            prompt_charged: false,
             failed: None,
         }
     }
