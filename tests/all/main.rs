@@ -5,6 +5,7 @@ mod adversarial;
 mod cache;
 mod inference;
 mod inference_http;
+mod inference_skills_http;
 mod limits;
 mod network;
 mod plugins;

@@ -241,7 +241,11 @@ fn review_reports_findings_within_the_file_in_every_format() {
         ASSISTANT_ALL,
         ws.path(),
         None,
-        &[("file", "src/stats.py"), ("format", "json")],
+        &[
+            ("file", "src/stats.py"),
+            ("format", "json"),
+            ("max-tokens", "160"),
+        ],
     );
     let json: Value = serde_json::from_str(ok(&report)).expect("JSON output");
     check_findings(&report, "src/stats.py", lines.clone());
@@ -257,7 +261,11 @@ fn review_reports_findings_within_the_file_in_every_format() {
         ASSISTANT_ALL,
         ws.path(),
         None,
-        &[("file", "src/stats.py"), ("format", "sarif")],
+        &[
+            ("file", "src/stats.py"),
+            ("format", "sarif"),
+            ("max-tokens", "160"),
+        ],
     );
     let sarif: Value = serde_json::from_str(ok(&report)).expect("SARIF is JSON");
     assert_eq!(sarif["version"], "2.1.0");
@@ -274,14 +282,21 @@ fn review_reports_findings_within_the_file_in_every_format() {
         ASSISTANT_ALL,
         ws.path(),
         None,
-        &[("file", "src/stats.py"), ("stream", "true")],
+        &[
+            ("file", "src/stats.py"),
+            ("stream", "true"),
+            ("max-tokens", "160"),
+        ],
     );
     let output = ok(&report);
     check_findings(&report, "src/stats.py", lines);
     let printed = &output[..report.printed_bytes];
-    let streamed: Value = serde_json::from_str(printed.trim())
-        .unwrap_or_else(|e| panic!("the streamed text is the model's JSON ({e}):\n{printed}"));
-    assert!(streamed["findings"].is_array(), "{streamed}");
+    // The raw JSON as the model wrote it: cut off, perhaps, at the token
+    // limit or where it began repeating itself, so not always complete.
+    assert!(
+        printed.trim_start().starts_with('{') && printed.contains("\"findings\""),
+        "the streamed text is the model's JSON:\n{printed}"
+    );
     assert!(
         output[report.printed_bytes..].contains("Reviewed src/stats.py (lines 1-10) with smollm2"),
         "{output}"
@@ -313,7 +328,11 @@ diff --git a/src/stats.py b/src/stats.py
         ASSISTANT_ALL,
         ws.path(),
         None,
-        &[("diff", "change.diff"), ("format", "json")],
+        &[
+            ("diff", "change.diff"),
+            ("format", "json"),
+            ("max-tokens", "160"),
+        ],
     );
     let json: Value = serde_json::from_str(ok(&report)).expect("JSON output");
     assert_eq!(

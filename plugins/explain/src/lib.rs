@@ -13,7 +13,7 @@ mod prompt;
 mod retrieve;
 mod terms;
 
-use airlock_sdk::inference::{self, ChatRequest, FinishReason, ModelInfo};
+use airlock_sdk::inference::{self, ChatRequest, FinishReason, ModelInfo, Usage};
 use airlock_sdk::workspace::{self, GrantedFiles, SearchQuery};
 use airlock_sdk::{Capability, Error, Output, Request, Skill, SkillInfo, log};
 
@@ -73,11 +73,11 @@ impl Skill for Explain {
             inference::count_tokens(text, Some(&model.name)).map(|c| c.tokens)
         })?;
         log::info(&format!(
-            "asking {} ({} prompt tokens, {} excerpts from {} files, answer up to {max_tokens} tokens)",
+            "asking {} ({} prompt tokens, {} excerpts from {}, answer up to {max_tokens} tokens)",
             model.name,
             prompt.tokens,
             prompt.used.len(),
-            candidates.len().min(prompt.used.len()),
+            plural(files_in(&prompt.used), "file"),
         ));
 
         let chat = ChatRequest::new()
@@ -86,36 +86,13 @@ impl Skill for Explain {
             .user(&prompt.user)
             .max_tokens(max_tokens);
         let answer = stream_answer(&chat)?;
-        let mut text = String::new();
-        if !answer.text.ends_with('\n') {
-            text.push('\n');
-        }
-        text.push('\n');
-        if answer.finish == FinishReason::Length {
-            text.push_str(&format!(
-                "(The answer was cut off at {max_tokens} tokens; raise it with --arg max-tokens=N.)\n\n"
-            ));
-        }
-        text.push_str(&prompt::sources(&prompt.used));
-        if !granted.withheld.is_empty() {
-            text.push_str(&format!(
-                "{} withheld by the deny-list {} not read.\n",
-                plural(granted.withheld.len(), "file"),
-                if granted.withheld.len() == 1 {
-                    "was"
-                } else {
-                    "were"
-                }
-            ));
-        }
-        text.push_str(&format!(
-            "Answered by {} ({}) on this machine: {} prompt + {} answer tokens.\n",
-            answer.model,
-            short_digest(&answer.digest),
-            answer.prompt_tokens,
-            answer.completion_tokens
-        ));
-        Ok(Output::text(text))
+        Ok(Output::text(tail(
+            &answer,
+            &prompt.used,
+            granted.withheld.len(),
+            &model,
+            max_tokens,
+        )))
     }
 }
 
@@ -235,12 +212,12 @@ fn read_excerpts(candidates: &[Candidate]) -> Vec<Excerpt> {
 
 /// What [`stream_answer`] returns besides the printed text.
 struct Answer {
+    /// The answer as printed.
     text: String,
-    finish: FinishReason,
-    model: String,
-    digest: String,
-    prompt_tokens: u32,
-    completion_tokens: u32,
+    /// Why generation ended; `None` when the skill cut a looping answer.
+    finish: Option<FinishReason>,
+    /// Prompt and answer tokens; `None` for a cut answer (never completed).
+    usage: Option<Usage>,
 }
 
 /// Streams the answer to the terminal as it is generated.
@@ -251,6 +228,18 @@ fn stream_answer(chat: &ChatRequest) -> Result<Answer, Error> {
         let piece = piece?;
         log::print(&piece);
         text.push_str(&piece);
+        if inference::repeats_itself(&text) {
+            // Dropping the stream stops the generation: the rest would be
+            // more of the same, at the cost of time and budget.
+            let note = " …\n(The model began repeating itself; the answer was cut there.)";
+            log::print(note);
+            text.push_str(note);
+            return Ok(Answer {
+                text,
+                finish: None,
+                usage: None,
+            });
+        }
     }
     let completion = stream.completion()?;
     if text.trim().is_empty() {
@@ -260,12 +249,59 @@ fn stream_answer(chat: &ChatRequest) -> Result<Answer, Error> {
     }
     Ok(Answer {
         text,
-        finish: completion.finish,
-        model: completion.model,
-        digest: completion.digest,
-        prompt_tokens: completion.usage.prompt_tokens,
-        completion_tokens: completion.usage.completion_tokens,
+        finish: Some(completion.finish),
+        usage: Some(completion.usage),
     })
+}
+
+/// The run's output after the streamed answer: a note if it was cut, the
+/// sources, what was withheld, and which model answered.
+fn tail(
+    answer: &Answer,
+    used: &[Excerpt],
+    withheld: usize,
+    model: &ModelInfo,
+    max_tokens: u32,
+) -> String {
+    let mut text = String::new();
+    if !answer.text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push('\n');
+    if answer.finish == Some(FinishReason::Length) {
+        text.push_str(&format!(
+            "(The answer was cut off at {max_tokens} tokens; raise it with --arg max-tokens=N.)\n\n"
+        ));
+    }
+    text.push_str(&prompt::sources(used));
+    if withheld > 0 {
+        let verb = if withheld == 1 { "was" } else { "were" };
+        text.push_str(&format!(
+            "{} withheld by the deny-list {verb} not read.\n",
+            plural(withheld, "file")
+        ));
+    }
+    let usage = match answer.usage {
+        Some(u) => format!(
+            ": {} prompt + {} answer tokens",
+            u.prompt_tokens, u.completion_tokens
+        ),
+        None => String::new(),
+    };
+    text.push_str(&format!(
+        "Answered by {} ({}) on this machine{usage}.\n",
+        model.name,
+        short_digest(&model.digest),
+    ));
+    text
+}
+
+/// How many distinct files the excerpts come from.
+fn files_in(used: &[Excerpt]) -> usize {
+    let mut paths: Vec<&str> = used.iter().map(|e| e.path.as_str()).collect();
+    paths.sort_unstable();
+    paths.dedup();
+    paths.len()
 }
 
 /// `sha256:b179c9523d0e…`: enough to tell models apart in a terminal.

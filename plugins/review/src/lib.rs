@@ -185,9 +185,9 @@ fn review_all(
             break;
         }
         match review_unit(&unit, &user, model, max_tokens, options) {
-            Ok((answer, finish)) => {
+            Ok((answer, ended)) => {
                 report.calls += 1;
-                record(report, &unit, &answer, finish);
+                record(report, &unit, &answer, ended);
             }
             Err(err @ InferenceError::BudgetExhausted { .. }) => {
                 queue.push_front(unit);
@@ -200,14 +200,23 @@ fn review_all(
     Ok(())
 }
 
-/// One model call: the answer's raw JSON text and why it ended.
+/// How a model call ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ended {
+    /// The engine finished, for this reason.
+    Finished(FinishReason),
+    /// The model was repeating itself; the skill stopped reading.
+    Looped,
+}
+
+/// One model call: the answer's raw JSON text and how it ended.
 fn review_unit(
     unit: &Unit,
     user: &str,
     model: &ModelInfo,
     max_tokens: u32,
     options: &Options,
-) -> Result<(String, FinishReason), InferenceError> {
+) -> Result<(String, Ended), InferenceError> {
     let (first, last) = unit.span();
     let what = format!("reviewing {}:{first}-{last}", unit.path);
     log::progress(0, u64::from(max_tokens), &what);
@@ -230,6 +239,17 @@ fn review_unit(
             log::print(&piece);
         }
         text.push_str(&piece);
+        if inference::repeats_itself(&text) {
+            // Dropping the stream stops the generation: the rest would be
+            // more of the same, at the cost of time and budget.
+            if options.stream {
+                log::print("…\n");
+            }
+            log::warn(&format!(
+                "{what}: the model was repeating itself; its answer was cut there"
+            ));
+            return Ok((text, Ended::Looped));
+        }
     }
     if options.stream {
         log::print("\n");
@@ -240,12 +260,12 @@ fn review_unit(
         u64::from(completion.usage.completion_tokens),
         &what,
     );
-    Ok((text, completion.finish))
+    Ok((text, Ended::Finished(completion.finish)))
 }
 
 /// Adds one answer's findings to the report, with warnings for what was
 /// dropped.
-fn record(report: &mut Report, unit: &Unit, answer: &str, finish: FinishReason) {
+fn record(report: &mut Report, unit: &Unit, answer: &str, ended: Ended) {
     let (first, last) = unit.span();
     let parsed = findings::parse(answer, unit);
     for (line, message) in &parsed.dropped {
@@ -260,7 +280,12 @@ fn record(report: &mut Report, unit: &Unit, answer: &str, finish: FinishReason) 
             "the answer for {}:{first}-{last} was not used: {why}",
             unit.path
         ));
-    } else if parsed.repaired || finish == FinishReason::Length {
+    } else if ended == Ended::Looped {
+        report.notes.push(format!(
+            "the answer for {}:{first}-{last} was cut where the model began repeating itself",
+            unit.path
+        ));
+    } else if parsed.repaired || ended == Ended::Finished(FinishReason::Length) {
         report.notes.push(format!(
             "the answer for {}:{first}-{last} was cut off at the token limit; findings after \
              the cut are missing (raise it with --arg max-tokens=N)",

@@ -252,7 +252,12 @@ impl InferenceView<'_> {
                 used.completion_tokens,
             ));
         }
-        let chat = check_request(request, policy.default_max_tokens, remaining)?;
+        let chat = check_request(
+            request,
+            policy.default_max_tokens,
+            remaining,
+            kind == "chat-stream",
+        )?;
         let now = Instant::now();
         let per_call = Duration::from_secs(policy.max_call_seconds);
         let deadline = (now + per_call).min(self.state.run_deadline);
@@ -450,6 +455,7 @@ fn check_request(
     request: WitRequest,
     default_max_tokens: u64,
     remaining: u64,
+    stream: bool,
 ) -> Result<ChatRequest, InferenceError> {
     let invalid = |m: String| InferenceError::InvalidRequest(m);
     if request.messages.is_empty() {
@@ -521,7 +527,7 @@ fn check_request(
             stop: s.stop,
         },
         format,
-        stream: true,
+        stream,
     })
 }
 
