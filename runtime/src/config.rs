@@ -80,7 +80,7 @@ pub struct EngineSettings {
     /// already checked to be loopback.
     pub endpoint: Option<Endpoint>,
     /// llama.cpp threads for the embedded engine; 0 means the machine's
-    /// available parallelism (see [`EngineSettings::effective_threads`]).
+    /// default (see [`EngineSettings::effective_threads`]).
     pub threads: u32,
     /// Connect and read timeouts for HTTP engines.
     pub timeouts: Timeouts,

@@ -1,9 +1,9 @@
 //! `explain`: an Airlock skill that answers a question about the workspace
 //! with a local model, from excerpts of the granted files, and cites them.
 //!
-//! Retrieval is keyword search through the host ([`terms`], [`retrieve`]);
+//! Retrieval is keyword search through the host (`terms`, `retrieve`);
 //! the prompt is fitted to the model's context with the host's tokenizer
-//! ([`prompt`]); the answer is streamed to the terminal as it is generated,
+//! (`prompt`); the answer is streamed to the terminal as it is generated,
 //! and the run's output is the list of sources sent to the model.
 //!
 //! Only this file talks to the host; the rest is pure and tested natively.
@@ -73,10 +73,10 @@ impl Skill for Explain {
             inference::count_tokens(text, Some(&model.name)).map(|c| c.tokens)
         })?;
         log::info(&format!(
-            "asking {} ({} prompt tokens, {} excerpts from {}, answer up to {max_tokens} tokens)",
+            "asking {} ({} prompt tokens, {} from {}, answer up to {max_tokens} tokens)",
             model.name,
             prompt.tokens,
-            prompt.used.len(),
+            plural(prompt.used.len(), "excerpt"),
             plural(files_in(&prompt.used), "file"),
         ));
 
@@ -140,7 +140,12 @@ fn rank(
     granted: &GrantedFiles,
 ) -> Result<Vec<Candidate>, Error> {
     let mut scorer = Scorer::default();
-    let mut terms = terms::terms(question);
+    // A question made up from `file=`/`symbol=` has no words of the user's
+    // to search for: its file is pinned and its symbol is searched below.
+    let mut terms = match &options.input {
+        Some(_) => terms::terms(question),
+        None => Vec::new(),
+    };
     if let Some(symbol) = &options.symbol
         && !terms.iter().any(|t| t == symbol)
     {
@@ -197,23 +202,21 @@ fn search(query: &SearchQuery) -> Result<Vec<workspace::SearchMatch>, Error> {
 /// (binary, not UTF-8, refused, over a limit) is skipped, never an error:
 /// the answer is made from what could be read.
 fn read_excerpts(candidates: &[Candidate]) -> Vec<Excerpt> {
-    let mut out = Vec::new();
+    let mut per_file = Vec::new();
     for c in candidates {
         match workspace::read(&c.path) {
             Ok(bytes) => match retrieve::looks_like_text(&bytes) {
-                Some(text) => out.extend(retrieve::excerpts(c, text)),
+                Some(text) => per_file.push(retrieve::excerpts(c, text)),
                 None => log::debug(&format!("skipped {}: not text", c.path)),
             },
             Err(err) => log::warn(&format!("skipped {}: {err}", c.path)),
         }
     }
-    out
+    retrieve::interleave(per_file)
 }
 
-/// What [`stream_answer`] returns besides the printed text.
+/// How the streamed answer ended (its text is already printed).
 struct Answer {
-    /// The answer as printed.
-    text: String,
     /// Why generation ended; `None` when the skill cut a looping answer.
     finish: Option<FinishReason>,
     /// Prompt and answer tokens; `None` for a cut answer (never completed).
@@ -234,21 +237,22 @@ fn stream_answer(chat: &ChatRequest) -> Result<Answer, Error> {
             let note = " …\n(The model began repeating itself; the answer was cut there.)";
             log::print(note);
             text.push_str(note);
+            end_line(&mut text);
             return Ok(Answer {
-                text,
                 finish: None,
                 usage: None,
             });
         }
     }
-    let completion = stream.completion()?;
     if text.trim().is_empty() {
         let note = "(The model gave an empty answer.)";
         log::print(note);
         text.push_str(note);
     }
+    // Before `completion`, which makes the host show its line about the call.
+    end_line(&mut text);
+    let completion = stream.completion()?;
     Ok(Answer {
-        text,
         finish: Some(completion.finish),
         usage: Some(completion.usage),
     })
@@ -263,11 +267,8 @@ fn tail(
     model: &ModelInfo,
     max_tokens: u32,
 ) -> String {
-    let mut text = String::new();
-    if !answer.text.ends_with('\n') {
-        text.push('\n');
-    }
-    text.push('\n');
+    // The answer ends its own line; one blank line before the sources.
+    let mut text = String::from("\n");
     if answer.finish == Some(FinishReason::Length) {
         text.push_str(&format!(
             "(The answer was cut off at {max_tokens} tokens; raise it with --arg max-tokens=N.)\n\n"
@@ -294,6 +295,15 @@ fn tail(
         short_digest(&model.digest),
     ));
     text
+}
+
+/// Ends the printed answer with a newline, so that whatever follows on the
+/// terminal (the host's lines, the sources) starts on a line of its own.
+fn end_line(text: &mut String) {
+    if !text.ends_with('\n') {
+        log::print("\n");
+        text.push('\n');
+    }
 }
 
 /// How many distinct files the excerpts come from.

@@ -269,6 +269,26 @@ pub fn excerpts(candidate: &Candidate, content: &str) -> Vec<Excerpt> {
         .collect()
 }
 
+/// The excerpts of several files (best file first) in the order they
+/// should claim the prompt: each file's first excerpt, then each file's
+/// second, and so on, so that one long file cannot crowd out the rest.
+pub fn interleave(per_file: Vec<Vec<Excerpt>>) -> Vec<Excerpt> {
+    let mut iters: Vec<std::vec::IntoIter<Excerpt>> =
+        per_file.into_iter().map(Vec::into_iter).collect();
+    let mut out = Vec::new();
+    loop {
+        let before = out.len();
+        for it in &mut iters {
+            if let Some(e) = it.next() {
+                out.push(e);
+            }
+        }
+        if out.len() == before {
+            return out;
+        }
+    }
+}
+
 /// Sorts ranges and merges those that overlap or touch.
 fn merge(ranges: &mut Vec<(u32, u32)>) {
     ranges.sort();
@@ -430,6 +450,27 @@ mod tests {
         assert_eq!(looks_like_text(b"fn main() {}"), Some("fn main() {}"));
         assert_eq!(looks_like_text(b"\x7fELF\0\0"), None);
         assert_eq!(looks_like_text(&[0xff, 0xfe]), None);
+    }
+
+    #[test]
+    fn interleaving_gives_every_file_a_turn() {
+        let e = |path: &str, start| Excerpt {
+            path: path.into(),
+            start,
+            end: start,
+            text: String::new(),
+        };
+        let order: Vec<(String, u32)> = interleave(vec![
+            vec![e("a", 1), e("a", 9), e("a", 20)],
+            vec![e("b", 5)],
+            vec![],
+            vec![e("c", 2), e("c", 3)],
+        ])
+        .into_iter()
+        .map(|x| (x.path, x.start))
+        .collect();
+        let expect = [("a", 1), ("b", 5), ("c", 2), ("a", 9), ("c", 3), ("a", 20)];
+        assert_eq!(order, expect.map(|(p, l)| (p.to_string(), l)).to_vec());
     }
 
     #[test]

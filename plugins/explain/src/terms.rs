@@ -13,9 +13,9 @@ const STOPWORDS: &[&str] = &[
     "doing", "done", "each", "explain", "file", "files", "for", "from", "get", "gets", "give",
     "has", "have", "how", "into", "its", "let", "like", "made", "make", "many", "mean", "means",
     "more", "most", "much", "not", "one", "our", "out", "please", "project", "repo", "should",
-    "show", "some", "tell", "than", "that", "the", "their", "them", "then", "there", "these",
-    "they", "this", "those", "use", "used", "uses", "using", "was", "way", "what", "when", "where",
-    "which", "who", "why", "will", "with", "work", "works", "would", "you", "your",
+    "show", "some", "src", "tell", "than", "that", "the", "their", "them", "then", "there",
+    "these", "they", "this", "those", "use", "used", "uses", "using", "was", "way", "what", "when",
+    "where", "which", "who", "why", "will", "with", "work", "works", "would", "you", "your",
 ];
 
 /// The distinct search terms of a question, in the order they appear:

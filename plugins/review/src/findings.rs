@@ -24,10 +24,17 @@ pub const SCHEMA: &str = r#"{"type":"object","properties":{"findings":{"type":"a
 /// What the model is told to do.
 pub const SYSTEM: &str = "You are a careful code reviewer. Find real problems in the code: \
 bugs, crashes, wrong logic, security holes, resource leaks. Each line starts with its line \
-number; give that number for each finding. Use severity critical or high for bugs that \
-break the program or its security, medium for likely bugs, low or note for small issues. \
-Reply only with JSON like {\"findings\":[{\"line\":3,\"severity\":\"high\",\"message\":\"...\"}]}. \
-If the code has no problem, reply {\"findings\":[]}.";
+number; give that number for each finding. Severity: critical or high for bugs that break \
+the program or its security, medium for likely bugs, low or note for small issues. Reply \
+only with JSON. If the code has no problem, reply {\"findings\":[]}.";
+
+/// A worked example, sent as an earlier turn of the conversation: small
+/// models follow an example far better than a description of the format.
+pub const EXAMPLE_CODE: &str = "Review this code from example.py (lines 1-3):\n```\n1 | def ratio(a, b):\n2 |     # a over b\n3 |     return a / b\n```";
+
+/// The answer to [`EXAMPLE_CODE`].
+pub const EXAMPLE_REPLY: &str =
+    r#"{"findings":[{"line":3,"severity":"medium","message":"Division by zero when b is 0."}]}"#;
 
 /// The user message for one unit.
 pub fn user_message(unit: &Unit) -> String {
@@ -61,9 +68,9 @@ pub struct Parsed {
 /// The longest message kept; a small model that repeats itself is cut here.
 pub const MAX_MESSAGE_CHARS: usize = 300;
 
-/// Turns the model's answer for `unit` into findings. Lines outside the
-/// unit's lines (the file's real range) are dropped, not moved: a finding
-/// at a made-up line would send the reader to the wrong code.
+/// Turns the model's answer for `unit` into findings. A finding at a line
+/// not under review (outside the file; for a diff, not an added line) is
+/// dropped, not moved: a made-up line would send the reader to the wrong code.
 pub fn parse(answer: &str, unit: &Unit) -> Parsed {
     let mut out = Parsed::default();
     let (value, cut_string) = match serde_json::from_str::<Value>(answer.trim()) {
@@ -92,7 +99,7 @@ pub fn parse(answer: &str, unit: &Unit) -> Parsed {
             .and_then(Value::as_str)
             .map(clean)
             .unwrap_or_default();
-        if cut_here && cut_string && !message.is_empty() {
+        if cut_here && cut_string && !message.is_empty() && !message.ends_with('…') {
             message.push('…');
         }
         let severity = item
@@ -148,6 +155,27 @@ fn repair(answer: &str) -> Option<(Value, bool)> {
         }
     }
     None
+}
+
+/// The message the model is writing now: the text after the last
+/// `"message":"` when its string is still open. A small model that loops
+/// does so inside a message; a list of findings that look alike is bounded
+/// by the schema's `maxItems` and is not a loop.
+pub fn open_message(answer: &str) -> Option<&str> {
+    let key = answer.rfind("\"message\"")?;
+    let rest = answer[key + "\"message\"".len()..].trim_start();
+    let rest = rest.strip_prefix(':')?.trim_start();
+    let body = rest.strip_prefix('"')?;
+    let mut escaped = false;
+    for c in body.chars() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '"' => return None,
+            _ => {}
+        }
+    }
+    Some(body)
 }
 
 /// One line, no control characters, each sentence once (small models
@@ -277,6 +305,23 @@ mod tests {
             "Not a function. It is a function. It is…"
         );
         assert_eq!(p.findings[0].severity, Severity::High);
+    }
+
+    #[test]
+    fn the_open_message_is_the_unterminated_one() {
+        assert_eq!(
+            open_message(r#"{"findings":[{"line":1,"severity":"low","message": "abc"#),
+            Some("abc")
+        );
+        assert_eq!(
+            open_message(r#"{"findings":[{"line":1,"severity":"low","message":"a \"q\" b"#),
+            Some(r#"a \"q\" b"#)
+        );
+        assert_eq!(
+            open_message(r#"{"findings":[{"line":1,"severity":"low","message":"done"},{"line":"#),
+            None
+        );
+        assert_eq!(open_message(r#"{"findings":["#), None);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! `review`: an Airlock skill that reviews a file or a diff with a local
 //! model and reports what it finds as Airlock findings.
 //!
-//! The model answers through structured output ([`findings::SCHEMA`], which
+//! The model answers through structured output (`findings::SCHEMA`, which
 //! the engine enforces while decoding), so even a small model returns JSON
 //! that parses. Findings whose line is outside the reviewed lines are
 //! dropped with a warning. A diff is reviewed hunk by hunk, added lines
@@ -105,9 +105,15 @@ impl Skill for Review {
 airlock_sdk::export_skill!(Review);
 
 /// Tokens left for the code of one call: the context less the answer, the
-/// instructions and the template.
+/// instructions, the worked example and the template.
 fn code_budget(model: &ModelInfo, max_tokens: u32) -> Result<u32, Error> {
-    let system = inference::count_tokens(findings::SYSTEM, Some(&model.name))?.tokens;
+    let fixed = format!(
+        "{}\n{}\n{}",
+        findings::SYSTEM,
+        findings::EXAMPLE_CODE,
+        findings::EXAMPLE_REPLY
+    );
+    let system = inference::count_tokens(&fixed, Some(&model.name))?.tokens;
     let left = model
         .usable_context()
         .saturating_sub(max_tokens + system + OVERHEAD_TOKENS);
@@ -223,6 +229,8 @@ fn review_unit(
     let request = ChatRequest::new()
         .model(&model.name)
         .system(findings::SYSTEM)
+        .user(findings::EXAMPLE_CODE)
+        .assistant(findings::EXAMPLE_REPLY)
         .user(user)
         .max_tokens(max_tokens)
         .json_schema(findings::SCHEMA);
@@ -239,7 +247,7 @@ fn review_unit(
             log::print(&piece);
         }
         text.push_str(&piece);
-        if inference::repeats_itself(&text) {
+        if findings::open_message(&text).is_some_and(inference::repeats_itself) {
             // Dropping the stream stops the generation: the rest would be
             // more of the same, at the cost of time and budget.
             if options.stream {

@@ -40,11 +40,13 @@ impl Unit {
         )
     }
 
-    /// Whether a finding may point at `line`: a line of this unit, inside
-    /// the file's real range. For a diff that is any line of a shown hunk
-    /// (the model often points one line off, at the context it reads).
+    /// Whether a finding may point at `line`: a line under review in this
+    /// unit, so inside the file's real range. For a diff that is an added
+    /// line; context lines are shown to the model but not reviewed.
     pub fn accepts(&self, line: i64) -> bool {
-        self.lines.iter().any(|l| i64::from(l.line) == line)
+        self.lines
+            .iter()
+            .any(|l| l.reviewed && i64::from(l.line) == line)
     }
 
     /// The lines under review, as `a-b` ranges, for the report.
@@ -219,7 +221,7 @@ mod tests {
             u.numbered()
         );
         assert_eq!(u.reviewed_ranges(), [(2, 3), (22, 22)]);
-        assert!(u.accepts(21) && u.accepts(4) && !u.accepts(10));
+        assert!(u.accepts(2) && u.accepts(22) && !u.accepts(21) && !u.accepts(4) && !u.accepts(10));
     }
 
     #[test]
