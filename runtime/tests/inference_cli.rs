@@ -232,3 +232,33 @@ fn a_non_loopback_endpoint_in_the_config_is_refused_before_the_run() {
         assert!(stderr.contains("refused"), "{stderr}");
     }
 }
+
+#[test]
+fn a_skill_that_abandons_an_answer_midway_exits_cleanly() {
+    // The engine is still decoding when the skill returns; the process must
+    // stop it and wait rather than exit under llama.cpp (which crashed).
+    let (home, config) = home_with_model();
+    let ws = workspace(&[]);
+    for _ in 0..4 {
+        let out = airlock(
+            home.path(),
+            &[
+                "--config",
+                config.to_str().unwrap(),
+                "run",
+                guests::INFER,
+                "--profile",
+                "assistant",
+                "--workspace",
+                ws.path().to_str().unwrap(),
+                "--input",
+                "Tell me a long story.",
+                "--arg",
+                "case=abandon",
+                "--arg",
+                "max-tokens=300",
+            ],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    }
+}

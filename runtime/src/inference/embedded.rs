@@ -78,10 +78,35 @@ pub fn load_model(path: &Path, vocab_only: bool) -> Result<LlamaModel, EngineErr
     })
 }
 
-/// The embedded llama.cpp engine.
+/// The embedded llama.cpp engine. Dropping it stops its worker threads and
+/// waits for them (at most one decode step), so the process never exits
+/// while llama.cpp is still computing.
 pub struct EmbeddedBackend {
     threads: u32,
-    models: Mutex<HashMap<String, Arc<LoadedModel>>>,
+    models: Mutex<HashMap<String, Worker>>,
+}
+
+/// A model's worker thread and the queue that feeds it.
+struct Worker {
+    loaded: Arc<LoadedModel>,
+    queue: mpsc::Sender<Job>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for EmbeddedBackend {
+    fn drop(&mut self) {
+        let workers: Vec<Worker> = match self.models.get_mut() {
+            Ok(models) => models.drain().map(|(_, w)| w).collect(),
+            Err(poisoned) => poisoned.into_inner().drain().map(|(_, w)| w).collect(),
+        };
+        for mut worker in workers {
+            worker.loaded.stopping.store(true, std::sync::atomic::Ordering::Relaxed);
+            drop(worker.queue);
+            if let Some(thread) = worker.thread.take() {
+                let _ = thread.join();
+            }
+        }
+    }
 }
 
 impl EmbeddedBackend {
@@ -104,7 +129,10 @@ impl EmbeddedBackend {
     }
 
     /// The shared, lazily loaded model for `spec`, with its worker thread.
-    fn model(&self, spec: &ModelSpec) -> Result<Arc<LoadedModel>, EngineError> {
+    fn model(
+        &self,
+        spec: &ModelSpec,
+    ) -> Result<(Arc<LoadedModel>, mpsc::Sender<Job>), EngineError> {
         let ModelSource::Gguf { path } = &spec.source else {
             return Err(EngineError::InvalidRequest(format!(
                 "model `{}` is not a GGUF file in the model store; the embedded engine runs only those (see `airlock model add`)",
@@ -116,33 +144,40 @@ impl EmbeddedBackend {
                 "the embedded engine's model table is poisoned by an earlier crash".into(),
             )
         })?;
-        if let Some(loaded) = models.get(&spec.digest) {
-            return Ok(loaded.clone());
+        if let Some(worker) = models.get(&spec.digest) {
+            return Ok((worker.loaded.clone(), worker.queue.clone()));
         }
         let (tx, rx) = mpsc::channel::<Job>();
         let loaded = Arc::new(LoadedModel {
             name: spec.name.clone(),
             path: path.clone(),
             model: OnceLock::new(),
-            queue: tx,
+            stopping: std::sync::atomic::AtomicBool::new(false),
         });
-        let worker = loaded.clone();
+        let serving = loaded.clone();
         let threads = self.threads;
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name(format!("airlock-llama-{}", spec.name))
-            .spawn(move || worker.serve(rx, threads))
+            .spawn(move || serving.serve(rx, threads))
             .map_err(|e| {
                 EngineError::Unavailable(format!("cannot start the engine thread: {e}"))
             })?;
-        models.insert(spec.digest.clone(), loaded.clone());
-        Ok(loaded)
+        models.insert(
+            spec.digest.clone(),
+            Worker {
+                loaded: loaded.clone(),
+                queue: tx.clone(),
+                thread: Some(thread),
+            },
+        );
+        Ok((loaded, tx))
     }
 
     /// Load `spec` now (instead of on the first request) and return how long
     /// it took; for benchmarks and for reporting load errors early.
     pub fn preload(&self, spec: &ModelSpec) -> Result<std::time::Duration, EngineError> {
         let started = std::time::Instant::now();
-        self.model(spec)?.get()?;
+        self.model(spec)?.0.get()?;
         Ok(started.elapsed())
     }
 }
@@ -158,10 +193,9 @@ impl Backend for EmbeddedBackend {
                 "a chat request needs at least one message".into(),
             ));
         }
-        let loaded = self.model(model)?;
+        let (_, queue) = self.model(model)?;
         let (tx, stream) = TokenStream::channel();
-        loaded
-            .queue
+        queue
             .send(Job {
                 request,
                 context_length: model.context_length,
@@ -177,7 +211,7 @@ impl Backend for EmbeddedBackend {
     }
 
     fn count_tokens(&self, model: &ModelSpec, text: &str) -> Result<TokenCount, EngineError> {
-        let loaded = self.model(model)?;
+        let (loaded, _) = self.model(model)?;
         let llama = loaded.get()?;
         let tokens = llama.vocab().tokenize(text.as_bytes(), false, false);
         Ok(TokenCount {
@@ -208,7 +242,8 @@ struct LoadedModel {
     name: String,
     path: PathBuf,
     model: OnceLock<Result<LlamaModel, EngineError>>,
-    queue: mpsc::Sender<Job>,
+    /// Set when the engine is dropped: generation stops at the next token.
+    stopping: std::sync::atomic::AtomicBool,
 }
 
 impl LoadedModel {
@@ -227,7 +262,7 @@ impl LoadedModel {
             }
             let outcome = self
                 .get()
-                .and_then(|model| generate(model, &self.name, &job, threads));
+                .and_then(|model| generate(model, &self.name, &job, threads, &self.stopping));
             if let Err(e) = outcome {
                 let _ = job.tx.blocking_send(Err(e));
             }
@@ -310,7 +345,13 @@ pub fn context_window(model: &LlamaModel, configured: u32) -> u32 {
 }
 
 /// Run one request to completion (or until its stream is dropped).
-fn generate(model: &LlamaModel, name: &str, job: &Job, threads: u32) -> Result<(), EngineError> {
+fn generate(
+    model: &LlamaModel,
+    name: &str,
+    job: &Job,
+    threads: u32,
+    stopping: &std::sync::atomic::AtomicBool,
+) -> Result<(), EngineError> {
     let request = &job.request;
     let prompt = render_prompt(model, request)?;
     let tokens = tokenize_prompt(model, &prompt);
@@ -366,6 +407,11 @@ fn generate(model: &LlamaModel, name: &str, job: &Job, threads: u32) -> Result<(
     let mut finish = FinishReason::Length;
     let mut logits_index = batch.n_tokens() - 1;
     while generated < max_tokens {
+        if stopping.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(EngineError::Unavailable(
+                "the embedded engine is shutting down".into(),
+            ));
+        }
         let token = sampler.sample(&ctx, logits_index);
         if vocab.is_eog(token) {
             finish = FinishReason::Stop;

@@ -3,7 +3,7 @@
 //! budget. Every case answers with one JSON object as its output.
 //!
 //! `--arg case=`: `chat` (default), `stream`, `loop`, `models`, `count`,
-//! `drop-stream`. The prompt is `--input`; `--arg` keys `system`,
+//! `drop-stream`, `abandon`. The prompt is `--input`; `--arg` keys `system`,
 //! `max-tokens`, `temperature`, `top-p`, `seed`, `stop`, `schema`, `grammar`, `model`,
 //! `print=true` (stream: print each piece as it arrives).
 
@@ -69,6 +69,12 @@ impl Skill for Infer {
                     Ok(c) => json!({ "first": first, "after": completion(&c) }),
                     Err(e) => error(&e),
                 }
+            }
+            "abandon" => {
+                // Read one piece and return at once, leaving the engine mid-answer.
+                let mut s = inference::chat_stream(&chat)?;
+                let first = s.next().transpose()?.unwrap_or_default();
+                json!({ "first": first })
             }
             other => return Err(Error::InvalidInput(format!("unknown case `{other}`"))),
         };
