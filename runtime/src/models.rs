@@ -54,6 +54,11 @@ pub fn default_name(file: &Path) -> Option<String> {
     Some(stem.to_lowercase())
 }
 
+/// The context assumed for a server engine when the configuration sets none:
+/// what Ollama is asked for (`num_ctx`), and llama-cpp-python's default
+/// `n_ctx`. Set `context-length` to the server's real setting.
+pub const DEFAULT_SERVER_CONTEXT: u32 = 2048;
+
 /// Why a model operation failed. Each message says what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
@@ -807,21 +812,36 @@ impl ModelStore {
         };
         // The family is informational (skills see it in `models()`): read it
         // from the stored GGUF header when there is one.
-        let family = self
+        let header = self
             .path_of(&model)
-            .and_then(|path| gguf::read_header(&path).ok())
-            .and_then(|h| {
-                h.get("general.architecture")
-                    .and_then(|v| v.as_str())
-                    .map(str::to_string)
-            })
-            .unwrap_or_else(|| "unknown".into());
+            .and_then(|path| gguf::read_header(&path).ok());
+        let family = header
+            .as_ref()
+            .and_then(|h| h.get("general.architecture").and_then(|v| v.as_str()))
+            .unwrap_or("unknown")
+            .to_string();
+        // The context the engine will run with, so `models()` tells skills
+        // the truth: the configured one, else the trained context capped
+        // as the embedded engine caps it; for servers, their usual default.
+        let trained = header.as_ref().and_then(|h| {
+            h.get(&format!("{family}.context_length"))
+                .and_then(|v| v.as_u64())
+                .and_then(|n| u32::try_from(n).ok())
+        });
+        let context_length = match (settings.context_length, backend) {
+            (Some(n), _) => n,
+            (None, BackendKind::Embedded) => trained
+                .unwrap_or(crate::inference::embedded::DEFAULT_CONTEXT_CAP)
+                .min(crate::inference::embedded::DEFAULT_CONTEXT_CAP),
+            (None, BackendKind::Ollama) => DEFAULT_SERVER_CONTEXT,
+            (None, BackendKind::OpenAiCompatible) => DEFAULT_SERVER_CONTEXT,
+        };
         Ok(ModelSpec {
             name: name.to_string(),
             digest: model.digest.clone(),
             family,
             source,
-            context_length: settings.context_length.unwrap_or(0),
+            context_length,
         })
     }
 

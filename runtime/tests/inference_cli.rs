@@ -262,3 +262,31 @@ fn a_skill_that_abandons_an_answer_midway_exits_cleanly() {
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     }
 }
+
+#[test]
+fn a_skill_sees_the_context_the_engine_runs_with() {
+    let (home, config) = home_with_model();
+    let ws = workspace(&[]);
+    let out = airlock(
+        home.path(),
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "run",
+            guests::INFER,
+            "--profile",
+            "assistant",
+            "--workspace",
+            ws.path().to_str().unwrap(),
+            "--arg",
+            "case=models",
+            "--quiet",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let models: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // SmolLM2 is trained on 8192 tokens; with no setting the engine caps at 4096.
+    assert_eq!(models[0]["context-length"], 4096, "{models}");
+    assert_eq!(models[0]["family"], "llama");
+    assert_eq!(models[0]["name"], "smollm2");
+}

@@ -18,6 +18,7 @@ use super::{
     Backend, ChatRequest, EngineError, FinishReason, ModelSource, ModelSpec, OutputFormat,
     StreamEvent, StreamSender, TokenCount, TokenStream, Usage,
 };
+use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::context::params::LlamaContextParams;
 use llama_cpp_2::llama_backend::LlamaBackend;
 use llama_cpp_2::llama_batch::LlamaBatch;
@@ -25,6 +26,8 @@ use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::{LlamaChatMessage, LlamaModel};
 use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
+use llama_cpp_2::token::data::LlamaTokenData;
+use llama_cpp_2::token::data_array::LlamaTokenDataArray;
 use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
@@ -100,7 +103,10 @@ impl Drop for EmbeddedBackend {
             Err(poisoned) => poisoned.into_inner().drain().map(|(_, w)| w).collect(),
         };
         for mut worker in workers {
-            worker.loaded.stopping.store(true, std::sync::atomic::Ordering::Relaxed);
+            worker
+                .loaded
+                .stopping
+                .store(true, std::sync::atomic::Ordering::Relaxed);
             drop(worker.queue);
             if let Some(thread) = worker.thread.take() {
                 let _ = thread.join();
@@ -295,34 +301,78 @@ pub fn tokenize_prompt(model: &LlamaModel, prompt: &str) -> Vec<LlamaToken> {
     model.vocab().tokenize(prompt.as_bytes(), true, true)
 }
 
-/// The sampler chain for the request's settings and output format.
-pub fn sampler(model: &LlamaModel, request: &ChatRequest) -> Result<LlamaSampler, EngineError> {
-    let mut chain = Vec::new();
-    match &request.format {
-        OutputFormat::Text => {}
-        OutputFormat::JsonSchema(schema) => {
-            let grammar = llama_cpp_2::json_schema_to_grammar(schema).map_err(|e| {
-                EngineError::InvalidRequest(format!(
-                    "the JSON schema cannot be turned into a grammar ({e}); check it is a valid JSON Schema object"
-                ))
-            })?;
-            chain.push(grammar_sampler(model, &grammar)?);
+/// Picks each next token for a request.
+///
+/// With a grammar (structured output), applying it to the whole vocabulary at
+/// every step is the slow part of decoding. As llama.cpp's own server does,
+/// the token is first picked without the grammar and only that token is
+/// checked against it; the whole vocabulary is constrained only when the
+/// grammar rejects the pick. For greedy decoding this picks exactly the token
+/// the fully constrained search would.
+pub struct Decoder {
+    chain: LlamaSampler,
+    grammar: Option<LlamaSampler>,
+}
+
+impl Decoder {
+    /// The decoder for the request's settings and output format.
+    pub fn new(model: &LlamaModel, request: &ChatRequest) -> Result<Self, EngineError> {
+        let grammar = match &request.format {
+            OutputFormat::Text => None,
+            OutputFormat::JsonSchema(schema) => {
+                let grammar = llama_cpp_2::json_schema_to_grammar(schema).map_err(|e| {
+                    EngineError::InvalidRequest(format!(
+                        "the JSON schema cannot be turned into a grammar ({e}); check it is a valid JSON Schema object"
+                    ))
+                })?;
+                Some(grammar_sampler(model, &grammar)?)
+            }
+            OutputFormat::Grammar(grammar) => Some(grammar_sampler(model, grammar)?),
+        };
+        let s = &request.sampling;
+        let mut chain = Vec::new();
+        if s.temperature <= 0.0 {
+            chain.push(LlamaSampler::greedy());
+        } else {
+            if s.top_p < 1.0 {
+                chain.push(LlamaSampler::top_p(s.top_p, 1));
+            }
+            chain.push(LlamaSampler::temp(s.temperature));
+            // llama.cpp seeds are 32-bit; fold the 64-bit seed so all bits count.
+            let seed = (s.seed ^ (s.seed >> 32)) as u32;
+            chain.push(LlamaSampler::dist(seed));
         }
-        OutputFormat::Grammar(grammar) => chain.push(grammar_sampler(model, grammar)?),
+        Ok(Self {
+            chain: LlamaSampler::chain_simple(chain),
+            grammar,
+        })
     }
-    let s = &request.sampling;
-    if s.temperature <= 0.0 {
-        chain.push(LlamaSampler::greedy());
-    } else {
-        if s.top_p < 1.0 {
-            chain.push(LlamaSampler::top_p(s.top_p, 1));
+
+    /// The next token from the logits at `index` of the last decode.
+    pub fn next(&mut self, ctx: &LlamaContext<'_>, index: i32) -> Option<LlamaToken> {
+        let Some(grammar) = self.grammar.as_mut() else {
+            return Some(self.chain.sample(ctx, index));
+        };
+        let mut all = ctx.token_data_array_ith(index);
+        all.apply_sampler(&mut self.chain);
+        if let Some(pick) = all.selected_token() {
+            let mut one =
+                LlamaTokenDataArray::new(vec![LlamaTokenData::new(pick, 1.0, 0.0)], false);
+            one.apply_sampler(grammar);
+            if one.data.first().is_some_and(|d| d.logit().is_finite()) {
+                grammar.accept(pick);
+                self.chain.accept(pick);
+                return Some(pick);
+            }
         }
-        chain.push(LlamaSampler::temp(s.temperature));
-        // llama.cpp seeds are 32-bit; fold the 64-bit seed so all bits count.
-        let seed = (s.seed ^ (s.seed >> 32)) as u32;
-        chain.push(LlamaSampler::dist(seed));
+        let mut all = ctx.token_data_array_ith(index);
+        all.apply_sampler(grammar);
+        all.apply_sampler(&mut self.chain);
+        let pick = all.selected_token()?;
+        grammar.accept(pick);
+        self.chain.accept(pick);
+        Some(pick)
     }
-    Ok(LlamaSampler::chain_simple(chain))
 }
 
 fn grammar_sampler(model: &LlamaModel, grammar: &str) -> Result<LlamaSampler, EngineError> {
@@ -399,7 +449,7 @@ fn generate(
         return Ok(());
     }
 
-    let mut sampler = sampler(model, request)?;
+    let mut decoder = Decoder::new(model, request)?;
     let vocab = model.vocab();
     let mut utf8 = Utf8Buffer::default();
     let mut position = tokens.len();
@@ -412,7 +462,11 @@ fn generate(
                 "the embedded engine is shutting down".into(),
             ));
         }
-        let token = sampler.sample(&ctx, logits_index);
+        let Some(token) = decoder.next(&ctx, logits_index) else {
+            // Nothing the grammar allows: the answer cannot go on.
+            finish = FinishReason::Stop;
+            break;
+        };
         if vocab.is_eog(token) {
             finish = FinishReason::Stop;
             break;
