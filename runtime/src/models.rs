@@ -1050,7 +1050,7 @@ mod tests {
             }
         );
         assert_eq!(spec.digest, d2);
-        assert_eq!(spec.context_length, 0);
+        assert_eq!(spec.context_length, DEFAULT_SERVER_CONTEXT);
 
         let verified = store.verify(None, &|_, _, _| {}).unwrap();
         assert!(matches!(
