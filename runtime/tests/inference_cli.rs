@@ -55,6 +55,24 @@ fn home_with_model() -> (tempfile::TempDir, PathBuf) {
     (home, config)
 }
 
+/// `airlock [--config CONFIG] run SKILL --profile assistant --workspace WS EXTRA...`.
+fn run_assistant(
+    home: &Path,
+    config: Option<&Path>,
+    skill: &str,
+    ws: &Path,
+    extra: &[&str],
+) -> Output {
+    let mut args = Vec::new();
+    if let Some(config) = config {
+        args.extend(["--config", config.to_str().unwrap()]);
+    }
+    args.extend(["run", skill, "--profile", "assistant", "--workspace"]);
+    args.push(ws.to_str().unwrap());
+    args.extend(extra);
+    airlock(home, &args)
+}
+
 fn stored_file(home: &Path) -> PathBuf {
     std::fs::read_dir(home.join("models"))
         .unwrap()
@@ -73,20 +91,12 @@ fn explain_streams_a_real_answer_and_cites_its_sources() {
         ),
         (".env", "PASSWORD=never-read\n"),
     ]);
-    let out = airlock(
+    let out = run_assistant(
         home.path(),
-        &[
-            "--config",
-            config.to_str().unwrap(),
-            "run",
-            guests::EXPLAIN,
-            "--profile",
-            "assistant",
-            "--workspace",
-            ws.path().to_str().unwrap(),
-            "--input",
-            "What does the add function do?",
-        ],
+        Some(&config),
+        guests::EXPLAIN,
+        ws.path(),
+        &["--input", "What does the add function do?"],
     );
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
@@ -107,23 +117,12 @@ fn explain_streams_a_real_answer_and_cites_its_sources() {
 fn json_reports_the_answer_and_the_inference_used() {
     let (home, config) = home_with_model();
     let ws = workspace(&[]);
-    let out = airlock(
+    let out = run_assistant(
         home.path(),
-        &[
-            "--config",
-            config.to_str().unwrap(),
-            "run",
-            guests::INFER,
-            "--profile",
-            "assistant",
-            "--workspace",
-            ws.path().to_str().unwrap(),
-            "--input",
-            "Say hello.",
-            "--arg",
-            "max-tokens=8",
-            "--json",
-        ],
+        Some(&config),
+        guests::INFER,
+        ws.path(),
+        &["--input", "Say hello.", "--arg", "max-tokens=8", "--json"],
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -158,19 +157,7 @@ fn a_drifted_model_refuses_the_run_showing_both_digests() {
     std::fs::write(&stored, &bytes).unwrap();
 
     let ws = workspace(&[]);
-    let out = airlock(
-        home.path(),
-        &[
-            "--config",
-            config.to_str().unwrap(),
-            "run",
-            guests::INFER,
-            "--profile",
-            "assistant",
-            "--workspace",
-            ws.path().to_str().unwrap(),
-        ],
-    );
+    let out = run_assistant(home.path(), Some(&config), guests::INFER, ws.path(), &[]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("drifted"), "{stderr}");
@@ -185,17 +172,7 @@ fn a_drifted_model_refuses_the_run_showing_both_digests() {
 fn a_granted_model_missing_from_the_store_is_a_setup_error() {
     let home = tempfile::tempdir().unwrap();
     let ws = workspace(&[]);
-    let out = airlock(
-        home.path(),
-        &[
-            "run",
-            guests::INFER,
-            "--profile",
-            "assistant",
-            "--workspace",
-            ws.path().to_str().unwrap(),
-        ],
-    );
+    let out = run_assistant(home.path(), None, guests::INFER, ws.path(), &[]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("smollm2"), "{stderr}");
@@ -240,17 +217,12 @@ fn a_skill_that_abandons_an_answer_midway_exits_cleanly() {
     let (home, config) = home_with_model();
     let ws = workspace(&[]);
     for _ in 0..4 {
-        let out = airlock(
+        let out = run_assistant(
             home.path(),
+            Some(&config),
+            guests::INFER,
+            ws.path(),
             &[
-                "--config",
-                config.to_str().unwrap(),
-                "run",
-                guests::INFER,
-                "--profile",
-                "assistant",
-                "--workspace",
-                ws.path().to_str().unwrap(),
                 "--input",
                 "Tell me a long story.",
                 "--arg",
@@ -267,21 +239,12 @@ fn a_skill_that_abandons_an_answer_midway_exits_cleanly() {
 fn a_skill_sees_the_context_the_engine_runs_with() {
     let (home, config) = home_with_model();
     let ws = workspace(&[]);
-    let out = airlock(
+    let out = run_assistant(
         home.path(),
-        &[
-            "--config",
-            config.to_str().unwrap(),
-            "run",
-            guests::INFER,
-            "--profile",
-            "assistant",
-            "--workspace",
-            ws.path().to_str().unwrap(),
-            "--arg",
-            "case=models",
-            "--quiet",
-        ],
+        Some(&config),
+        guests::INFER,
+        ws.path(),
+        &["--arg", "case=models", "--quiet"],
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let models: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

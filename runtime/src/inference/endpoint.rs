@@ -278,6 +278,28 @@ pub(crate) async fn read_body(
     Ok(body)
 }
 
+/// `GET path` on `endpoint`, its JSON body parsed as `T`. The error is a
+/// phrase to follow the server's description ("did not answer ...").
+pub(crate) async fn get_json<T: serde::de::DeserializeOwned>(
+    client: &reqwest::Client,
+    endpoint: &Endpoint,
+    path: &str,
+    timeouts: Timeouts,
+) -> Result<T, String> {
+    let response = client
+        .get(endpoint.join(path))
+        .send()
+        .await
+        .map_err(|e| request_failed(&e, timeouts))?;
+    if !response.status().is_success() {
+        let status = status_failed(response, timeouts).await;
+        return Err(format!("did not answer GET {path}: it {status}"));
+    }
+    let body = read_body(response, MAX_BODY, timeouts).await?;
+    serde_json::from_slice(&body)
+        .map_err(|e| format!("sent a GET {path} answer that does not parse: {e}"))
+}
+
 /// Splits a streamed body into lines (NDJSON, server-sent events) as it
 /// arrives, without trusting the server with memory: a line is at most
 /// [`MAX_LINE`] bytes.

@@ -142,27 +142,10 @@ impl OllamaBackend {
 
     /// `/api/tags` with the digests as Ollama wrote them.
     async fn raw_tags(&self) -> Result<Vec<Tag>, EngineError> {
-        let fail = |what: String| EngineError::Unavailable(format!("{} {what}", self.describe()));
-        let response = self
-            .client
-            .get(self.endpoint.join("/api/tags"))
-            .send()
-            .await
-            .map_err(|e| fail(endpoint::request_failed(&e, self.timeouts)))?;
-        if !response.status().is_success() {
-            let status = endpoint::status_failed(response, self.timeouts).await;
-            return Err(fail(format!(
-                "did not list its models (GET /api/tags): it {status}"
-            )));
-        }
-        let body = endpoint::read_body(response, endpoint::MAX_BODY, self.timeouts)
-            .await
-            .map_err(fail)?;
-        let tags: Tags = serde_json::from_slice(&body).map_err(|e| {
-            fail(format!(
-                "sent a model list (/api/tags) that does not parse: {e}"
-            ))
-        })?;
+        let tags: Tags =
+            endpoint::get_json(&self.client, &self.endpoint, "/api/tags", self.timeouts)
+                .await
+                .map_err(|what| EngineError::Unavailable(format!("{} {what}", self.describe())))?;
         Ok(tags.models)
     }
 }

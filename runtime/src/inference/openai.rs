@@ -129,27 +129,10 @@ impl OpenAiBackend {
 
     /// The model names the server serves (`/v1/models`).
     pub async fn models(&self) -> Result<Vec<String>, EngineError> {
-        let fail = |what: String| EngineError::Unavailable(format!("{} {what}", self.describe()));
-        let response = self
-            .client
-            .get(self.endpoint.join("/v1/models"))
-            .send()
-            .await
-            .map_err(|e| fail(endpoint::request_failed(&e, self.timeouts)))?;
-        if !response.status().is_success() {
-            let status = endpoint::status_failed(response, self.timeouts).await;
-            return Err(fail(format!(
-                "did not list its models (GET /v1/models): it {status}"
-            )));
-        }
-        let body = endpoint::read_body(response, endpoint::MAX_BODY, self.timeouts)
-            .await
-            .map_err(fail)?;
-        let models: Models = serde_json::from_slice(&body).map_err(|e| {
-            fail(format!(
-                "sent a model list (/v1/models) that does not parse: {e}"
-            ))
-        })?;
+        let models: Models =
+            endpoint::get_json(&self.client, &self.endpoint, "/v1/models", self.timeouts)
+                .await
+                .map_err(|what| EngineError::Unavailable(format!("{} {what}", self.describe())))?;
         Ok(models.data.into_iter().map(|m| m.id).collect())
     }
 
