@@ -188,8 +188,14 @@ impl InferenceView<'_> {
     fn model(&self, name: Option<&str>) -> Result<(SharedBackend, ModelSpec), InferenceError> {
         let granted = &self.state.policy.models;
         let Some(run) = &self.state.models else {
-            return Err(InferenceError::ModelNotAllowed(
-                "this run has no inference engine: the profile grants no model ([inference] models = [...] in the sandbox profile)".into(),
+            if granted.is_empty() {
+                return Err(InferenceError::ModelNotAllowed(
+                    "the profile grants no model ([inference] models = [...] in the sandbox profile)".into(),
+                ));
+            }
+            return Err(InferenceError::EngineUnavailable(
+                "the profile grants models, but this run was started without an inference engine"
+                    .into(),
             ));
         };
         let wanted = match name {
