@@ -5,9 +5,10 @@ use std::path::PathBuf;
 
 const AFTER_HELP: &str = "\
 Examples:
-  airlock run plugins/secret-scan.wasm --workspace ~/src/project
-  airlock run secret-scan.wasm -w . --arg format=sarif > findings.sarif
-  airlock run repo-map.wasm -w . --profile locked-down --json | jq .output
+  airlock run secret-scan --workspace ~/src/project      (an installed plugin)
+  airlock run secret-scan -w . --arg format=sarif > findings.sarif
+  airlock run my-skill.wasm --allow-unsigned -w . --profile locked-down --json
+  airlock plugin install secret-scan-0.1.0.airlock --profile read-only
   airlock inspect some-skill.wasm
   airlock profile show read-only
   airlock model add ~/models/SmolLM2-135M-Instruct.Q4_1.gguf --name smollm2
@@ -17,7 +18,8 @@ Exit codes:
   0   success
   1   the skill ran and failed (returned an error or crashed)
   2   usage error: bad arguments, invalid profile, missing or unreadable file
-  3   refused by policy before running (network import, unsupported import or WIT version)
+  3   refused by policy before running (network import, unsupported import or WIT
+      version, bad or untrusted signature, modified plugin, unsigned component)
   4   a limit stopped the skill (deadline, memory, output, bytes read or written)
   5   the skill reported findings at or above --fail-on
   70  internal error in Airlock
@@ -69,6 +71,56 @@ With --json, one JSON object (the run report, or the failure) goes to stdout."
     /// list, show, verify and remove them. Nothing is ever downloaded.
     #[command(subcommand, after_help = MODEL_HELP)]
     Model(ModelCommand),
+    /// Show the admin policy in force (/etc/airlock/policy.toml, tightened
+    /// by $AIRLOCK_POLICY_FILE) and where each value came from.
+    #[command(subcommand, after_help = POLICY_HELP)]
+    Policy(PolicyCommand),
+    /// Signed plugin packages: keygen, new, pack and sign (publishers);
+    /// install, list, show, verify and remove (officers).
+    #[command(subcommand, after_help = PLUGIN_HELP)]
+    Plugin(PluginCommand),
+    /// The publisher keys this machine trusts to sign plugins.
+    #[command(subcommand, after_help = TRUST_HELP)]
+    Trust(TrustCommand),
+}
+
+const POLICY_HELP: &str = "\
+The admin policy is set by the machine's administrator in
+/etc/airlock/policy.toml (owned by root, mode 644, in a directory only root
+can write). User and project settings cannot loosen it. Its keys:
+  allow-unsigned       whether unsigned components may run at all (default true)
+  trusted-publishers   the only publisher key fingerprints that may be trusted
+                       (default: any key in the trust store)
+  profile-ceiling      the most any run's profile may grant: a built-in profile
+                       or an absolute path (default: no ceiling)
+  allowed-models       the only models a profile may grant (default: any)
+$AIRLOCK_POLICY_FILE may name one more file, checked the same way; each key
+takes the stricter of the two values, so it can only tighten the policy.
+With no policy file the defaults above apply. A policy file that someone
+other than root could change refuses every run. docs/policy.md has the details.
+
+Examples:
+  airlock policy show
+  airlock policy show --json | jq '.\"profile-ceiling\"'
+  AIRLOCK_POLICY_FILE=/etc/airlock/ci.toml airlock policy show
+
+Exit codes:
+  0   success
+  2   a policy file is malformed (the message names file:line:column and key)
+  3   a policy file is untrusted or unreadable: every run is refused";
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Show the effective admin policy and, for each key, the file that set
+    /// it or that it is the built-in default.
+    #[command(after_help = "\
+Example:
+  airlock policy show --json")]
+    Show {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 const MODEL_HELP: &str = "\
@@ -210,18 +262,25 @@ Exit codes:
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// The skill: a path to a WebAssembly component (.wasm).
-    #[arg(value_name = "SKILL")]
+    /// The skill: the name of an installed plugin, or (with
+    /// --allow-unsigned) a path to a WebAssembly component (.wasm).
+    #[arg(value_name = "NAME|SKILL.wasm")]
     pub skill: PathBuf,
+
+    /// Run a component from a path, which no signature vouches for (for
+    /// developing skills). The admin policy can forbid it.
+    #[arg(long)]
+    pub allow_unsigned: bool,
 
     /// The workspace the skill works on.
     #[arg(short, long, value_name = "DIR", default_value = ".")]
     pub workspace: PathBuf,
 
     /// A built-in profile name (read-only, workspace-write, locked-down) or a
-    /// path to a profile .toml file.
-    #[arg(short, long, value_name = "NAME|FILE", default_value = "read-only")]
-    pub profile: String,
+    /// path to a profile .toml file [default: for an installed plugin, the
+    /// profile reviewed at install; else read-only].
+    #[arg(short, long, value_name = "NAME|FILE")]
+    pub profile: Option<String>,
 
     /// Free-text input for the skill.
     #[arg(short, long, value_name = "TEXT")]
@@ -302,4 +361,165 @@ fn parse_key_value(raw: &str) -> Result<(String, String), String> {
             "`{raw}` is not KEY=VALUE (for example --arg format=json)"
         )),
     }
+}
+
+const PLUGIN_HELP: &str = "\
+A plugin package (.airlock) holds a skill component and its manifest (name,
+version, publisher, requested capabilities), signed with the publisher's
+Ed25519 key over the manifest, which carries the component's sha256.
+docs/plugins.md has the format and both workflows.
+
+Publisher:
+  airlock plugin keygen --publisher acme            (acme.key, acme.pub)
+  airlock plugin new hello-skill
+  airlock plugin pack target/wasm32-wasip2/release/hello_skill.wasm \\
+      --manifest manifest.toml --key acme.key -o hello-skill-0.1.0.airlock
+
+Officer:
+  airlock trust add acme /media/usb/acme.pub
+  airlock plugin install hello-skill-0.1.0.airlock --profile read-only
+  airlock run hello-skill -w .
+
+Exit codes:
+  0   success
+  2   usage error: bad arguments, unreadable file, invalid manifest or key
+  3   refused: bad or untrusted signature, modified package, downgrade,
+      requested capabilities short of the component's imports
+  70  internal error in Airlock";
+
+const TRUST_HELP: &str = "\
+Keys live in $AIRLOCK_HOME/trust/ (owner-only). Nothing is fetched: carry the
+publisher's .pub file across the air gap and compare the fingerprint that
+`trust add` prints with the one the publisher gave you by another channel.
+Removing a key stops every installed plugin it signed from running.
+
+Examples:
+  airlock trust add acme /media/usb/acme.pub
+  airlock trust list
+  airlock trust remove acme";
+
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// Create a publisher key pair: PREFIX.key (secret, mode 0600) and
+    /// PREFIX.pub (to hand to officers).
+    Keygen {
+        /// The publisher name written into the key and every manifest it signs.
+        #[arg(long, value_name = "NAME")]
+        publisher: String,
+        /// Where to write the files [default: ./PUBLISHER].
+        #[arg(long, value_name = "PREFIX")]
+        out: Option<PathBuf>,
+        /// Encrypt the secret key with a passphrase (asked on the terminal,
+        /// or taken from $AIRLOCK_KEY_PASSPHRASE); pack and sign ask for it.
+        #[arg(long)]
+        passphrase: bool,
+    },
+    /// Create a new skill crate from the template.
+    New {
+        /// The skill's name (lowercase letters, digits, `-`, `_`).
+        #[arg(value_name = "NAME")]
+        name: String,
+        /// The directory to create [default: ./NAME].
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// The airlock-sdk crate to depend on [default: the SDK of the
+        /// Airlock source tree this binary was built from].
+        #[arg(long, value_name = "DIR")]
+        sdk: Option<PathBuf>,
+        /// The publisher name for manifest.toml.
+        #[arg(long, value_name = "NAME", default_value = "me")]
+        publisher: String,
+    },
+    /// Build a package from a component and a manifest; checks that the
+    /// manifest requests every capability the component imports.
+    Pack {
+        /// The component (.wasm).
+        #[arg(value_name = "COMPONENT")]
+        component: PathBuf,
+        /// The manifest.
+        #[arg(long, value_name = "FILE", default_value = "manifest.toml")]
+        manifest: PathBuf,
+        /// Sign with this secret key too.
+        #[arg(long, value_name = "KEY")]
+        key: Option<PathBuf>,
+        /// The package to write [default: NAME-VERSION.airlock].
+        #[arg(short, long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Sign a package (again) with a secret key, in place.
+    Sign {
+        /// The package.
+        #[arg(value_name = "PACKAGE")]
+        package: PathBuf,
+        /// The secret key (.key).
+        #[arg(long, value_name = "KEY")]
+        key: PathBuf,
+    },
+    /// Verify a package against the trust store, review what it requests
+    /// against a profile, and install it.
+    Install {
+        /// The package (.airlock).
+        #[arg(value_name = "PACKAGE")]
+        package: PathBuf,
+        /// The profile to review against; runs by name use it unless
+        /// --profile says otherwise.
+        #[arg(short, long, value_name = "NAME|FILE", default_value = "read-only")]
+        profile: String,
+        /// Install without asking (required when stdin is not a terminal).
+        #[arg(long)]
+        yes: bool,
+    },
+    /// List installed plugins.
+    List {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show an installed plugin: manifest, signer, digests.
+    Show {
+        /// The plugin's name.
+        #[arg(value_name = "NAME")]
+        name: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Hash installed plugins in full and check their signatures against
+    /// the trust store now.
+    Verify {
+        /// Only this plugin [default: every plugin].
+        #[arg(value_name = "NAME")]
+        name: Option<String>,
+    },
+    /// Remove an installed plugin (every version).
+    Remove {
+        /// The plugin's name.
+        #[arg(value_name = "NAME")]
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TrustCommand {
+    /// Trust a publisher key under a name.
+    Add {
+        /// The name to trust it under.
+        #[arg(value_name = "NAME")]
+        name: String,
+        /// The publisher's public key file (.pub).
+        #[arg(value_name = "KEYFILE")]
+        key: PathBuf,
+    },
+    /// List trusted keys with their fingerprints.
+    List {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop trusting a key.
+    Remove {
+        /// The key's name.
+        #[arg(value_name = "NAME")]
+        name: String,
+    },
 }

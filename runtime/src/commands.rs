@@ -2,8 +2,11 @@
 
 mod inspect;
 mod model;
+mod plugin;
+mod policy;
 mod profile;
 mod run;
+mod trust;
 
 use crate::cli::{Cli, Command};
 use crate::exit::{Exit, Failure};
@@ -17,6 +20,9 @@ pub fn dispatch(cli: Cli) -> Result<Exit, Failure> {
         Command::Inspect(args) => inspect::inspect(args, home),
         Command::Profile(cmd) => profile::profile(cmd),
         Command::Model(cmd) => model::model(cmd, home, cli.config),
+        Command::Plugin(cmd) => plugin::plugin(cmd, home),
+        Command::Trust(cmd) => trust::trust(cmd, home),
+        Command::Policy(cmd) => policy::policy(cmd),
     }
 }
 

@@ -21,6 +21,8 @@ pub mod host;
 pub mod inference;
 pub mod journal;
 pub mod models;
+pub mod plugins;
+pub mod policy;
 pub mod profile;
 pub mod run;
 pub mod sandbox;

@@ -11,7 +11,7 @@
 
 pub mod gguf;
 pub mod lock;
-mod store;
+pub(crate) mod store;
 
 pub use lock::{Fingerprint, Lock, LockError, LockedModel, LockedSource};
 

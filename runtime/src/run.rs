@@ -184,6 +184,11 @@ pub struct RunReport {
     pub output_bytes: u64,
     /// Wall-clock time of the run.
     pub elapsed_ms: u64,
+    /// Whether the skill came from a signed, installed plugin package (set
+    /// by the caller, which checked the signature; `false` here).
+    pub signed: bool,
+    /// Who signed it, when `signed`.
+    pub signer: Option<crate::plugins::Signer>,
 }
 
 impl RunReport {
@@ -333,6 +338,8 @@ pub async fn run_skill(
         inference,
         output_bytes,
         elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        signed: false,
+        signer: None,
     })
 }
 

@@ -67,7 +67,14 @@ fn run_assistant(
     if let Some(config) = config {
         args.extend(["--config", config.to_str().unwrap()]);
     }
-    args.extend(["run", skill, "--profile", "assistant", "--workspace"]);
+    args.extend([
+        "run",
+        skill,
+        "--allow-unsigned",
+        "--profile",
+        "assistant",
+        "--workspace",
+    ]);
     args.push(ws.to_str().unwrap());
     args.extend(extra);
     airlock(home, &args)
@@ -197,6 +204,7 @@ fn a_non_loopback_endpoint_in_the_config_is_refused_before_the_run() {
                 config.to_str().unwrap(),
                 "run",
                 guests::INFER,
+                "--allow-unsigned",
                 "--profile",
                 "assistant",
                 "--workspace",

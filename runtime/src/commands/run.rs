@@ -13,7 +13,27 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub fn run(args: RunArgs, home: Option<PathBuf>, config: Option<&Path>) -> Result<Exit, Failure> {
-    let profile = Profile::load(&args.profile)?;
+    let target = match super::plugin::resolve(&args.skill, args.allow_unsigned, home.as_deref()) {
+        Ok(target) => target,
+        Err(refusal) if args.json => {
+            print_json_failure(status_of(refusal.code()), &refusal.to_string(), &[])?;
+            return Ok(refusal.code());
+        }
+        Err(refusal) => return Err(refusal),
+    };
+    let profile = Profile::load(
+        args.profile
+            .as_deref()
+            .or(target.profile.as_deref())
+            .unwrap_or(airlock_runtime::profile::DEFAULT_PROFILE),
+    )?;
+    // The admin policy bounds every run: a profile over its ceiling or
+    // granting a model it does not allow is refused before anything loads.
+    let policy = super::policy::load()?;
+    policy
+        .check_profile(&profile)
+        .and_then(|()| policy.check_models(&profile))
+        .map_err(|message| Failure::new(Exit::Refused, message))?;
     if !args.workspace.is_dir() {
         return Err(Failure::usage(format!(
             "workspace {} is not a directory; pass one with --workspace DIR",
@@ -26,8 +46,11 @@ pub fn run(args: RunArgs, home: Option<PathBuf>, config: Option<&Path>) -> Resul
             args.workspace.display()
         ))
     })?;
+    // An installed plugin gets the overlap of its request and the profile.
+    let profile = target.narrow(profile);
     let airlock = start(home.as_ref())?;
-    let compiled = compile(&airlock, &args.skill)?;
+    let compiled = compile(&airlock, &target.path)?;
+    target.check_loaded(&compiled.digest)?;
     let skill = match airlock.prepare(compiled) {
         Ok(skill) => skill,
         Err(e) if args.json => {
@@ -56,7 +79,11 @@ pub fn run(args: RunArgs, home: Option<PathBuf>, config: Option<&Path>) -> Resul
     let outcome = rt.block_on(airlock.run(&skill, &profile, &workspace, &request, models, sink));
     view.finish();
     match outcome {
-        Ok(report) => finish(&args, &report),
+        Ok(mut report) => {
+            report.signed = target.signer.is_some();
+            report.signer = target.signer;
+            finish(&args, &report)
+        }
         Err(failure) => {
             let (code, events) = match &failure {
                 RunFailure::Setup(_) => (Exit::Usage, &[][..]),
@@ -194,14 +221,18 @@ fn summary(report: &RunReport) {
     let digest = &report.skill_digest[..12.min(report.skill_digest.len())];
     let _ = writeln!(
         err,
-        "{} {} (sha256 {digest}…) · profile {} · {} ms · read {} B · wrote {} B · {} finding(s)",
+        "{} {} (sha256 {digest}…) · profile {} · {} ms · read {} B · wrote {} B · {} finding(s) · {}",
         report.skill.name,
         report.skill.version,
         report.profile,
         report.elapsed_ms,
         report.usage.bytes_read,
         report.usage.bytes_written,
-        report.findings.len()
+        report.findings.len(),
+        match &report.signer {
+            Some(s) => format!("signed by {}", s.trusted_as),
+            None => "unsigned".into(),
+        }
     );
 }
 

@@ -1,0 +1,757 @@
+//! `airlock plugin`: the publisher's side (keygen, new, pack, sign) and the
+//! officer's (install, list, show, verify, remove); and the resolution of
+//! `airlock run NAME` to an installed, checked plugin.
+
+use super::{compile, start, to_json};
+use crate::cli::PluginCommand;
+use crate::exit::{Exit, Failure};
+use airlock_runtime::Profile;
+use airlock_runtime::plugins::caps;
+use airlock_runtime::plugins::keys::SecretKey;
+use airlock_runtime::plugins::manifest::{Capabilities, ComponentRef, Manifest};
+use airlock_runtime::plugins::package::{Package, PackageError};
+use airlock_runtime::plugins::store::{PluginStore, StoreError};
+use airlock_runtime::plugins::trust::TrustStore;
+use airlock_runtime::plugins::{Signer, check_name};
+use airlock_runtime::policy::Policy;
+use sha2::{Digest, Sha256};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+pub fn plugin(cmd: PluginCommand, home: Option<PathBuf>) -> Result<Exit, Failure> {
+    match cmd {
+        PluginCommand::Keygen {
+            publisher,
+            out,
+            passphrase,
+        } => keygen(&publisher, out, passphrase),
+        PluginCommand::New {
+            name,
+            dir,
+            sdk,
+            publisher,
+        } => new(&name, dir, sdk, &publisher),
+        PluginCommand::Pack {
+            component,
+            manifest,
+            key,
+            out,
+        } => pack(&component, &manifest, key.as_deref(), out, home),
+        PluginCommand::Sign { package, key } => sign(&package, &key),
+        PluginCommand::Install {
+            package,
+            profile,
+            yes,
+        } => install(&package, &profile, yes, &need_home(home)?),
+        PluginCommand::List { json } => list(json, &need_home(home)?),
+        PluginCommand::Show { name, json } => show(&name, json, &need_home(home)?),
+        PluginCommand::Verify { name } => verify(name.as_deref(), &need_home(home)?),
+        PluginCommand::Remove { name } => remove(&name, &need_home(home)?),
+    }
+}
+
+pub(super) fn need_home(home: Option<PathBuf>) -> Result<PathBuf, Failure> {
+    home.ok_or_else(|| {
+        Failure::usage(
+            "no Airlock home ($AIRLOCK_HOME or $HOME), so no plugin store or trust store: set AIRLOCK_HOME or pass --home DIR",
+        )
+    })
+}
+
+/// The admin policy; one that cannot be read refuses (fail closed).
+fn admin_policy() -> Result<Policy, Failure> {
+    super::policy::load()
+}
+
+fn check_publisher(policy: &Policy, signer: &Signer, what: &str) -> Result<(), Failure> {
+    if policy.allows_publisher(&signer.fingerprint) {
+        return Ok(());
+    }
+    let from: Vec<String> = policy
+        .sources
+        .trusted_publishers
+        .iter()
+        .map(|s| s.from.to_string())
+        .collect();
+    Err(Failure::new(
+        Exit::Refused,
+        format!(
+            "refused: {what} is signed by key {} (`{}`), which the admin policy ({}) does not list in trusted-publishers",
+            signer.fingerprint,
+            signer.trusted_as,
+            from.join(" and ")
+        ),
+    ))
+}
+
+fn package_failure(e: PackageError) -> Failure {
+    let code = match e {
+        PackageError::Read { .. } | PackageError::Format { .. } => Exit::Usage,
+        _ => Exit::Refused,
+    };
+    Failure::new(code, e.to_string())
+}
+
+fn store_failure(e: StoreError) -> Failure {
+    match e {
+        StoreError::Package(e) => package_failure(e),
+        StoreError::NotInstalled(_) => Failure::usage(e.to_string()),
+        StoreError::Io { .. } => Failure::new(Exit::Internal, e.to_string()),
+        _ => Failure::new(Exit::Refused, e.to_string()),
+    }
+}
+
+/// The environment variable a script can set instead of typing the
+/// passphrase of an encrypted secret key.
+const PASSPHRASE_ENV: &str = "AIRLOCK_KEY_PASSPHRASE";
+
+/// The passphrase of an encrypted key: `$AIRLOCK_KEY_PASSPHRASE`, else asked
+/// on the terminal without echo.
+fn ask_passphrase(prompt: &str) -> Result<String, String> {
+    if let Ok(passphrase) = std::env::var(PASSPHRASE_ENV) {
+        return Ok(passphrase);
+    }
+    rpassword::prompt_password(prompt).map_err(|e| {
+        format!("the key is encrypted and no passphrase could be asked ({e}); set ${PASSPHRASE_ENV} or run on a terminal")
+    })
+}
+
+fn keygen(publisher: &str, out: Option<PathBuf>, encrypt: bool) -> Result<Exit, Failure> {
+    let key = SecretKey::generate(publisher).map_err(Failure::usage)?;
+    let passphrase = if encrypt {
+        let first = ask_passphrase("Passphrase for the new key: ").map_err(Failure::usage)?;
+        if std::env::var_os(PASSPHRASE_ENV).is_none() {
+            let again = ask_passphrase("The same passphrase again: ").map_err(Failure::usage)?;
+            if again != first {
+                return Err(Failure::usage("the passphrases differ; no key was written"));
+            }
+        }
+        if first.is_empty() {
+            return Err(Failure::usage(
+                "the passphrase is empty; no key was written",
+            ));
+        }
+        Some(first)
+    } else {
+        None
+    };
+    let prefix = out.unwrap_or_else(|| PathBuf::from(publisher));
+    let (secret, public) = key
+        .write_pair(&prefix, passphrase.as_deref())
+        .map_err(|e| Failure::usage(e.to_string()))?;
+    println!("Created a signing key for publisher `{publisher}`:");
+    println!(
+        "  secret key  {}  (mode 0600{}; keep it on the build machine, never share it)",
+        secret.display(),
+        if encrypt {
+            ", encrypted with your passphrase"
+        } else {
+            ""
+        }
+    );
+    println!(
+        "  public key  {}  (give this to the officers who install your plugins)",
+        public.display()
+    );
+    println!("  fingerprint {}", key.public().fingerprint());
+    println!(
+        "Tell officers the fingerprint by a second channel, so they can check the key they add."
+    );
+    if !encrypt {
+        println!(
+            "The secret key is not encrypted: protect it with the file system, or create it with --passphrase."
+        );
+    }
+    Ok(Exit::Success)
+}
+
+const TEMPLATE_CARGO: &str = include_str!("../../../sdk/template/Cargo.toml.in");
+const TEMPLATE_LIB: &str = include_str!("../../../sdk/template/src/lib.rs.in");
+const TEMPLATE_MANIFEST: &str = include_str!("../../../sdk/template/manifest.toml.in");
+const TEMPLATE_README: &str = include_str!("../../../sdk/template/README.md.in");
+const TEMPLATE_GITIGNORE: &str = include_str!("../../../sdk/template/gitignore.in");
+
+fn new(
+    name: &str,
+    dir: Option<PathBuf>,
+    sdk: Option<PathBuf>,
+    publisher: &str,
+) -> Result<Exit, Failure> {
+    check_name("plugin", name).map_err(Failure::usage)?;
+    check_name("publisher", publisher).map_err(Failure::usage)?;
+    let sdk = match sdk {
+        Some(sdk) => sdk,
+        None => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../sdk")),
+    };
+    if !sdk.join("Cargo.toml").is_file() {
+        return Err(Failure::usage(format!(
+            "no airlock-sdk crate at {}; pass the SDK's directory with --sdk DIR (it is `sdk/` in the Airlock source tree)",
+            sdk.display()
+        )));
+    }
+    let sdk = sdk
+        .canonicalize()
+        .map_err(|e| Failure::usage(format!("cannot resolve {}: {e}", sdk.display())))?;
+    let dir = dir.unwrap_or_else(|| PathBuf::from(name));
+    if dir.exists() {
+        return Err(Failure::usage(format!(
+            "{} already exists; choose another name or --dir",
+            dir.display()
+        )));
+    }
+    let fill = |t: &str| {
+        t.replace("{{name}}", name)
+            .replace("{{crate}}", &name.replace(['-', '.'], "_"))
+            .replace("{{publisher}}", publisher)
+            .replace("{{sdk}}", &sdk.display().to_string().replace('\\', "\\\\"))
+    };
+    let files = [
+        ("Cargo.toml", TEMPLATE_CARGO),
+        ("src/lib.rs", TEMPLATE_LIB),
+        ("manifest.toml", TEMPLATE_MANIFEST),
+        ("README.md", TEMPLATE_README),
+        (".gitignore", TEMPLATE_GITIGNORE),
+    ];
+    for (file, template) in files {
+        let path = dir.join(file);
+        let write = || -> std::io::Result<()> {
+            std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))?;
+            std::fs::write(&path, fill(template))
+        };
+        write().map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))?;
+    }
+    println!("Created skill `{name}` in {}.", dir.display());
+    println!("Next:");
+    println!(
+        "  cd {} && cargo build --release --target wasm32-wasip2",
+        dir.display()
+    );
+    println!(
+        "  airlock run target/wasm32-wasip2/release/{}.wasm --allow-unsigned -w .",
+        name.replace(['-', '.'], "_")
+    );
+    println!(
+        "  airlock plugin pack target/wasm32-wasip2/release/{}.wasm --key {publisher}.key",
+        name.replace(['-', '.'], "_")
+    );
+    Ok(Exit::Success)
+}
+
+fn read_manifest(path: &Path) -> Result<Manifest, Failure> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Failure::usage(format!(
+            "cannot read manifest {}: {e} (pass it with --manifest FILE)",
+            path.display()
+        ))
+    })?;
+    Manifest::parse(&text, &path.display().to_string()).map_err(Failure::usage)
+}
+
+fn read_key(path: &Path) -> Result<SecretKey, Failure> {
+    let prompt = format!("Passphrase for {}: ", path.display());
+    SecretKey::read(path, &|| ask_passphrase(&prompt)).map_err(|e| Failure::usage(e.to_string()))
+}
+
+fn pack(
+    component: &Path,
+    manifest_path: &Path,
+    key: Option<&Path>,
+    out: Option<PathBuf>,
+    home: Option<PathBuf>,
+) -> Result<Exit, Failure> {
+    let mut manifest = read_manifest(manifest_path)?;
+    let secret = key.map(read_key).transpose()?;
+    if let Some(secret) = &secret
+        && secret.publisher != manifest.publisher.name
+    {
+        return Err(Failure::usage(format!(
+            "the key {} belongs to publisher `{}`, but {} names publisher `{}`",
+            key.map(|k| k.display().to_string()).unwrap_or_default(),
+            secret.publisher,
+            manifest_path.display(),
+            manifest.publisher.name
+        )));
+    }
+    // Compile (no policy checks yet) to read the component's imports; the
+    // same checks as a run then refuse what could never run.
+    let airlock = start(home.as_ref())?;
+    let compiled = compile(&airlock, component)?;
+    let imported = caps::imported(&compiled, airlock.engine());
+    let loaded = airlock.prepare(compiled)?;
+    let missing = caps::missing(&manifest.capabilities, &imported);
+    if !missing.is_empty() {
+        return Err(Failure::new(
+            Exit::Refused,
+            format!(
+                "refused to pack {}: {} requests less than the component imports:\n  {}",
+                component.display(),
+                manifest_path.display(),
+                missing.join("\n  ")
+            ),
+        ));
+    }
+    let bytes = std::fs::read(component)
+        .map_err(|e| Failure::usage(format!("cannot read {}: {e}", component.display())))?;
+    let sha256 = hex::encode(Sha256::digest(&bytes));
+    if sha256 != loaded.compiled.digest {
+        return Err(Failure::usage(format!(
+            "{} changed while it was being packed; try again",
+            component.display()
+        )));
+    }
+    manifest.publisher.key = None;
+    manifest.component = Some(ComponentRef {
+        sha256,
+        size: bytes.len() as u64,
+    });
+    let mut package = Package {
+        manifest_text: manifest.to_canonical(),
+        manifest,
+        signature: Vec::new(),
+        component: bytes,
+    };
+    if let Some(secret) = &secret {
+        package.sign(secret);
+    }
+    let out = out.unwrap_or_else(|| {
+        PathBuf::from(format!(
+            "{}-{}.airlock",
+            package.manifest.name, package.manifest.version
+        ))
+    });
+    package
+        .write(&out)
+        .map_err(|e| Failure::usage(format!("cannot write {}: {e}", out.display())))?;
+    let m = &package.manifest;
+    println!(
+        "Packed {} {} into {} (component sha256 {}).",
+        m.name,
+        m.version,
+        out.display(),
+        m.component_sha256()
+    );
+    match package.signed_with() {
+        Some(fp) => println!("Signed by publisher `{}` with key {fp}.", m.publisher.name),
+        None => println!(
+            "Not signed yet: sign it with `airlock plugin sign {} --key KEY.key`.",
+            out.display()
+        ),
+    }
+    Ok(Exit::Success)
+}
+
+fn sign(path: &Path, key: &Path) -> Result<Exit, Failure> {
+    let secret = read_key(key)?;
+    let mut package = Package::read(path).map_err(package_failure)?;
+    let found = hex::encode(Sha256::digest(&package.component));
+    if found != package.manifest.component_sha256() {
+        return Err(Failure::new(
+            Exit::Refused,
+            format!(
+                "refused to sign {}: its component has sha256 {found}, but its manifest says {}; pack it again",
+                path.display(),
+                package.manifest.component_sha256()
+            ),
+        ));
+    }
+    if secret.publisher != package.manifest.publisher.name {
+        return Err(Failure::usage(format!(
+            "the key {} belongs to publisher `{}`, but the package names publisher `{}`",
+            key.display(),
+            secret.publisher,
+            package.manifest.publisher.name
+        )));
+    }
+    package.sign(&secret);
+    package
+        .write(path)
+        .map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))?;
+    println!(
+        "Signed {} ({} {}) as publisher `{}` with key {}.",
+        path.display(),
+        package.manifest.name,
+        package.manifest.version,
+        secret.publisher,
+        secret.public().fingerprint()
+    );
+    Ok(Exit::Success)
+}
+
+fn install(path: &Path, profile_name: &str, yes: bool, home: &Path) -> Result<Exit, Failure> {
+    let policy = admin_policy()?;
+    let bytes = std::fs::read(path).map_err(|e| {
+        Failure::usage(format!(
+            "cannot read plugin package {}: {e}",
+            path.display()
+        ))
+    })?;
+    let package_sha256 = hex::encode(Sha256::digest(&bytes));
+    let package = Package::read(path).map_err(package_failure)?;
+    let trust = TrustStore::open(home);
+    let signer = package.verify(path, &trust).map_err(package_failure)?;
+    check_publisher(&policy, &signer, &path.display().to_string())?;
+    let store = PluginStore::open(home);
+    if let Some(installed) = store
+        .check_upgrade(&package, &package_sha256)
+        .map_err(store_failure)?
+    {
+        println!(
+            "{} {} is already installed from this package ({}).",
+            installed.manifest.name,
+            installed.manifest.version,
+            installed.dir.display()
+        );
+        return Ok(Exit::Success);
+    }
+    let profile = Profile::load(profile_name)?;
+    let m = &package.manifest;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "Package    {} (sha256 {package_sha256})",
+        path.display()
+    );
+    let _ = writeln!(
+        out,
+        "Plugin     {} {}: {}",
+        m.name, m.version, m.description
+    );
+    let _ = writeln!(
+        out,
+        "Publisher  {}, signed with key {} (trusted as `{}`)",
+        signer.publisher, signer.fingerprint, signer.trusted_as
+    );
+    let _ = writeln!(
+        out,
+        "Component  sha256 {}, {} bytes, airlock:skill@{}",
+        m.component_sha256(),
+        package.component.len(),
+        m.wit_version
+    );
+    print_review(&mut out, &m.capabilities, &profile);
+    drop(out);
+    if !yes {
+        if !std::io::stdin().is_terminal() {
+            return Err(Failure::usage(
+                "not installed: confirmation is needed and stdin is not a terminal; review the above and pass --yes to install",
+            ));
+        }
+        eprint!("Install {} {}? [y/N] ", m.name, m.version);
+        let mut answer = String::new();
+        let _ = std::io::stdin().read_line(&mut answer);
+        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            eprintln!("Not installed.");
+            return Ok(Exit::Usage);
+        }
+    }
+    let installed = store
+        .install(&package, &signer, profile_name)
+        .map_err(store_failure)?;
+    // Compile once into the authenticated cache, and refuse now what every
+    // run would refuse.
+    let checked = (|| {
+        let airlock = start(Some(&home.to_path_buf()))?;
+        let compiled = compile(&airlock, &installed.component_path())?;
+        if compiled.digest != m.component_sha256() {
+            return Err(Failure::new(
+                Exit::Refused,
+                "the installed component changed during install",
+            ));
+        }
+        let imported = caps::imported(&compiled, airlock.engine());
+        let missing = caps::missing(&m.capabilities, &imported);
+        if !missing.is_empty() {
+            return Err(Failure::new(
+                Exit::Refused,
+                format!(
+                    "refused: {} requests less than its component imports:\n  {}",
+                    path.display(),
+                    missing.join("\n  ")
+                ),
+            ));
+        }
+        airlock.prepare(compiled)?;
+        Ok(())
+    })();
+    if let Err(e) = checked {
+        let _ = std::fs::remove_dir_all(&installed.dir);
+        return Err(e);
+    }
+    store.prune_older(&m.name, &m.version);
+    println!(
+        "Installed {} {} into {}. Run it with `airlock run {} -w DIR`.",
+        m.name,
+        m.version,
+        installed.dir.display(),
+        m.name
+    );
+    Ok(Exit::Success)
+}
+
+fn print_review(out: &mut dyn Write, requested: &Capabilities, profile: &Profile) {
+    let lines = caps::review(requested, profile);
+    let _ = writeln!(
+        out,
+        "Requested capabilities, and what profile `{}` grants (the skill gets the overlap):",
+        profile.name
+    );
+    if lines.is_empty() {
+        let _ = writeln!(out, "  (none: no workspace access, no models)");
+    }
+    for line in &lines {
+        let granted = match &line.granted {
+            Some(g) => format!("granted: {g}"),
+            None => "NOT granted".into(),
+        };
+        let _ = writeln!(
+            out,
+            "  {:<16} {:<20} {granted}",
+            line.capability, line.requested
+        );
+    }
+    if let Some(limits) = &requested.limits {
+        let _ = writeln!(
+            out,
+            "  limits           {}  (a run gets the lower of these and the profile's)",
+            toml::to_string(limits)
+                .unwrap_or_default()
+                .trim()
+                .replace('\n', ", ")
+        );
+    }
+    let refused: Vec<_> = lines.iter().filter(|l| l.granted.is_none()).collect();
+    if !refused.is_empty() {
+        let _ = writeln!(
+            out,
+            "Requested but not granted by `{}` (the skill runs without them):",
+            profile.name
+        );
+        for line in refused {
+            let _ = writeln!(out, "  {} {}", line.capability, line.requested);
+        }
+    }
+}
+
+fn list(json: bool, home: &Path) -> Result<Exit, Failure> {
+    let store = PluginStore::open(home);
+    let all = store.list();
+    if json {
+        let value: Vec<_> = all
+            .iter()
+            .map(|i| {
+                serde_json::json!({
+                    "name": i.manifest.name,
+                    "version": i.manifest.version,
+                    "publisher": i.manifest.publisher.name,
+                    "key": i.record.fingerprint,
+                    "package-sha256": i.record.package.sha256,
+                    "profile": i.record.profile,
+                })
+            })
+            .collect();
+        println!("{}", to_json(&value)?);
+        return Ok(Exit::Success);
+    }
+    if all.is_empty() {
+        println!("No plugins installed. Install one with `airlock plugin install PACKAGE`.");
+    }
+    for i in &all {
+        println!(
+            "{:<20} {:<10} {:<14} {}  profile {}",
+            i.manifest.name,
+            i.manifest.version,
+            i.manifest.publisher.name,
+            i.record.fingerprint,
+            i.record.profile
+        );
+    }
+    Ok(Exit::Success)
+}
+
+fn show(name: &str, json: bool, home: &Path) -> Result<Exit, Failure> {
+    let store = PluginStore::open(home);
+    let installed = store.get(name).map_err(store_failure)?;
+    if json {
+        let value = serde_json::json!({
+            "manifest": installed.manifest,
+            "install": installed.record,
+            "dir": installed.dir,
+        });
+        println!("{}", to_json(&value)?);
+        return Ok(Exit::Success);
+    }
+    let m = &installed.manifest;
+    let r = &installed.record;
+    println!("{} {}: {}", m.name, m.version, m.description);
+    println!(
+        "publisher   {} (key {}, trusted as `{}` at install)",
+        m.publisher.name, r.fingerprint, r.trusted_as
+    );
+    println!("package     sha256 {}", r.package.sha256);
+    println!(
+        "component   sha256 {}, {} bytes, airlock:skill@{}",
+        r.component.sha256, r.component.len, m.wit_version
+    );
+    println!("installed   {}", installed.dir.display());
+    println!(
+        "profile     {} (runs by name use it unless --profile says otherwise)",
+        r.profile
+    );
+    let profile = Profile::load(&r.profile)?;
+    print_review(&mut std::io::stdout().lock(), &m.capabilities, &profile);
+    Ok(Exit::Success)
+}
+
+fn verify(name: Option<&str>, home: &Path) -> Result<Exit, Failure> {
+    let store = PluginStore::open(home);
+    let trust = TrustStore::open(home);
+    let policy = admin_policy()?;
+    let all = match name {
+        Some(name) => vec![store.get(name).map_err(store_failure)?],
+        None => store.list(),
+    };
+    let mut bad = 0;
+    for installed in &all {
+        let what = format!("{} {}", installed.manifest.name, installed.manifest.version);
+        let result = store
+            .check(installed, &trust, true)
+            .map_err(store_failure)
+            .and_then(|signer| check_publisher(&policy, &signer, &what).map(|()| signer));
+        match result {
+            Ok(signer) => println!(
+                "ok       {what} (signed by `{}`, {})",
+                signer.trusted_as, signer.fingerprint
+            ),
+            Err(e) => {
+                bad += 1;
+                println!("REFUSED  {what}: {e}");
+            }
+        }
+    }
+    if all.is_empty() {
+        println!("No plugins installed.");
+    }
+    Ok(if bad > 0 {
+        Exit::Refused
+    } else {
+        Exit::Success
+    })
+}
+
+fn remove(name: &str, home: &Path) -> Result<Exit, Failure> {
+    let removed = PluginStore::open(home)
+        .remove(name)
+        .map_err(store_failure)?;
+    for installed in removed {
+        println!(
+            "Removed {} {}.",
+            installed.manifest.name, installed.manifest.version
+        );
+    }
+    Ok(Exit::Success)
+}
+
+/// What `airlock run` runs: an installed plugin, checked, or a component
+/// from a path that no signature vouches for.
+pub struct Target {
+    /// The component file.
+    pub path: PathBuf,
+    /// The signer, for an installed plugin.
+    pub signer: Option<Signer>,
+    /// The profile reviewed at install.
+    pub profile: Option<String>,
+    /// What the plugin requests (the run gets the overlap with the profile).
+    pub requested: Option<Capabilities>,
+    /// The component sha256 the signed manifest names.
+    pub component_sha256: Option<String>,
+}
+
+/// Resolve `airlock run`'s SKILL: an existing file runs only with
+/// `--allow-unsigned` and when the admin policy allows unsigned skills; any
+/// other value names an installed plugin, whose files and signature are
+/// checked now.
+pub fn resolve(skill: &Path, allow_unsigned: bool, home: Option<&Path>) -> Result<Target, Failure> {
+    let policy = admin_policy()?;
+    let as_name = skill.to_str().filter(|s| check_name("plugin", s).is_ok());
+    if let (Some(name), false, Some(home)) = (as_name, skill.is_file(), home) {
+        let store = PluginStore::open(home);
+        let installed = store.get(name).map_err(|_| {
+            Failure::usage(format!(
+                "no plugin named `{name}` is installed and there is no file {name} (see `airlock plugin list`)"
+            ))
+        })?;
+        let trust = TrustStore::open(home);
+        let signer = store
+            .check(&installed, &trust, false)
+            .map_err(store_failure)?;
+        check_publisher(
+            &policy,
+            &signer,
+            &format!("{} {}", installed.manifest.name, installed.manifest.version),
+        )?;
+        return Ok(Target {
+            path: installed.component_path(),
+            signer: Some(signer),
+            profile: Some(installed.record.profile.clone()),
+            component_sha256: Some(installed.manifest.component_sha256().to_string()),
+            requested: Some(installed.manifest.capabilities),
+        });
+    }
+    if !allow_unsigned {
+        return Err(Failure::new(
+            Exit::Refused,
+            format!(
+                "refused to run {}: it is a bare component that no signature vouches for; install its signed package with `airlock plugin install` and run it by name, or pass --allow-unsigned to run it unsigned while developing it",
+                skill.display()
+            ),
+        ));
+    }
+    if !policy.allow_unsigned {
+        let from: Vec<String> = policy
+            .sources
+            .allow_unsigned
+            .iter()
+            .map(|s| s.from.to_string())
+            .collect();
+        return Err(Failure::new(
+            Exit::Refused,
+            format!(
+                "refused to run {} unsigned: the admin policy ({}) sets allow-unsigned = false; only installed, signed plugins may run",
+                skill.display(),
+                from.join(" and ")
+            ),
+        ));
+    }
+    Ok(Target {
+        path: skill.to_path_buf(),
+        signer: None,
+        profile: None,
+        requested: None,
+        component_sha256: None,
+    })
+}
+
+impl Target {
+    /// The profile narrowed to what the plugin requests.
+    pub fn narrow(&self, profile: Profile) -> Profile {
+        match &self.requested {
+            Some(requested) => caps::narrow(&profile, requested),
+            None => profile,
+        }
+    }
+
+    /// Refuse a component whose bytes are not those the signature covers
+    /// (it changed between the check and the load).
+    pub fn check_loaded(&self, digest: &str) -> Result<(), Failure> {
+        match &self.component_sha256 {
+            Some(expected) if expected != digest => Err(Failure::new(
+                Exit::Refused,
+                format!(
+                    "refused to run {}: it has sha256 {digest}, but its signed manifest says {expected}",
+                    self.path.display()
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+}

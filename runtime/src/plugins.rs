@@ -1,0 +1,48 @@
+//! Signed plugin packages, publisher keys, the offline trust store and the
+//! plugin store (see `docs/plugins.md`).
+//!
+//! A publisher signs a package's manifest, which carries the component's
+//! sha256 and the version, with an Ed25519 key ([`keys`]). An officer trusts
+//! publisher keys by fingerprint ([`trust`]), installs packages after
+//! reviewing what they request against a profile ([`caps`]) into the plugin
+//! store ([`store`]), and every run of an installed plugin checks the
+//! installed files and the signature again, against the trust store as it is
+//! at that moment.
+
+pub mod caps;
+pub mod keys;
+pub mod manifest;
+pub mod package;
+pub mod store;
+pub mod trust;
+
+use serde::Serialize;
+
+/// Who signed a package, as a run reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Signer {
+    /// The publisher named in the signed manifest.
+    pub publisher: String,
+    /// The name the key has in this machine's trust store.
+    pub trusted_as: String,
+    /// The key's fingerprint, `SHA256:<hex>`.
+    pub fingerprint: String,
+}
+
+/// Check a plugin, publisher or key name: `[a-z0-9][a-z0-9._-]*`, at most
+/// 64 characters, so it is safe as a file name.
+pub fn check_name(what: &str, name: &str) -> Result<(), String> {
+    let mut bytes = name.bytes();
+    let first_ok = bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    let rest_ok = bytes
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'));
+    if first_ok && rest_ok && name.len() <= 64 {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{name}` is not a valid {what} name: use lowercase letters, digits, `.`, `_` and `-`, starting with a letter or digit, at most 64 characters"
+        ))
+    }
+}

@@ -1,0 +1,250 @@
+//! Requested capabilities against what a component imports (at pack time),
+//! and against what a profile grants (at install and at every run).
+//!
+//! The rule at pack time: a component that imports a capability's functions
+//! must request that capability — `airlock:skill/inference` needs at least
+//! one model; any of `write-file`, `create-dir`, `remove-file` from
+//! `airlock:skill/workspace` needs a `workspace-write` path; any other
+//! workspace function that reads (`list-dir`, `walk`, `stat`, `read-file`,
+//! `read-range`, `search`) needs a `workspace-read` or `workspace-write`
+//! path. Requesting less is refused, naming the import and the missing
+//! capability. (Components list only the functions they use, so this is
+//! what the code can call, not what the SDK offers.)
+//!
+//! At run time the skill gets the overlap of request and profile: each
+//! requested path narrowed to what a profile grant covers, writable only
+//! where both say so; the models both name; the lower of each limit.
+
+use super::manifest::Capabilities;
+use crate::profile::{Grant, Profile, RelPathString};
+use crate::sandbox::paths::RelPath;
+use wasmtime::Engine;
+use wasmtime::component::types::ComponentItem;
+
+const WORKSPACE: &str = "airlock:skill/workspace";
+const INFERENCE: &str = "airlock:skill/inference";
+const WRITE_FUNCTIONS: &[&str] = &["write-file", "create-dir", "remove-file"];
+const READ_FUNCTIONS: &[&str] = &[
+    "list-dir",
+    "walk",
+    "stat",
+    "read-file",
+    "read-range",
+    "search",
+];
+
+/// What a component's imports let it do.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Imported {
+    /// Workspace functions that read, by name.
+    pub reads: Vec<String>,
+    /// Workspace functions that write, by name.
+    pub writes: Vec<String>,
+    /// The inference interface, when imported (its full name).
+    pub inference: Option<String>,
+}
+
+/// What `compiled` imports, function by function.
+pub fn imported(compiled: &crate::skill::Compiled, engine: &Engine) -> Imported {
+    let mut out = Imported::default();
+    for (name, item) in compiled.component.component_type().imports(engine) {
+        if name.starts_with(INFERENCE) {
+            out.inference = Some(name.to_string());
+        }
+        if name.starts_with(WORKSPACE)
+            && let ComponentItem::ComponentInstance(instance) = item.ty
+        {
+            for (function, _) in instance.exports(engine) {
+                if WRITE_FUNCTIONS.contains(&function) {
+                    out.writes.push(format!("{name}#{function}"));
+                } else if READ_FUNCTIONS.contains(&function) {
+                    out.reads.push(format!("{name}#{function}"));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Refusals for a manifest that requests less than the component imports;
+/// empty when it requests enough.
+pub fn missing(requested: &Capabilities, imported: &Imported) -> Vec<String> {
+    let mut errors = Vec::new();
+    if let Some(import) = &imported.inference
+        && requested.models.is_empty()
+    {
+        errors.push(format!(
+            "the component imports `{import}` but the manifest requests no models: add the models it asks for to `capabilities.models`"
+        ));
+    }
+    if let Some(import) = imported.writes.first()
+        && requested.workspace_write.is_empty()
+    {
+        errors.push(format!(
+            "the component imports `{import}` but the manifest requests no workspace-write path: add the paths it writes to `capabilities.workspace-write`"
+        ));
+    }
+    if let Some(import) = imported.reads.first()
+        && requested.workspace_read.is_empty()
+        && requested.workspace_write.is_empty()
+    {
+        errors.push(format!(
+            "the component imports `{import}` but the manifest requests no workspace path: add the paths it reads to `capabilities.workspace-read`"
+        ));
+    }
+    errors
+}
+
+/// One line of the review: a requested capability and what it gets.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ReviewLine {
+    /// `workspace-read`, `workspace-write`, `model` or a limit key.
+    pub capability: String,
+    /// The path, model or limit requested.
+    pub requested: String,
+    /// What the skill gets, or `None` when the profile grants nothing of it.
+    pub granted: Option<String>,
+}
+
+/// The request next to the profile: what the skill would get.
+pub fn review(requested: &Capabilities, profile: &Profile) -> Vec<ReviewLine> {
+    let narrowed = narrow(profile, requested);
+    let mut lines = Vec::new();
+    for (capability, paths, write) in [
+        ("workspace-read", &requested.workspace_read, false),
+        ("workspace-write", &requested.workspace_write, true),
+    ] {
+        for path in paths {
+            let Ok(want) = RelPath::parse(path) else {
+                continue;
+            };
+            let got: Vec<String> = narrowed
+                .grants
+                .iter()
+                .filter(|g| g.path.0.starts_with(&want) || want.starts_with(&g.path.0))
+                .filter(|g| !write || g.writable)
+                .map(|g| g.path.0.to_string())
+                .collect();
+            lines.push(ReviewLine {
+                capability: capability.into(),
+                requested: want.to_string(),
+                granted: (!got.is_empty()).then(|| got.join(", ")),
+            });
+        }
+    }
+    for model in &requested.models {
+        lines.push(ReviewLine {
+            capability: "model".into(),
+            requested: model.clone(),
+            granted: narrowed
+                .inference
+                .models
+                .contains(model)
+                .then(|| model.clone()),
+        });
+    }
+    lines
+}
+
+/// `profile` narrowed to the overlap with `requested`.
+pub fn narrow(profile: &Profile, requested: &Capabilities) -> Profile {
+    let mut out = profile.clone();
+    let mut grants: Vec<Grant> = Vec::new();
+    let wants = requested
+        .workspace_read
+        .iter()
+        .map(|p| (p, false))
+        .chain(requested.workspace_write.iter().map(|p| (p, true)));
+    for (path, write) in wants {
+        let Ok(want) = RelPath::parse(path) else {
+            continue;
+        };
+        for grant in &profile.grants {
+            let narrower = if want.starts_with(&grant.path.0) {
+                want.clone()
+            } else if grant.path.0.starts_with(&want) {
+                grant.path.0.clone()
+            } else {
+                continue;
+            };
+            let writable = write && grant.writable;
+            match grants.iter_mut().find(|g| g.path.0 == narrower) {
+                Some(existing) => existing.writable |= writable,
+                None => grants.push(Grant {
+                    path: RelPathString(narrower),
+                    writable,
+                }),
+            }
+        }
+    }
+    out.grants = grants;
+    out.inference
+        .models
+        .retain(|m| requested.models.contains(m));
+    if let Some(limits) = &requested.limits {
+        let l = &mut out.limits;
+        for (mine, asked) in [
+            (&mut l.wall_clock_seconds, limits.wall_clock_seconds),
+            (&mut l.memory_mib, limits.memory_mib),
+            (&mut l.max_bytes_read, limits.max_bytes_read),
+            (&mut l.max_bytes_written, limits.max_bytes_written),
+            (&mut l.max_output_bytes, limits.max_output_bytes),
+            (&mut l.max_files_listed, limits.max_files_listed),
+        ] {
+            if let Some(asked) = asked {
+                *mine = (*mine).min(asked);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn caps(read: &[&str], write: &[&str], models: &[&str]) -> Capabilities {
+        let v = |s: &[&str]| s.iter().map(|s| s.to_string()).collect();
+        Capabilities {
+            workspace_read: v(read),
+            workspace_write: v(write),
+            models: v(models),
+            ..Capabilities::default()
+        }
+    }
+
+    #[test]
+    fn requesting_less_than_the_imports_is_refused_naming_both() {
+        let imported = Imported {
+            reads: vec!["airlock:skill/workspace@0.1.0#read-file".into()],
+            writes: vec!["airlock:skill/workspace@0.1.0#write-file".into()],
+            inference: Some("airlock:skill/inference@0.1.0".into()),
+        };
+        let errors = missing(&caps(&["."], &[], &[]), &imported);
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(errors[0].starts_with("the component imports `airlock:skill/inference@0.1.0` but the manifest requests no models"));
+        assert!(errors[1].starts_with("the component imports `airlock:skill/workspace@0.1.0#write-file` but the manifest requests no workspace-write path"));
+        assert!(missing(&caps(&[], &["out"], &["m"]), &imported).is_empty());
+    }
+
+    #[test]
+    fn the_skill_gets_the_overlap() {
+        let profile = Profile::builtin("workspace-write").unwrap();
+        let narrowed = narrow(&profile, &caps(&["src"], &[], &["smollm2"]));
+        assert!(
+            narrowed.grants.iter().all(|g| !g.writable),
+            "{:?}",
+            narrowed.grants
+        );
+        assert!(
+            narrowed
+                .grants
+                .iter()
+                .any(|g| g.path.0.to_string() == "src")
+        );
+        assert!(narrowed.inference.models.is_empty());
+        let none = narrow(&profile, &Capabilities::default());
+        assert!(none.grants.is_empty());
+    }
+}

@@ -1,0 +1,234 @@
+//! A plugin's manifest: who published it, which version, and what it asks
+//! for. Parsed strictly: unknown keys, bad names, paths and versions are
+//! refused with the key named.
+//!
+//! The author writes `manifest.toml` without `[component]` and without
+//! `publisher.key`; `airlock plugin pack` fills in the component's sha256
+//! and size, `airlock plugin sign` the key's fingerprint. The package holds
+//! the manifest in this canonical form ([`Manifest::to_canonical`]), and the
+//! signature covers exactly those bytes.
+
+use crate::sandbox::paths::RelPath;
+use crate::skill::{WIT_VERSION, wit_compatible};
+use serde::{Deserialize, Serialize};
+
+/// The manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Manifest {
+    /// The plugin's name, which `airlock run NAME` uses.
+    pub name: String,
+    /// Its version (semver); an install never goes to a lower one.
+    pub version: String,
+    /// One line on what it does.
+    pub description: String,
+    /// The `airlock:skill` WIT version it was built for.
+    pub wit_version: String,
+    /// Who publishes it.
+    pub publisher: Publisher,
+    /// What it asks for.
+    #[serde(default)]
+    pub capabilities: Capabilities,
+    /// The component: filled in by `airlock plugin pack`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub component: Option<ComponentRef>,
+}
+
+/// The publisher.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Publisher {
+    /// The publisher's name.
+    pub name: String,
+    /// The signing key's fingerprint: filled in by `airlock plugin sign`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+}
+
+/// The capabilities a plugin requests. A profile grants; the skill gets the
+/// overlap.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Capabilities {
+    /// Workspace paths it reads (`.` is the whole workspace).
+    #[serde(default)]
+    pub workspace_read: Vec<String>,
+    /// Workspace paths it writes (reading them too).
+    #[serde(default)]
+    pub workspace_write: Vec<String>,
+    /// Models it asks for by name.
+    #[serde(default)]
+    pub models: Vec<String>,
+    /// Reserved for commands behind approval gates; must be empty.
+    #[serde(default)]
+    pub exec: Vec<String>,
+    /// Limits it asks for; a run gets the lower of these and the profile's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<RequestedLimits>,
+}
+
+/// Limits a plugin asks for (each optional).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RequestedLimits {
+    /// Seconds of wall-clock time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wall_clock_seconds: Option<u64>,
+    /// Linear memory, MiB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_mib: Option<u64>,
+    /// Bytes read from the workspace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_bytes_read: Option<u64>,
+    /// Bytes written to the workspace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_bytes_written: Option<u64>,
+    /// Output bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_output_bytes: Option<u64>,
+    /// Directory entries listed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_files_listed: Option<u64>,
+}
+
+/// The component a manifest describes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ComponentRef {
+    /// Hex sha256 of `component.wasm`.
+    pub sha256: String,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
+impl Manifest {
+    /// Parse and check a manifest; `origin` names it in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<Self, String> {
+        let manifest: Self = toml::from_str(text).map_err(|e| {
+            let at = e
+                .span()
+                .map(|s| {
+                    let line = text[..s.start.min(text.len())].matches('\n').count() + 1;
+                    format!(":{line}")
+                })
+                .unwrap_or_default();
+            format!("{origin}{at}: {}", e.message().trim_end())
+        })?;
+        manifest.check().map_err(|e| format!("{origin}: {e}"))?;
+        Ok(manifest)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        super::check_name("plugin", &self.name).map_err(|e| format!("name: {e}"))?;
+        semver::Version::parse(&self.version).map_err(|e| {
+            format!(
+                "version: `{}` is not a semantic version (like 1.2.0): {e}",
+                self.version
+            )
+        })?;
+        if !wit_compatible(&self.wit_version) {
+            return Err(format!(
+                "wit-version: the plugin targets airlock:skill@{}, and this host speaks airlock:skill@{WIT_VERSION}",
+                self.wit_version
+            ));
+        }
+        super::check_name("publisher", &self.publisher.name)
+            .map_err(|e| format!("publisher.name: {e}"))?;
+        if let Some(key) = &self.publisher.key
+            && !super::keys::is_fingerprint(key)
+        {
+            return Err(format!(
+                "publisher.key: `{key}` is not a key fingerprint (SHA256: and 64 lowercase hex digits)"
+            ));
+        }
+        let caps = &self.capabilities;
+        for (key, paths) in [
+            ("workspace-read", &caps.workspace_read),
+            ("workspace-write", &caps.workspace_write),
+        ] {
+            for path in paths {
+                RelPath::parse(path).map_err(|e| format!("capabilities.{key}: `{path}`: {e}"))?;
+            }
+        }
+        for model in &caps.models {
+            crate::models::check_name(model).map_err(|e| format!("capabilities.models: {e}"))?;
+        }
+        if !caps.exec.is_empty() {
+            return Err(
+                "capabilities.exec: running commands is reserved for a later Airlock; leave exec empty"
+                    .into(),
+            );
+        }
+        if let Some(c) = &self.component
+            && !(c.sha256.len() == 64
+                && c.sha256
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
+        {
+            return Err(format!(
+                "component.sha256: `{}` is not a hex sha256",
+                c.sha256
+            ));
+        }
+        Ok(())
+    }
+
+    /// The version, parsed (checked by [`Manifest::parse`]).
+    pub fn semver(&self) -> semver::Version {
+        semver::Version::parse(&self.version).unwrap_or_else(|_| semver::Version::new(0, 0, 0))
+    }
+
+    /// The canonical text the package holds and the signature covers.
+    pub fn to_canonical(&self) -> String {
+        toml::to_string(self).unwrap_or_default()
+    }
+
+    /// The component's sha256 (empty before packing).
+    pub fn component_sha256(&self) -> &str {
+        self.component.as_ref().map_or("", |c| c.sha256.as_str())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "name = \"hello\"\nversion = \"0.1.0\"\ndescription = \"d\"\nwit-version = \"0.1.0\"\n\n[publisher]\nname = \"acme\"\n\n[capabilities]\nworkspace-read = [\".\"]\n";
+
+    #[test]
+    fn parses_and_round_trips_canonically() {
+        let m = Manifest::parse(GOOD, "manifest.toml").unwrap();
+        assert_eq!(m.capabilities.workspace_read, ["."]);
+        let again = Manifest::parse(&m.to_canonical(), "x").unwrap();
+        assert_eq!(again, m);
+    }
+
+    #[test]
+    fn strict_errors_name_the_key() {
+        let err =
+            Manifest::parse(&GOOD.replace("0.1.0\"\ndesc", "1.x\"\ndesc"), "m.toml").unwrap_err();
+        assert!(
+            err.starts_with("m.toml: version: `1.x` is not a semantic version"),
+            "{err}"
+        );
+        let err = Manifest::parse(&format!("{GOOD}network = true\n"), "m.toml").unwrap_err();
+        assert!(err.contains("unknown field `network`"), "{err}");
+        let err = Manifest::parse(&GOOD.replace("\".\"", "\"../up\""), "m.toml").unwrap_err();
+        assert!(
+            err.contains("capabilities.workspace-read: `../up`"),
+            "{err}"
+        );
+        let err = Manifest::parse(&format!("{GOOD}exec = [\"make\"]\n"), "m.toml").unwrap_err();
+        assert!(
+            err.contains("capabilities.exec: running commands is reserved"),
+            "{err}"
+        );
+        let err = Manifest::parse(
+            &GOOD.replace("wit-version = \"0.1.0\"", "wit-version = \"0.2.0\""),
+            "m.toml",
+        )
+        .unwrap_err();
+        assert!(err.contains("targets airlock:skill@0.2.0"), "{err}");
+    }
+}

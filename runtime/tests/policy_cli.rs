@@ -1,0 +1,305 @@
+//! The admin policy, driven through the `airlock` binary: a policy file named
+//! by `$AIRLOCK_POLICY_FILE` (merged with `/etc/airlock/policy.toml`, which
+//! these tests never write) bounds what `airlock run` accepts.
+#![allow(clippy::unwrap_used)]
+
+use airlock_tests::{guests, workspace};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+fn airlock(home: &Path, policy: Option<&Path>, args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_airlock"));
+    cmd.args(args)
+        .env("AIRLOCK_HOME", home)
+        .env_remove("AIRLOCK_LOG")
+        .env_remove("AIRLOCK_POLICY_FILE");
+    if let Some(policy) = policy {
+        cmd.env("AIRLOCK_POLICY_FILE", policy);
+    }
+    cmd.output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A policy file as an administrator would write it: root-owned, mode 0644,
+/// in a directory only its owner can write. `None` when the tests do not run
+/// as root (the file could not be root-owned, so every run would be refused).
+fn policy_file(text: &str) -> Option<(tempfile::TempDir, PathBuf)> {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("policy.toml");
+    std::fs::write(&file, text).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    if std::fs::metadata(&file).unwrap().uid() != 0 {
+        eprintln!("skipped: policy files must be root-owned, and these tests do not run as root");
+        return None;
+    }
+    Some((dir, file))
+}
+
+/// `run SKILL` plus `--allow-unsigned` when this build has that flag (bare
+/// components need it once signed packages exist).
+fn run_args<'a>(skill: &'a str, rest: &[&'a str]) -> Vec<&'a str> {
+    static HAS_FLAG: OnceLock<bool> = OnceLock::new();
+    let has_flag = *HAS_FLAG.get_or_init(|| {
+        let out = Command::new(env!("CARGO_BIN_EXE_airlock"))
+            .args(["run", "--help"])
+            .output()
+            .unwrap();
+        text(&out.stdout).contains("--allow-unsigned")
+    });
+    let mut args = vec!["run", skill];
+    if has_flag {
+        args.push("--allow-unsigned");
+    }
+    args.extend_from_slice(rest);
+    args
+}
+
+#[test]
+fn a_profile_over_the_ceiling_is_refused_with_exit_3() {
+    let Some((_dir, policy)) = policy_file("profile-ceiling = \"read-only\"\n") else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let ws = workspace(&[("README.md", "# demo\n")]);
+    let ws = ws.path().to_str().unwrap();
+
+    // Writes where the ceiling only reads.
+    let out = airlock(
+        home.path(),
+        Some(&policy),
+        &run_args(guests::HELLO, &["-w", ws, "--profile", "workspace-write"]),
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "error: profile `workspace-write` exceeds the admin policy's profile ceiling `read-only` (profile-ceiling in $AIRLOCK_POLICY_FILE ({})): \
+             grant[0].access = \"read-write\" for \".\", but the ceiling grants \".\" with access = \"read\"; \
+             limits.wall-clock-seconds = 120 is above the ceiling's 60; \
+             limits.memory-mib = 512 is above the ceiling's 256; \
+             limits.max-bytes-read = 536870912 is above the ceiling's 268435456; \
+             limits.max-bytes-written = 67108864 is above the ceiling's 0; \
+             limits.max-files-listed = 100000 is above the ceiling's 50000. \
+             Use a profile within the ceiling (`airlock policy show` prints it), or ask the administrator\n",
+            policy.display()
+        )
+    );
+    assert!(out.stdout.is_empty(), "nothing ran");
+
+    // Reads only, but with a larger limit.
+    let profiles = tempfile::tempdir().unwrap();
+    let bigger = profiles.path().join("bigger.toml");
+    std::fs::write(
+        &bigger,
+        "[[grant]]\npath = \".\"\n[limits]\nmax-bytes-written = 0\nmemory-mib = 512\n",
+    )
+    .unwrap();
+    let out = airlock(
+        home.path(),
+        Some(&policy),
+        &run_args(
+            guests::HELLO,
+            &["-w", ws, "--profile", bigger.to_str().unwrap()],
+        ),
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "error: profile `bigger` exceeds the admin policy's profile ceiling `read-only` (profile-ceiling in $AIRLOCK_POLICY_FILE ({})): \
+             limits.memory-mib = 512 is above the ceiling's 256. \
+             Use a profile within the ceiling (`airlock policy show` prints it), or ask the administrator\n",
+            policy.display()
+        )
+    );
+}
+
+#[test]
+fn a_model_the_policy_does_not_allow_is_refused_with_exit_3() {
+    let Some((_dir, policy)) = policy_file("allowed-models = [\"coder\"]\n") else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let ws = workspace(&[]);
+    let out = airlock(
+        home.path(),
+        Some(&policy),
+        &run_args(
+            guests::HELLO,
+            &["-w", ws.path().to_str().unwrap(), "--profile", "assistant"],
+        ),
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "error: profile `assistant` grants the model \"smollm2\" (inference.models), which the admin policy does not allow: \
+             allowed-models = [\"coder\"] in $AIRLOCK_POLICY_FILE ({}). \
+             Use a profile that grants only allowed models, or ask the administrator\n",
+            policy.display()
+        )
+    );
+}
+
+#[test]
+fn a_profile_within_the_ceiling_runs() {
+    let Some((_dir, policy)) = policy_file(
+        "profile-ceiling = \"read-only\"\nallowed-models = [\"smollm2\"]\nallow-unsigned = true\n",
+    ) else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let ws = workspace(&[("README.md", "# demo\n")]);
+    let ws = ws.path().to_str().unwrap();
+    for profile in ["locked-down", "read-only"] {
+        let out = airlock(
+            home.path(),
+            Some(&policy),
+            &run_args(
+                guests::HELLO,
+                &["-w", ws, "--profile", profile, "--input", "policy"],
+            ),
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{profile}: {}",
+            text(&out.stderr)
+        );
+        assert!(text(&out.stdout).contains("hello, policy"), "{profile}");
+    }
+}
+
+#[test]
+fn policy_show_lists_each_value_and_where_it_came_from() {
+    let Some((_dir, policy)) = policy_file(concat!(
+        "# The CI machines' policy.\n",
+        "allow-unsigned = false\n",
+        "trusted-publishers = [\"SHA256:q1w2e3r4t5y6u7i8o9p0\"]\n",
+        "profile-ceiling = \"locked-down\"\n",
+    )) else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let out = airlock(home.path(), Some(&policy), &["policy", "show"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let env = format!("$AIRLOCK_POLICY_FILE ({})", policy.display());
+    for line in [
+        format!("  $AIRLOCK_POLICY_FILE   {}\n", policy.display()),
+        "allow-unsigned       false\n".to_string(),
+        format!("  from               {env}: false\n"),
+        "trusted-publishers   SHA256:q1w2e3r4t5y6u7i8o9p0\n".to_string(),
+        format!("  from               {env}: [\"SHA256:q1w2e3r4t5y6u7i8o9p0\"]\n"),
+        "profile-ceiling      locked-down (built-in profile `locked-down`)\n".to_string(),
+        format!("  from               {env}: \"locked-down\"\n"),
+        "  grants             . read\n".to_string(),
+        "  deny (required)    *.tfstate *.kdb *.ovpn secrets/** classified/**\n".to_string(),
+        "allowed-models       any model the profile grants\n  from               built-in default\n"
+            .to_string(),
+    ] {
+        assert!(stdout.contains(&line), "missing {line:?} in:\n{stdout}");
+    }
+
+    let out = airlock(home.path(), Some(&policy), &["policy", "show", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["files"]["env"]["path"], policy.to_str().unwrap());
+    assert_eq!(v["allow-unsigned"]["value"], false);
+    assert_eq!(v["allow-unsigned"]["default"], false);
+    assert_eq!(v["allow-unsigned"]["from"][0]["from"]["kind"], "env");
+    assert_eq!(v["profile-ceiling"]["value"]["name"], "locked-down");
+    assert_eq!(v["profile-ceiling"]["value"]["limits"]["memory-mib"], 64);
+    assert_eq!(v["allowed-models"]["value"], serde_json::Value::Null);
+    assert_eq!(v["allowed-models"]["default"], true);
+
+    // Without the variable: the system file or the built-in defaults.
+    let out = airlock(home.path(), None, &["policy", "show", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["files"]["env"]["path"], serde_json::Value::Null);
+    assert_eq!(v["files"]["system"]["path"], "/etc/airlock/policy.toml");
+}
+
+#[test]
+fn a_policy_file_writable_by_others_refuses_every_run() {
+    let Some((_dir, policy)) = policy_file("allow-unsigned = true\n") else {
+        return;
+    };
+    std::fs::set_permissions(&policy, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let ws = workspace(&[]);
+    let real = policy.canonicalize().unwrap();
+    let expected = format!(
+        "error: refusing to run: the admin policy $AIRLOCK_POLICY_FILE ({}) is writable by group or others (mode 0666), \
+         so someone other than root could loosen it; fix: `sudo chown root:root {1} && sudo chmod 644 {1}`\n",
+        policy.display(),
+        real.display()
+    );
+    let out = airlock(
+        home.path(),
+        Some(&policy),
+        &run_args(guests::HELLO, &["-w", ws.path().to_str().unwrap()]),
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), expected);
+    assert!(out.stdout.is_empty());
+
+    let out = airlock(home.path(), Some(&policy), &["policy", "show"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(text(&out.stderr), expected);
+}
+
+#[test]
+fn an_unknown_key_names_file_line_and_column() {
+    let Some((_dir, policy)) =
+        policy_file("allow-unsigned = false\nprofile-celing = \"read-only\"\n")
+    else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let ws = workspace(&[]);
+    for args in [
+        run_args(guests::HELLO, &["-w", ws.path().to_str().unwrap()]),
+        vec!["policy", "show"],
+    ] {
+        let out = airlock(home.path(), Some(&policy), &args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = text(&out.stderr);
+        assert!(
+            stderr.starts_with(&format!(
+                "error: {}:2:1: unknown field `profile-celing`, expected one of `allow-unsigned`, `trusted-publishers`, `profile-ceiling`, `allowed-models`",
+                policy.display()
+            )),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("(in `profile-celing = \"read-only\"`); see docs/policy.md"),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn policy_help_explains_the_keys_and_the_variable() {
+    let home = tempfile::tempdir().unwrap();
+    let out = airlock(home.path(), None, &["policy", "--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    let help = text(&out.stdout);
+    for word in [
+        "allow-unsigned",
+        "trusted-publishers",
+        "profile-ceiling",
+        "allowed-models",
+        "$AIRLOCK_POLICY_FILE",
+        "stricter",
+        "docs/policy.md",
+    ] {
+        assert!(help.contains(word), "{word} missing from:\n{help}");
+    }
+}
