@@ -19,7 +19,8 @@ Exit codes:
   1   the skill ran and failed (returned an error or crashed)
   2   usage error: bad arguments, invalid profile, missing or unreadable file
   3   refused by policy before running (network import, unsupported import or WIT
-      version, bad or untrusted signature, modified plugin, unsigned component)
+      version, bad or untrusted signature, modified plugin, unsigned component,
+      a model whose file drifted from its pin, a profile over the admin policy)
   4   a limit stopped the skill (deadline, memory, output, bytes read or written)
   5   the skill reported findings at or above --fail-on
   70  internal error in Airlock
