@@ -27,6 +27,7 @@ pub mod profile;
 pub mod run;
 pub mod sandbox;
 pub mod skill;
+mod toml_errors;
 
 use std::path::{Path, PathBuf};
 use wasmtime::Engine;

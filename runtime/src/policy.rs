@@ -14,6 +14,7 @@ mod ceiling;
 mod trust;
 
 use crate::Profile;
+use crate::toml_errors::{location, toml_message};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -211,8 +212,8 @@ impl Policy {
             location: location(&file_name, text, span),
             message,
         };
-        let file: PolicyFile =
-            toml::from_str(text).map_err(|e| at(e.span(), toml_message(&e, text)))?;
+        let file: PolicyFile = toml::from_str(text)
+            .map_err(|e| at(e.span(), toml_message(&e, text, "docs/policy.md")))?;
         let mut policy = Self::default();
         policy.sources.files.push(origin.clone());
         let setting = |value: String| Setting {
@@ -256,7 +257,7 @@ impl Policy {
             let mut models: Vec<String> = Vec::new();
             for model in list {
                 let name = model.get_ref();
-                if !valid_model_name(name) {
+                if crate::models::check_name(name).is_err() {
                     return Err(at(
                         Some(model.span()),
                         format!(
@@ -398,44 +399,6 @@ fn intersect(a: Option<Vec<String>>, b: Option<Vec<String>>) -> Option<Vec<Strin
 pub(crate) fn toml_list(items: &[String]) -> String {
     let quoted: Vec<String> = items.iter().map(|s| format!("{s:?}")).collect();
     format!("[{}]", quoted.join(", "))
-}
-
-/// A model name as the model store accepts it (the same rule as profiles).
-fn valid_model_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
-}
-
-/// `file:line:column` for a byte span of `text` (1-based), or just the file.
-fn location(origin: &str, text: &str, span: Option<std::ops::Range<usize>>) -> String {
-    let Some(span) = span else {
-        return origin.to_string();
-    };
-    let before = &text[..span.start.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-    format!("{origin}:{line}:{column}")
-}
-
-/// toml's message on one line, quoting the offending line.
-fn toml_message(e: &toml::de::Error, text: &str) -> String {
-    let message = e.message().trim().replace('\n', " ");
-    let quoted = e
-        .span()
-        .and_then(|span| {
-            let start = text[..span.start.min(text.len())]
-                .rfind('\n')
-                .map_or(0, |i| i + 1);
-            text[start..].lines().next()
-        })
-        .map(str::trim)
-        .filter(|line| !line.is_empty())
-        .map(|line| format!(" (in `{line}`)"))
-        .unwrap_or_default();
-    format!("{message}{quoted}; see docs/policy.md for every key and its allowed values")
 }
 
 #[cfg(test)]

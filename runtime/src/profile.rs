@@ -13,6 +13,7 @@ pub use limits::{Limits, MAX_MEMORY_MIB};
 
 use crate::sandbox::denylist::DenyList;
 use crate::sandbox::paths::RelPath;
+use crate::toml_errors::{location, toml_message};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -177,8 +178,12 @@ impl Profile {
             location: location(&origin, text, span),
             message,
         };
-        let file: schema::ProfileFile =
-            toml::from_str(text).map_err(|e| at(e.span(), toml_message(&e, text)))?;
+        let file: schema::ProfileFile = toml::from_str(text).map_err(|e| {
+            at(
+                e.span(),
+                toml_message(&e, text, "sandbox-profiles/README.md"),
+            )
+        })?;
 
         let extra_deny: Vec<String> = file.deny.iter().map(|p| p.get_ref().clone()).collect();
         let mut patterns = Vec::new();
@@ -310,7 +315,7 @@ fn inference_policy(
     if let Some(models) = &spec.models {
         for model in models.get_ref() {
             let name = model.get_ref();
-            if !inference::valid_model_name(name) {
+            if crate::models::check_name(name).is_err() {
                 return Err(at(
                     Some(model.span()),
                     format!(
@@ -369,36 +374,4 @@ fn inference_policy(
         *slot = v;
     }
     Ok(policy)
-}
-
-/// `file:line:column` for a byte span of `text` (1-based), or just the file.
-fn location(origin: &str, text: &str, span: Option<std::ops::Range<usize>>) -> String {
-    let Some(span) = span else {
-        return origin.to_string();
-    };
-    let before = &text[..span.start.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-    format!("{origin}:{line}:{column}")
-}
-
-/// toml's message on one line, quoting the offending line and pointing to
-/// the key reference.
-fn toml_message(e: &toml::de::Error, text: &str) -> String {
-    let message = e.message().trim().replace('\n', " ");
-    let quoted = e
-        .span()
-        .and_then(|span| {
-            let start = text[..span.start.min(text.len())]
-                .rfind('\n')
-                .map_or(0, |i| i + 1);
-            text[start..].lines().next()
-        })
-        .map(str::trim)
-        .filter(|line| !line.is_empty())
-        .map(|line| format!(" (in `{line}`)"))
-        .unwrap_or_default();
-    format!(
-        "{message}{quoted}; see sandbox-profiles/README.md for every key and its allowed values"
-    )
 }

@@ -6,7 +6,7 @@
 //! name that does not match its digest is an error with `file:line:column`.
 //! The format is documented in `docs/models.md`.
 
-use crate::config::{location, toml_message};
+use crate::toml_errors::{location, toml_message};
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
 use std::path::{Path, PathBuf};

@@ -44,12 +44,3 @@ pub(crate) const RANGES: &[(&str, u64, u64)] = &[
     ("default-max-tokens", 1, 1_000_000),
     ("max-call-seconds", 1, 3600),
 ];
-
-/// A model name as the model store accepts it.
-pub(crate) fn valid_model_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
-}
