@@ -82,7 +82,7 @@ pub fn run(args: RunArgs, home: Option<PathBuf>, config: Option<&Path>) -> Resul
         Ok(mut report) => {
             report.signed = target.signer.is_some();
             report.signer = target.signer;
-            finish(&args, &report)
+            finish(&args, &report, view.mid_line())
         }
         Err(failure) => {
             let (code, events) = match &failure {
@@ -148,7 +148,8 @@ fn print_json_failure(status: &str, message: &str, events: &[Event]) -> Result<(
     Ok(())
 }
 
-fn finish(args: &RunArgs, report: &RunReport) -> Result<Exit, Failure> {
+/// `mid_line`: the live view left stdout in the middle of a line.
+fn finish(args: &RunArgs, report: &RunReport, mid_line: bool) -> Result<Exit, Failure> {
     let mut code = if report.error.is_some() {
         Exit::SkillFailed
     } else {
@@ -183,7 +184,7 @@ fn finish(args: &RunArgs, report: &RunReport) -> Result<Exit, Failure> {
             full.as_str()
         };
         let mut out = std::io::stdout().lock();
-        if live && report.printed_bytes > 0 && !full[..report.printed_bytes].ends_with('\n') {
+        if live && mid_line {
             let _ = out.write_all(b"\n");
         }
         let _ = out.write_all(text.as_bytes());
@@ -243,6 +244,9 @@ struct LiveView {
     terminal: bool,
     /// Printed text on stdout ended mid-line: start the next stderr line afresh.
     mid_line: std::sync::atomic::AtomicBool,
+    /// A stderr line ended a printed line: a newline the skill prints next
+    /// would show as a blank line, so it is dropped (from the terminal only).
+    line_broken: std::sync::atomic::AtomicBool,
 }
 
 impl LiveView {
@@ -257,7 +261,13 @@ impl LiveView {
             bar,
             terminal,
             mid_line: std::sync::atomic::AtomicBool::new(false),
+            line_broken: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// Whether stdout was left in the middle of a line.
+    fn mid_line(&self) -> bool {
+        self.mid_line.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     fn show(&self, event: &Event) {
@@ -298,6 +308,13 @@ impl LiveView {
                 reason,
             } => format!("[denied] {capability} `{path}`: {reason}"),
             Event::Print { text } => {
+                let broken = self
+                    .line_broken
+                    .swap(false, std::sync::atomic::Ordering::Relaxed);
+                let text = match text.strip_prefix('\n') {
+                    Some(rest) if broken => rest,
+                    _ => text.as_str(),
+                };
                 let mut out = std::io::stdout().lock();
                 let _ = out.write_all(text.as_bytes());
                 let _ = out.flush();
@@ -331,6 +348,8 @@ impl LiveView {
             .mid_line
             .swap(false, std::sync::atomic::Ordering::Relaxed)
         {
+            self.line_broken
+                .store(true, std::sync::atomic::Ordering::Relaxed);
             format!("\n{line}")
         } else {
             line
