@@ -13,6 +13,7 @@
 
 #![deny(missing_docs)]
 
+pub mod audit;
 mod bindings;
 pub mod cache;
 pub mod config;

@@ -1,0 +1,1 @@
+//! Tamper, crash and rotation tests of the audit log (library level).

@@ -1,0 +1,539 @@
+//! Appending to the chain: one writer at a time (a lock file), each batch
+//! sealed against the current tail, written and synced before the action it
+//! describes is reported done; torn tails are recovered, logs rotated, and
+//! checkpoints sealed at the end of each run and at intervals.
+
+use super::files::{Head, Layout, OpenRun, segment_name};
+use super::record::{Draft, GENESIS_PREV, Record, kind};
+use super::seal::{self, SealKeys};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+/// Seal a checkpoint after this many records without one.
+pub const CHECKPOINT_EVERY_RECORDS: u64 = 1000;
+/// Seal a checkpoint when the last one is older than this.
+pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(60);
+
+/// The known end of the chain.
+#[derive(Debug, Clone)]
+pub(super) struct Tail {
+    pub segment: u32,
+    pub len: u64,
+    pub seq: u64,
+    pub hash: String,
+}
+
+/// The writer's state, guarded by the log's mutex.
+pub(super) struct Writer {
+    pub layout: Layout,
+    pub log_id: String,
+    pub genesis_key: String,
+    pub rotate_bytes: u64,
+    lock: File,
+    tail: Option<Tail>,
+    /// Set by the first failure: every later append refuses (fail closed).
+    pub failed: Option<String>,
+}
+
+fn io(what: &str, path: &Path, e: &std::io::Error) -> String {
+    format!("{what} {}: {e}", path.display())
+}
+
+/// Create `dir` with mode 0700, or check that an existing one is private.
+pub(super) fn private_dir(dir: &Path) -> Result<(), String> {
+    match std::fs::metadata(dir) {
+        Ok(meta) => {
+            if !meta.is_dir() {
+                return Err(format!("{} is not a directory", dir.display()));
+            }
+            if meta.mode() & 0o077 != 0 {
+                return Err(format!(
+                    "the audit directory {} is open to other users (mode {:o}); run `chmod 700 {}`",
+                    dir.display(),
+                    meta.mode() & 0o777,
+                    dir.display()
+                ));
+            }
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| io("cannot create the audit directory", dir, &e)),
+        Err(e) => Err(io("cannot open the audit directory", dir, &e)),
+    }
+}
+
+fn sync_dir(dir: &Path) -> Result<(), String> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| io("cannot sync directory", dir, &e))
+}
+
+fn open_segment(path: &Path) -> Result<File, String> {
+    OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| io("cannot open the audit log", path, &e))
+}
+
+/// The last complete line of a file of `len` bytes and where a torn
+/// (newline-less) remainder starts (`len` when there is none).
+pub(super) fn last_line(file: &mut File, len: u64) -> std::io::Result<(Option<String>, u64)> {
+    const CHUNK: u64 = 64 * 1024;
+    let mut buf: Vec<u8> = Vec::new();
+    let mut start = len;
+    loop {
+        let newlines: Vec<usize> = buf
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'\n')
+            .map(|(i, _)| i)
+            .collect();
+        // Enough when we hold the line before the last newline completely.
+        if newlines.len() >= 2 || (start == 0 && !newlines.is_empty()) || (start == 0 && buf.is_empty()) {
+            break;
+        }
+        if start == 0 {
+            break;
+        }
+        let step = CHUNK.min(start);
+        start -= step;
+        let mut chunk = vec![0u8; usize::try_from(step).unwrap_or(0)];
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(&mut chunk)?;
+        chunk.extend_from_slice(&buf);
+        buf = chunk;
+    }
+    let Some(last_nl) = buf.iter().rposition(|b| *b == b'\n') else {
+        // No complete line at all: everything is torn.
+        return Ok((None, start));
+    };
+    let torn_start = start + last_nl as u64 + 1;
+    let line_start = buf[..last_nl]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |p| p + 1);
+    let line = String::from_utf8_lossy(&buf[line_start..last_nl]).into_owned();
+    Ok((Some(line), torn_start))
+}
+
+impl Writer {
+    /// Open (creating if needed) the log in `layout.dir`.
+    pub fn open(layout: Layout, rotate_bytes: u64) -> Result<Self, String> {
+        private_dir(&layout.dir)?;
+        private_dir(&layout.log_dir())?;
+        private_dir(&layout.open_dir())?;
+        let lock_path = layout.lock();
+        let lock = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(&lock_path)
+            .map_err(|e| io("cannot open the audit lock", &lock_path, &e))?;
+        lock.lock()
+            .map_err(|e| io("cannot lock the audit log", &lock_path, &e))?;
+        let result = Self::start(&layout);
+        let _ = lock.unlock();
+        let (log_id, genesis_key) = result?;
+        Ok(Self {
+            layout,
+            log_id,
+            genesis_key,
+            rotate_bytes,
+            lock,
+            tail: None,
+            failed: None,
+        })
+    }
+
+    /// Under the lock: start a new log, or read the existing one's identity.
+    fn start(layout: &Layout) -> Result<(String, String), String> {
+        let segments = layout
+            .segments()
+            .map_err(|e| io("cannot list", &layout.log_dir(), &e))?;
+        let Some(first) = segments.first() else {
+            if let Some(head) = Head::read(&layout.head())? {
+                return Err(format!(
+                    "the audit log in {} is missing, but its head file says checkpoint #{} sealed it at {}; Airlock will not start a new log over a deleted one. Investigate, then move {} aside to start afresh",
+                    layout.log_dir().display(),
+                    head.seq,
+                    head.time,
+                    layout.dir.display()
+                ));
+            }
+            return genesis(layout);
+        };
+        let path = layout.segment(*first);
+        let mut text = String::new();
+        File::open(&path)
+            .and_then(|f| f.take(1 << 20).read_to_string(&mut text))
+            .map_err(|e| io("cannot read", &path, &e))?;
+        let line = text.lines().next().unwrap_or_default();
+        let record = Record::parse(line).map_err(|e| {
+            format!(
+                "the first record of the audit log {} is unreadable ({e}); run `airlock audit verify`",
+                path.display()
+            )
+        })?;
+        if *first != 1 || record.kind != kind::LOG_START {
+            return Err(format!(
+                "the audit log in {} does not begin with its first file ({}); run `airlock audit verify`",
+                layout.log_dir().display(),
+                segment_name(1)
+            ));
+        }
+        let log_id = record.str("log-id").unwrap_or_default().to_string();
+        let key = record.str("key").unwrap_or_default().to_string();
+        Ok((log_id, key))
+    }
+
+    fn fail<T>(&mut self, message: String) -> Result<T, String> {
+        self.failed.get_or_insert(message.clone());
+        Err(message)
+    }
+
+    /// Append `drafts` as one batch; `durable` syncs them to disk before
+    /// returning. Seals a checkpoint afterwards when `checkpoint` is set or an
+    /// interval has passed.
+    pub fn append(
+        &mut self,
+        drafts: Vec<Draft>,
+        durable: bool,
+        checkpoint: bool,
+    ) -> Result<(), String> {
+        if let Some(failed) = &self.failed {
+            return Err(format!("the audit log failed earlier and stays closed: {failed}"));
+        }
+        if let Err(e) = self.lock.lock() {
+            return self.fail(io("cannot lock the audit log", &self.layout.lock(), &e));
+        }
+        let result = self.append_locked(drafts, durable, checkpoint);
+        let _ = self.lock.unlock();
+        match result {
+            Ok(()) => Ok(()),
+            Err(e) => self.fail(e),
+        }
+    }
+
+    fn append_locked(
+        &mut self,
+        drafts: Vec<Draft>,
+        durable: bool,
+        checkpoint: bool,
+    ) -> Result<(), String> {
+        let mut tail = self.current_tail()?;
+        if tail.len >= self.rotate_bytes && !drafts.is_empty() {
+            tail = self.rotate(tail)?;
+        }
+        let mut tail = self.write(tail, drafts, durable)?;
+        let head = Head::read(&self.layout.head())?;
+        let due = match &head {
+            None => tail.seq >= CHECKPOINT_EVERY_RECORDS,
+            Some(h) => {
+                tail.seq.saturating_sub(h.seq) >= CHECKPOINT_EVERY_RECORDS
+                    || humantime::parse_rfc3339(&h.time)
+                        .ok()
+                        .and_then(|t| SystemTime::now().duration_since(t).ok())
+                        .is_some_and(|age| age >= CHECKPOINT_EVERY)
+            }
+        };
+        let sealed = head.as_ref().is_some_and(|h| h.seq == tail.seq);
+        if (checkpoint || due) && !sealed {
+            tail = self.checkpoint(tail, head.as_ref())?;
+        }
+        self.tail = Some(tail);
+        Ok(())
+    }
+
+    /// The chain's end, from the cache when no other writer appended since.
+    fn current_tail(&mut self) -> Result<Tail, String> {
+        let segments = self
+            .layout
+            .segments()
+            .map_err(|e| io("cannot list", &self.layout.log_dir(), &e))?;
+        let Some(&last) = segments.last() else {
+            return Err(format!(
+                "the audit log in {} has disappeared; run `airlock audit verify`",
+                self.layout.log_dir().display()
+            ));
+        };
+        let path = self.layout.segment(last);
+        let mut file = File::open(&path).map_err(|e| io("cannot open", &path, &e))?;
+        let len = file
+            .metadata()
+            .map_err(|e| io("cannot stat", &path, &e))?
+            .len();
+        if let Some(t) = &self.tail
+            && t.segment == last
+            && t.len == len
+        {
+            return Ok(t.clone());
+        }
+        let (line, torn_start) =
+            last_line(&mut file, len).map_err(|e| io("cannot read", &path, &e))?;
+        let Some(line) = line else {
+            return Err(format!(
+                "the audit log file {} holds no complete record; run `airlock audit verify`",
+                path.display()
+            ));
+        };
+        let record = Record::parse(&line).map_err(|e| {
+            format!(
+                "the last record of the audit log {} is corrupt ({e}); Airlock will not append to a chain it cannot extend. Run `airlock audit verify`",
+                path.display()
+            )
+        })?;
+        let mut tail = Tail {
+            segment: last,
+            len: torn_start,
+            seq: record.seq,
+            hash: record.hash,
+        };
+        if torn_start < len {
+            tail = self.recover(tail, &path, torn_start, len)?;
+        }
+        Ok(tail)
+    }
+
+    /// Discard a torn record (a crash mid-write) and say so in the chain.
+    fn recover(&mut self, tail: Tail, path: &Path, from: u64, len: u64) -> Result<Tail, String> {
+        let mut file = open_segment(path)?;
+        let mut torn = Vec::new();
+        file.seek(SeekFrom::Start(from))
+            .and_then(|_| (&mut file).take(len - from).read_to_end(&mut torn))
+            .map_err(|e| io("cannot read", path, &e))?;
+        file.set_len(from)
+            .and_then(|()| file.sync_all())
+            .map_err(|e| io("cannot truncate the torn record in", path, &e))?;
+        let draft = Draft::now(
+            kind::RECOVERED,
+            None,
+            json!({
+                "file": segment_name(tail.segment),
+                "discarded-bytes": len - from,
+                "discarded-sha256": hex::encode(Sha256::digest(&torn)),
+                "reason": "an unfinished record (Airlock stopped while writing it) was discarded",
+            }),
+        );
+        self.write(tail, vec![draft], true)
+    }
+
+    /// Seal and write `drafts` after `tail`.
+    fn write(&mut self, tail: Tail, drafts: Vec<Draft>, durable: bool) -> Result<Tail, String> {
+        if drafts.is_empty() {
+            return Ok(tail);
+        }
+        let path = self.layout.segment(tail.segment);
+        let mut bytes = Vec::new();
+        let mut seq = tail.seq;
+        let mut hash = tail.hash.clone();
+        for draft in drafts {
+            seq += 1;
+            let (line, h) = draft.seal(seq, &hash);
+            bytes.extend_from_slice(line.as_bytes());
+            hash = h;
+        }
+        let mut file = open_segment(&path)?;
+        let written = file
+            .write_all(&bytes)
+            .and_then(|()| if durable { file.sync_data() } else { Ok(()) });
+        if let Err(e) = written {
+            // Leave no half-written record behind.
+            let _ = file.set_len(tail.len).and_then(|()| file.sync_data());
+            return Err(io("cannot write the audit log", &path, &e));
+        }
+        Ok(Tail {
+            segment: tail.segment,
+            len: tail.len + bytes.len() as u64,
+            seq,
+            hash,
+        })
+    }
+
+    /// Close the current file with a checkpoint and continue the chain in
+    /// the next one.
+    fn rotate(&mut self, tail: Tail) -> Result<Tail, String> {
+        let head = Head::read(&self.layout.head())?;
+        let tail = if head.as_ref().is_some_and(|h| h.seq == tail.seq) {
+            tail
+        } else {
+            self.checkpoint(tail, head.as_ref())?
+        };
+        let next = tail.segment + 1;
+        let path = self.layout.segment(next);
+        let file = OpenOptions::new()
+            .append(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|e| io("cannot create the audit log file", &path, &e))?;
+        drop(file);
+        sync_dir(&self.layout.log_dir())?;
+        let draft = Draft::now(
+            kind::SEGMENT_START,
+            None,
+            json!({
+                "log-id": self.log_id,
+                "file": next,
+                "previous-file": segment_name(tail.segment),
+            }),
+        );
+        self.write(
+            Tail {
+                segment: next,
+                len: 0,
+                ..tail
+            },
+            vec![draft],
+            true,
+        )
+    }
+
+    /// Seal a checkpoint over the chain so far with the key of this moment,
+    /// announce the next key, then destroy the one that signed.
+    fn checkpoint(&mut self, tail: Tail, head: Option<&Head>) -> Result<Tail, String> {
+        let key_path = self.layout.key();
+        let keys = SealKeys::read(&key_path)?;
+        let expected = head.map_or(self.genesis_key.as_str(), |h| h.next_key.as_str());
+        let signer = if seal::public_hex(&keys.current) == expected {
+            keys.current
+        } else if let Some(next) = keys.next.filter(|k| seal::public_hex(k) == expected) {
+            next
+        } else {
+            return Err(format!(
+                "the audit sealing key {} is not the key the log expects for its next checkpoint; the key file was replaced or the log was cut short. Run `airlock audit verify`",
+                key_path.display()
+            ));
+        };
+        let next = seal::generate()?;
+        SealKeys {
+            current: signer.clone(),
+            next: Some(next.clone()),
+        }
+        .write(&key_path)?;
+        let time = super::record::now_rfc3339();
+        let seq = tail.seq + 1;
+        let key_hex = seal::public_hex(&signer);
+        let next_hex = seal::public_hex(&next);
+        let message = seal::message(&self.log_id, seq, &time, &tail.hash, &key_hex, &next_hex);
+        let draft = Draft {
+            kind: kind::CHECKPOINT,
+            run: None,
+            time: time.clone(),
+            data: json!({
+                "log-id": self.log_id,
+                "head": tail.hash,
+                "key": key_hex,
+                "next-key": next_hex,
+                "signature": seal::sign(&signer, &message),
+            }),
+        };
+        let tail = self.write(tail, vec![draft], true)?;
+        SealKeys {
+            current: next,
+            next: None,
+        }
+        .write(&key_path)?;
+        let head = Head {
+            log_id: self.log_id.clone(),
+            seq: tail.seq,
+            hash: tail.hash.clone(),
+            time,
+            next_key: next_hex,
+        };
+        let text = serde_json::to_string(&head).map_err(|e| e.to_string())?;
+        seal::write_private_atomically(&self.layout.head(), text.as_bytes())?;
+        Ok(tail)
+    }
+
+    /// Record runs whose process died without a `run-end` as incomplete.
+    pub fn close_abandoned_runs(&mut self) -> Result<(), String> {
+        let dir = self.layout.open_dir();
+        let entries = std::fs::read_dir(&dir).map_err(|e| io("cannot list", &dir, &e))?;
+        let mut abandoned = Vec::new();
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            let Ok(open) = serde_json::from_str::<OpenRun>(&text) else {
+                continue;
+            };
+            if !open.alive() {
+                abandoned.push((path, open));
+            }
+        }
+        if abandoned.is_empty() {
+            return Ok(());
+        }
+        let drafts = abandoned
+            .iter()
+            .map(|(_, open)| {
+                Draft::now(
+                    kind::RUN_INCOMPLETE,
+                    Some(&open.run),
+                    json!({
+                        "started": open.started,
+                        "skill": open.skill,
+                        "pid": open.pid,
+                        "reason": "the Airlock process ended without recording the run's end (killed or crashed); records up to its last durable one are kept",
+                    }),
+                )
+            })
+            .collect();
+        self.append(drafts, true, false)?;
+        for (path, _) in abandoned {
+            let _ = std::fs::remove_file(path);
+        }
+        Ok(())
+    }
+}
+
+/// Start a new log: a fresh sealing key and the `log-start` record.
+fn genesis(layout: &Layout) -> Result<(String, String), String> {
+    let key = seal::generate()?;
+    let mut id = [0u8; 16];
+    getrandom::fill(&mut id).map_err(|e| format!("no randomness: {e}"))?;
+    let log_id = hex::encode(id);
+    let key_hex = seal::public_hex(&key);
+    SealKeys {
+        current: key,
+        next: None,
+    }
+    .write(&layout.key())?;
+    let draft = Draft::now(
+        kind::LOG_START,
+        None,
+        json!({
+            "log-id": log_id,
+            "key": key_hex,
+            "airlock-version": env!("CARGO_PKG_VERSION"),
+            "host": super::identity::hostname(),
+        }),
+    );
+    let (line, _) = draft.seal(0, GENESIS_PREV);
+    let path = layout.segment(1);
+    let mut file = OpenOptions::new()
+        .append(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+        .map_err(|e| io("cannot create the audit log", &path, &e))?;
+    file.write_all(line.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| io("cannot write the audit log", &path, &e))?;
+    sync_dir(&layout.log_dir())?;
+    Ok((log_id, key_hex))
+}
