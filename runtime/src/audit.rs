@@ -80,8 +80,8 @@ impl AuditLog {
     /// record runs that a killed process left open as incomplete.
     pub fn open(home: &Path, options: AuditOptions) -> Result<Arc<Self>, AuditError> {
         let dir = audit_dir(home);
-        let mut writer =
-            writer::Writer::open(files::Layout::new(&dir), options.rotate_bytes).map_err(AuditError)?;
+        let mut writer = writer::Writer::open(files::Layout::new(&dir), options.rotate_bytes)
+            .map_err(AuditError)?;
         writer.close_abandoned_runs().map_err(AuditError)?;
         Ok(Arc::new(Self {
             writer: Mutex::new(writer),
@@ -100,12 +100,19 @@ impl AuditLog {
         &self.options
     }
 
-    fn append(&self, drafts: Vec<Draft>, durable: bool, checkpoint: bool) -> Result<(), AuditError> {
+    fn append(
+        &self,
+        drafts: Vec<Draft>,
+        durable: bool,
+        checkpoint: bool,
+    ) -> Result<(), AuditError> {
         let mut writer = self
             .writer
             .lock()
             .map_err(|_| AuditError("the audit writer was poisoned by a panic".into()))?;
-        writer.append(drafts, durable, checkpoint).map_err(AuditError)
+        writer
+            .append(drafts, durable, checkpoint)
+            .map_err(AuditError)
     }
 
     /// Record the start of a run (durably) and return its handle.
@@ -278,11 +285,10 @@ impl RunAudit {
     /// message, a denial): batched, written with the next durable record.
     pub fn event(&self, kind: &'static str, data: Value) -> Result<(), AuditError> {
         let full = {
-            let mut pending = self
-                .shared
-                .pending
-                .lock()
-                .map_err(|_| AuditError("the run's audit buffer was poisoned by a panic".into()))?;
+            let mut pending =
+                self.shared.pending.lock().map_err(|_| {
+                    AuditError("the run's audit buffer was poisoned by a panic".into())
+                })?;
             pending.push(Draft::now(kind, Some(&self.shared.run), data));
             pending.len() >= BATCH_RECORDS
         };
@@ -302,7 +308,11 @@ impl RunAudit {
 
     /// Record the run's end durably, seal a checkpoint and close the run.
     pub fn end(&self, data: Value) -> Result<(), AuditError> {
-        let drafts = self.take_pending(Some(Draft::now(kind::RUN_END, Some(&self.shared.run), data)))?;
+        let drafts = self.take_pending(Some(Draft::now(
+            kind::RUN_END,
+            Some(&self.shared.run),
+            data,
+        )))?;
         self.shared.log.append(drafts, true, true)?;
         let _ = std::fs::remove_file(&self.shared.marker);
         Ok(())

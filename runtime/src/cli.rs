@@ -23,11 +23,13 @@ Exit codes:
       a model whose file drifted from its pin, a profile over the admin policy)
   4   a limit stopped the skill (deadline, memory, output, bytes read or written)
   5   the skill reported findings at or above --fail-on
+  6   the audit log could not be written: nothing ran, or the run was stopped
   70  internal error in Airlock
 
 Skills never get network access. They see only the workspace paths their
 sandbox profile grants, minus a deny-list of secrets (.env, keys, credentials)
-that no profile can lift. State (the compile cache) lives in $AIRLOCK_HOME,
+that no profile can lift. Every run is recorded in a tamper-evident audit
+log (`airlock audit show`). State (the compile cache, the audit log) lives in $AIRLOCK_HOME,
 else $XDG_STATE_HOME/airlock, else ~/.local/state/airlock.";
 
 /// Airlock runs agent skills as sandboxed WebAssembly components on an
@@ -83,6 +85,123 @@ With --json, one JSON object (the run report, or the failure) goes to stdout."
     /// The publisher keys this machine trusts to sign plugins.
     #[command(subcommand, after_help = TRUST_HELP)]
     Trust(TrustCommand),
+    /// The audit trail: show runs, verify the log, export records and
+    /// checkpoints for safekeeping elsewhere.
+    #[command(subcommand, after_help = AUDIT_HELP)]
+    Audit(AuditCommand),
+}
+
+const AUDIT_HELP: &str = "\
+Every run is recorded in $AIRLOCK_HOME/audit/: who ran which skill (by
+digest and signer) on which model (by digest), under which profile and
+limits, every prompt and answer, every file read or changed, every denial,
+log message and outcome. Records are hash-chained JSON Lines; a checkpoint
+signed with an audit key (separate from plugin keys, replaced at every
+checkpoint) seals the chain at the end of each run. If the log cannot be
+written, the run stops. docs/audit.md has the schema and the guarantees.
+
+Keep a copy of a checkpoint somewhere the workstation cannot write (another
+machine, removable media): `airlock audit verify --checkpoint FILE` then also
+detects a log rewritten or cut short by someone who held the audit key.
+
+Examples:
+  airlock audit show                          (the latest runs, folded)
+  airlock audit show --run 3f9a1c --full      (one run, prompts expanded)
+  airlock audit show --since 2h --skill explain --json
+  airlock audit verify
+  airlock audit checkpoint --export /media/usb/airlock-checkpoint.json
+  airlock audit verify --checkpoint /media/usb/airlock-checkpoint.json
+  airlock audit export --since 2026-11-01 -o november.jsonl
+  airlock audit verify --export november.jsonl
+
+Exit codes:
+  0   success (verify: every record, link and checkpoint checked out)
+  2   usage error: bad time, unknown run, unreadable file
+  6   verify: the log (or export) failed verification; the first bad
+      record is named. checkpoint: the log could not be written";
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Show recorded runs as a readable timeline (prompts and outputs
+    /// folded; --full expands them).
+    Show(AuditShowArgs),
+    /// Check every record, the hash chain, every checkpoint signature (each
+    /// against the key of its time) and the tail; report the first bad record.
+    #[command(after_help = "\
+Detects a modified, deleted, inserted or reordered record, a tail cut off
+after the last checkpoint (against the head file and the audit key, and
+against any checkpoint passed with --checkpoint), and a chain re-sealed with
+a stolen current key. A record left unfinished by a crash is reported as a
+warning, not tampering.
+
+Examples:
+  airlock audit verify
+  airlock audit verify --checkpoint /media/usb/airlock-checkpoint.json --json
+  airlock audit verify --export november.jsonl")]
+    Verify {
+        /// A checkpoint exported earlier with `audit checkpoint --export`;
+        /// the log must still contain it, byte for byte. Repeatable.
+        #[arg(long, value_name = "FILE")]
+        checkpoint: Vec<std::path::PathBuf>,
+        /// Verify an export file (from `audit export`) instead of the log.
+        #[arg(long, value_name = "FILE")]
+        export: Option<std::path::PathBuf>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write records (JSON Lines, with the checkpoints that seal them) for a
+    /// compliance system; `audit verify --export FILE` checks them offline.
+    Export(AuditExportArgs),
+    /// Seal a checkpoint now; with --export, write it to a file to keep
+    /// elsewhere.
+    Checkpoint {
+        /// Write the checkpoint to FILE (refuses to overwrite).
+        #[arg(long, value_name = "FILE")]
+        export: Option<std::path::PathBuf>,
+        /// Print the checkpoint as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Which runs: shared by `show` and `export`.
+#[derive(Debug, Args)]
+pub struct AuditFilter {
+    /// Only this run (its id, or a unique prefix of it).
+    #[arg(long, value_name = "ID")]
+    pub run: Option<String>,
+    /// Only runs that started at or after TIME: an RFC 3339 time or date
+    /// (2026-11-26, 2026-11-26T09:00:00Z) or an age (30m, 2h, 7days).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Only runs of this skill.
+    #[arg(long, value_name = "NAME")]
+    pub skill: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditShowArgs {
+    #[command(flatten)]
+    pub filter: AuditFilter,
+    /// Show prompts, outputs and log messages in full.
+    #[arg(long)]
+    pub full: bool,
+    /// Show at most this many runs (the latest) [default: 20; 0: all].
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub limit: usize,
+    /// Print the selected records as JSON Lines instead.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditExportArgs {
+    #[command(flatten)]
+    pub filter: AuditFilter,
+    /// Write to FILE instead of stdout (refuses to overwrite).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
 }
 
 const POLICY_HELP: &str = "\

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+mod audit;
 mod inspect;
 mod model;
 mod plugin;
@@ -23,6 +24,7 @@ pub fn dispatch(cli: Cli) -> Result<Exit, Failure> {
         Command::Plugin(cmd) => plugin::plugin(cmd, home),
         Command::Trust(cmd) => trust::trust(cmd, home),
         Command::Policy(cmd) => policy::policy(cmd),
+        Command::Audit(cmd) => audit::audit(cmd, home, cli.config),
     }
 }
 

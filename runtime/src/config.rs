@@ -36,6 +36,8 @@ pub struct Config {
     pub engine: EngineSettings,
     /// The `[models.NAME]` tables, by Airlock model name.
     pub models: BTreeMap<String, ModelSettings>,
+    /// The `[audit]` table.
+    pub audit: crate::audit::AuditOptions,
     /// The file it was read from; `None` when no file exists and every
     /// default applies.
     pub source: Option<PathBuf>,
@@ -158,7 +160,20 @@ struct ConfigFile {
     engine: Option<Spanned<EngineFile>>,
     #[serde(default)]
     models: BTreeMap<Spanned<String>, ModelFile>,
+    #[serde(default)]
+    audit: Option<AuditFile>,
 }
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct AuditFile {
+    identity: Option<Spanned<String>>,
+    redact_secrets: Option<bool>,
+    rotate_mib: Option<Spanned<u64>>,
+}
+
+/// Largest `audit.rotate-mib` accepted.
+pub const MAX_ROTATE_MIB: u64 = 4096;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -324,9 +339,37 @@ impl Config {
             models.insert(key.clone(), checked);
         }
 
+        let mut audit = crate::audit::AuditOptions::default();
+        if let Some(raw) = file.audit {
+            if let Some(identity) = &raw.identity {
+                let id = identity.get_ref();
+                if id.trim().is_empty() || id.len() > 256 || id.chars().any(char::is_control) {
+                    return Err(at(
+                        Some(identity.span()),
+                        "audit.identity must be a non-empty name of at most 256 characters without control characters (e.g. \"j.smith@site\")".into(),
+                    ));
+                }
+                audit.identity = Some(id.clone());
+            }
+            audit.redact_secrets = raw.redact_secrets.unwrap_or(false);
+            if let Some(mib) = &raw.rotate_mib {
+                let n = *mib.get_ref();
+                if !(1..=MAX_ROTATE_MIB).contains(&n) {
+                    return Err(at(
+                        Some(mib.span()),
+                        format!(
+                            "audit.rotate-mib = {n} is out of range: it must be between 1 and {MAX_ROTATE_MIB}"
+                        ),
+                    ));
+                }
+                audit.rotate_bytes = n * 1024 * 1024;
+            }
+        }
+
         Ok(Self {
             engine,
             models,
+            audit,
             source: source.map(Path::to_path_buf),
         })
     }

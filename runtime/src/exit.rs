@@ -18,6 +18,9 @@ pub enum Exit {
     Limit = 4,
     /// 5: the skill succeeded and reported findings at or above `--fail-on`.
     Findings = 5,
+    /// 6: the audit log could not be written, so nothing ran or the run was
+    /// stopped (fail closed); or `audit verify` found the log tampered with.
+    Audit = 6,
     /// 70: a bug or environment failure in Airlock itself.
     Internal = 70,
 }

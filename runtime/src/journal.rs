@@ -2,7 +2,10 @@
 //! denials and withheld files, plus the output budget they share. The CLI
 //! prints events as they arrive; the report keeps them all.
 
+use crate::audit::RunAudit;
+use crate::audit::record::kind;
 use serde::Serialize;
+use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -93,6 +96,8 @@ pub enum Abort {
     },
     /// The skill abused a host call (for example, a message far over the per-call size).
     Abuse(String),
+    /// The audit log could not be written: the run stops (fail closed).
+    Audit(String),
 }
 
 /// The run's record of events and the output budget.
@@ -104,6 +109,7 @@ pub struct Journal {
     output_used: u64,
     output_max: u64,
     abort: Option<Abort>,
+    audit: Option<RunAudit>,
 }
 
 impl Journal {
@@ -117,13 +123,75 @@ impl Journal {
             output_used: 0,
             output_max,
             abort: None,
+            audit: None,
         }
     }
 
-    /// Record an event and pass it to the sink.
+    /// Record the run in the audit log too.
+    pub fn set_audit(&mut self, audit: Option<RunAudit>) {
+        self.audit = audit;
+    }
+
+    /// Whether the run is audited.
+    pub fn audited(&self) -> bool {
+        self.audit.is_some()
+    }
+
+    /// Write an audit record: batched unless `durable`, when it is synced
+    /// before this returns. A failure stops the run (see [`Journal::audit_check`]).
+    pub fn audit(&mut self, kind: &'static str, data: serde_json::Value, durable: bool) {
+        let Some(audit) = &self.audit else { return };
+        let written = if durable {
+            audit.durable(kind, data)
+        } else {
+            audit.event(kind, data)
+        };
+        if let Err(e) = written {
+            self.abort = Some(Abort::Audit(e.to_string()));
+        }
+    }
+
+    /// Redact text bound for the audit log, when the options ask for it.
+    pub fn audit_redact(&self, text: &str) -> (String, BTreeMap<&'static str, u64>) {
+        match &self.audit {
+            Some(audit) => audit.redact(text),
+            None => (text.to_string(), BTreeMap::new()),
+        }
+    }
+
+    /// Trap when the audit log failed: nothing more may happen unrecorded.
+    pub fn audit_check(&self) -> wasmtime::Result<()> {
+        match &self.abort {
+            Some(Abort::Audit(message)) => Err(wasmtime::Error::msg(message.clone())),
+            _ => Ok(()),
+        }
+    }
+
+    /// Record an event and pass it to the sink; log messages and denials
+    /// go to the audit log as well.
     pub fn record(&mut self, event: Event) {
         if let Some(sink) = &self.sink {
             sink(&event);
+        }
+        match &event {
+            Event::Log { level, message } => {
+                let (message, redacted) = self.audit_redact(message);
+                self.audit(
+                    kind::LOG,
+                    json!({ "level": level, "message": message, "redacted": redacted }),
+                    false,
+                );
+            }
+            Event::Denied {
+                capability,
+                path,
+                reason,
+            } => self.audit(
+                kind::ACCESS,
+                json!({ "op": capability, "path": path, "allowed": false, "rule": reason }),
+                false,
+            ),
+            _ => {}
         }
         self.events.push(event);
     }

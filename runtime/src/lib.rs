@@ -164,6 +164,36 @@ impl Airlock {
             request,
             models,
             sink,
+            None,
+        )
+        .await
+    }
+
+    /// Run a loaded skill like [`Airlock::run`], recording it in the audit
+    /// log through `audit` (from [`audit::AuditLog::begin_run`]). The caller
+    /// records the run's end with [`audit::RunAudit::end`].
+    // One independent input per argument, as in `run`, plus the audit handle.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn run_audited(
+        &self,
+        skill: &LoadedSkill,
+        profile: &Profile,
+        workspace: &Path,
+        request: &Request,
+        models: Option<RunModels>,
+        sink: Option<EventSink>,
+        audit: audit::RunAudit,
+    ) -> Result<RunReport, RunFailure> {
+        run::run_skill(
+            &self.engine,
+            skill,
+            profile,
+            workspace,
+            self.home.as_deref(),
+            request,
+            models,
+            sink,
+            Some(audit),
         )
         .await
     }

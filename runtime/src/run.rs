@@ -1,5 +1,6 @@
 //! Running a loaded skill under a profile, in a fresh store per run.
 
+use crate::audit::RunAudit;
 use crate::bindings::types::{self as wit, RunRequest, Severity};
 use crate::host::inference::{InferenceState, InferenceUsage, InferenceView, RunModels};
 use crate::host::log::LogView;
@@ -189,6 +190,9 @@ pub struct RunReport {
     pub signed: bool,
     /// Who signed it, when `signed`.
     pub signer: Option<crate::plugins::Signer>,
+    /// The run's id in the audit log (`airlock audit show --run ID`), when
+    /// the run was audited (set by the caller, which began the record).
+    pub run_id: Option<String>,
 }
 
 impl RunReport {
@@ -222,6 +226,15 @@ pub enum RunFailure {
         /// What happened before the stop.
         events: Vec<Event>,
     },
+    /// The audit log could not be written, so the host stopped the run
+    /// (fail closed).
+    #[error("{message}; the run was stopped, because Airlock does not act without a record")]
+    Audit {
+        /// What failed.
+        message: String,
+        /// What happened before the stop.
+        events: Vec<Event>,
+    },
     /// The skill crashed (trapped).
     #[error("{message}")]
     Crashed {
@@ -245,11 +258,13 @@ pub async fn run_skill(
     request: &Request,
     models: Option<RunModels>,
     sink: Option<EventSink>,
+    audit: Option<RunAudit>,
 ) -> Result<RunReport, RunFailure> {
     let started = Instant::now();
     let limits = profile.limits.clone();
     let (mut store, stdout, stderr) =
         new_store(engine, profile, workspace, protected, models, sink, started)?;
+    store.data_mut().journal.set_audit(audit);
 
     let fail =
         |store: &mut Store<RunState>,
@@ -340,6 +355,7 @@ pub async fn run_skill(
         elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         signed: false,
         signer: None,
+        run_id: None,
     })
 }
 
@@ -485,6 +501,7 @@ fn classify_trap(
                 message,
                 events,
             },
+            Abort::Audit(message) => RunFailure::Audit { message, events },
         };
     }
     if let Some(desired) = refused_memory {

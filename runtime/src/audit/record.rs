@@ -140,7 +140,9 @@ pub enum LineError {
     #[error("field `{0}` is missing or malformed")]
     Field(&'static str),
     /// A schema version this build does not read.
-    #[error("schema version {0} is not supported by this Airlock (it reads version {SCHEMA_VERSION})")]
+    #[error(
+        "schema version {0} is not supported by this Airlock (it reads version {SCHEMA_VERSION})"
+    )]
     Version(u64),
     /// The stored hash does not match the contents.
     #[error("the record's hash does not match its contents (the record was modified)")]

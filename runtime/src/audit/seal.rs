@@ -53,12 +53,8 @@ impl SealKeys {
     /// Read `path`; it must be a private file.
     pub fn read(path: &Path) -> Result<Self, String> {
         use std::os::unix::fs::MetadataExt;
-        let meta = std::fs::metadata(path).map_err(|e| {
-            format!(
-                "cannot read the audit sealing key {}: {e}",
-                path.display()
-            )
-        })?;
+        let meta = std::fs::metadata(path)
+            .map_err(|e| format!("cannot read the audit sealing key {}: {e}", path.display()))?;
         if meta.mode() & 0o077 != 0 {
             return Err(format!(
                 "the audit sealing key {} is readable or writable by other users (mode {:o}); run `chmod 600 {}`",
@@ -79,9 +75,7 @@ impl SealKeys {
             let bytes = hex::decode(hex_text)
                 .ok()
                 .and_then(|b| <[u8; 32]>::try_from(b).ok())
-                .ok_or_else(|| {
-                    format!("the audit sealing key {} is corrupt", path.display())
-                })?;
+                .ok_or_else(|| format!("the audit sealing key {} is corrupt", path.display()))?;
             Ok(SigningKey::from_bytes(&bytes))
         };
         Ok(Self {
@@ -167,11 +161,25 @@ mod tests {
     fn a_signature_verifies_only_with_its_key_and_message() {
         let key = generate().expect("key");
         let other = generate().expect("key");
-        let msg = message("log", 3, "t", "head", &public_hex(&key), &public_hex(&other));
+        let msg = message(
+            "log",
+            3,
+            "t",
+            "head",
+            &public_hex(&key),
+            &public_hex(&other),
+        );
         let sig = sign(&key, &msg);
         assert!(verify(&public_hex(&key), &msg, &sig));
         assert!(!verify(&public_hex(&other), &msg, &sig));
-        let changed = message("log", 4, "t", "head", &public_hex(&key), &public_hex(&other));
+        let changed = message(
+            "log",
+            4,
+            "t",
+            "head",
+            &public_hex(&key),
+            &public_hex(&other),
+        );
         assert!(!verify(&public_hex(&key), &changed, &sig));
     }
 

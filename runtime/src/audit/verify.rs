@@ -103,7 +103,10 @@ impl Anchor {
         let record = Record::parse(&line)
             .map_err(|e| format!("the checkpoint in {} is damaged: {e}", path.display()))?;
         if record.kind != kind::CHECKPOINT {
-            return Err(format!("{} does not hold a checkpoint record", path.display()));
+            return Err(format!(
+                "{} does not hold a checkpoint record",
+                path.display()
+            ));
         }
         Ok(Self {
             source: path.display().to_string(),
@@ -155,13 +158,16 @@ impl Chain {
                 "the record does not chain to the one before it (its `prev` is not that record's hash): a record was deleted, inserted, reordered or replaced".into(),
             );
         }
+        self.report.unsealed += 1;
         match record.kind.as_str() {
             kind::LOG_START => {
                 if record.seq != 0 || record.prev != GENESIS_PREV {
                     return Err("a `log-start` record in the middle of the log".into());
                 }
                 self.log_id = record.str("log-id").map(str::to_string);
-                let key = record.str("key").ok_or("the `log-start` record has no key")?;
+                let key = record
+                    .str("key")
+                    .ok_or("the `log-start` record has no key")?;
                 self.expected_key = Some(key.to_string());
             }
             kind::SEGMENT_START => {
@@ -203,7 +209,6 @@ impl Chain {
         self.report.records += 1;
         self.report.last_seq = Some(record.seq);
         self.report.head = Some(record.hash.clone());
-        self.report.unsealed += 1;
         Ok(())
     }
 
@@ -222,7 +227,9 @@ impl Chain {
         );
         let log_id = field("log-id")?;
         if head != record.prev {
-            return Err("the checkpoint seals a different chain head than the record before it".into());
+            return Err(
+                "the checkpoint seals a different chain head than the record before it".into(),
+            );
         }
         match &self.log_id {
             Some(id) if *id != log_id => {
@@ -304,7 +311,13 @@ pub fn verify_log(dir: &Path, anchors: &[Anchor]) -> Report {
     let segments = match layout.segments() {
         Ok(s) => s,
         Err(e) => {
-            return fail(chain.report, None, &layout.log_dir().display().to_string(), 0, e.to_string());
+            return fail(
+                chain.report,
+                None,
+                &layout.log_dir().display().to_string(),
+                0,
+                e.to_string(),
+            );
         }
     };
     if segments.is_empty() {
@@ -318,7 +331,15 @@ pub fn verify_log(dir: &Path, anchors: &[Anchor]) -> Report {
     }
     let head = match Head::read(&layout.head()) {
         Ok(h) => h,
-        Err(e) => return fail(chain.report, None, &layout.head().display().to_string(), 0, e),
+        Err(e) => {
+            return fail(
+                chain.report,
+                None,
+                &layout.head().display().to_string(),
+                0,
+                e,
+            );
+        }
     };
     let mut head_seen: Option<String> = None;
     let mut anchors_seen = vec![false; anchors.len()];
@@ -342,13 +363,25 @@ pub fn verify_log(dir: &Path, anchors: &[Anchor]) -> Report {
             Err(e) => return fail(chain.report, chain.expected_seq, &name, 0, e),
         };
         if lines.is_empty() && torn.is_none() {
-            return fail(chain.report, chain.expected_seq, &name, 0, "the file is empty".into());
+            return fail(
+                chain.report,
+                chain.expected_seq,
+                &name,
+                0,
+                "the file is empty".into(),
+            );
         }
         for (j, line) in lines.iter().enumerate() {
             let record = match Record::parse(line) {
                 Ok(r) => r,
                 Err(e) => {
-                    return fail(chain.report, chain.expected_seq, &name, j + 1, e.to_string());
+                    return fail(
+                        chain.report,
+                        chain.expected_seq,
+                        &name,
+                        j + 1,
+                        e.to_string(),
+                    );
                 }
             };
             if chain.report.records == 0 && record.kind != kind::LOG_START {
@@ -357,7 +390,8 @@ pub fn verify_log(dir: &Path, anchors: &[Anchor]) -> Report {
                     Some(record.seq),
                     &name,
                     j + 1,
-                    "the log does not begin with its `log-start` record: its beginning was removed".into(),
+                    "the log does not begin with its `log-start` record: its beginning was removed"
+                        .into(),
                 );
             }
             if let Err(reason) = chain.feed(&record, (j == 0).then_some(n)) {
@@ -472,7 +506,10 @@ pub fn verify_log(dir: &Path, anchors: &[Anchor]) -> Report {
         Ok(keys) => {
             let expected = chain.expected_key.clone().unwrap_or_default();
             let matches = seal::public_hex(&keys.current) == expected
-                || keys.next.as_ref().is_some_and(|k| seal::public_hex(k) == expected);
+                || keys
+                    .next
+                    .as_ref()
+                    .is_some_and(|k| seal::public_hex(k) == expected);
             if !matches {
                 return fail(
                     chain.report,
@@ -505,7 +542,13 @@ pub fn verify_export(path: &Path, anchors: &[Anchor]) -> Report {
         Err(e) => return fail(chain.report, None, &name, 0, e),
     };
     if torn.is_some() {
-        return fail(chain.report, None, &name, lines.len() + 1, "the export's last line is cut off".into());
+        return fail(
+            chain.report,
+            None,
+            &name,
+            lines.len() + 1,
+            "the export's last line is cut off".into(),
+        );
     }
     let header_ok = lines
         .first()
@@ -517,14 +560,23 @@ pub fn verify_export(path: &Path, anchors: &[Anchor]) -> Report {
             None,
             &name,
             1,
-            "not an Airlock audit export (no header line); make one with `airlock audit export`".into(),
+            "not an Airlock audit export (no header line); make one with `airlock audit export`"
+                .into(),
         );
     }
     let mut anchors_seen = vec![false; anchors.len()];
     for (j, line) in lines.iter().enumerate().skip(1) {
         let record = match Record::parse(line) {
             Ok(r) => r,
-            Err(e) => return fail(chain.report, chain.expected_seq, &name, j + 1, e.to_string()),
+            Err(e) => {
+                return fail(
+                    chain.report,
+                    chain.expected_seq,
+                    &name,
+                    j + 1,
+                    e.to_string(),
+                );
+            }
         };
         let first_in_file = (record.kind == kind::SEGMENT_START)
             .then(|| record.u64("file").and_then(|f| u32::try_from(f).ok()))
@@ -540,7 +592,10 @@ pub fn verify_export(path: &Path, anchors: &[Anchor]) -> Report {
                         Some(record.seq),
                         &name,
                         j + 1,
-                        format!("record #{} differs from the checkpoint exported in {}", record.seq, anchor.source),
+                        format!(
+                            "record #{} differs from the checkpoint exported in {}",
+                            record.seq, anchor.source
+                        ),
                     );
                 }
                 anchors_seen[k] = true;
@@ -548,7 +603,13 @@ pub fn verify_export(path: &Path, anchors: &[Anchor]) -> Report {
         }
     }
     if chain.report.records == 0 {
-        return fail(chain.report, None, &name, 0, "the export holds no records".into());
+        return fail(
+            chain.report,
+            None,
+            &name,
+            0,
+            "the export holds no records".into(),
+        );
     }
     if chain.report.unsealed > 0 {
         chain.report.warnings.push(format!(

@@ -100,7 +100,10 @@ pub(super) fn last_line(file: &mut File, len: u64) -> std::io::Result<(Option<St
             .map(|(i, _)| i)
             .collect();
         // Enough when we hold the line before the last newline completely.
-        if newlines.len() >= 2 || (start == 0 && !newlines.is_empty()) || (start == 0 && buf.is_empty()) {
+        if newlines.len() >= 2
+            || (start == 0 && !newlines.is_empty())
+            || (start == 0 && buf.is_empty())
+        {
             break;
         }
         if start == 0 {
@@ -214,7 +217,9 @@ impl Writer {
         checkpoint: bool,
     ) -> Result<(), String> {
         if let Some(failed) = &self.failed {
-            return Err(format!("the audit log failed earlier and stays closed: {failed}"));
+            return Err(format!(
+                "the audit log failed earlier and stays closed: {failed}"
+            ));
         }
         if let Err(e) = self.lock.lock() {
             return self.fail(io("cannot lock the audit log", &self.layout.lock(), &e));

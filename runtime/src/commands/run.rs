@@ -3,6 +3,7 @@
 use super::{compile, runtime, start, to_json};
 use crate::cli::{RunArgs, SeverityArg};
 use crate::exit::{Exit, Failure};
+use airlock_runtime::audit::{AuditError, AuditLog, ModelRef, RunAudit, RunStart, SkillRef};
 use airlock_runtime::config::Config;
 use airlock_runtime::inference::resolve;
 use airlock_runtime::journal::Level;
@@ -13,13 +14,36 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub fn run(args: RunArgs, home: Option<PathBuf>, config: Option<&Path>) -> Result<Exit, Failure> {
+    // Nothing runs unrecorded: without an audit log there is no run.
+    let settings = Config::load(config).map_err(|e| Failure::usage(e.to_string()))?;
+    let audit_home = home.as_deref().ok_or_else(|| {
+        Failure::usage(
+            "no Airlock home ($AIRLOCK_HOME or $HOME), so no audit log: set AIRLOCK_HOME or pass --home DIR",
+        )
+    })?;
+    let audit = AuditLog::open(audit_home, settings.audit.clone()).map_err(audit_failure)?;
+    let skill_name = args.skill.display().to_string();
+    let refused = |failure: Failure| -> Failure {
+        if failure.code() != Exit::Refused {
+            return failure;
+        }
+        match audit.refused(&skill_name, Exit::Refused as u8, &failure.to_string()) {
+            Ok(()) => failure,
+            Err(e) => audit_failure(e),
+        }
+    };
+    let json_refusal = |failure: Failure| -> Result<Exit, Failure> {
+        let failure = refused(failure);
+        if args.json {
+            print_json_failure(status_of(failure.code()), &failure.to_string(), &[], None)?;
+            Ok(failure.code())
+        } else {
+            Err(failure)
+        }
+    };
     let target = match super::plugin::resolve(&args.skill, args.allow_unsigned, home.as_deref()) {
         Ok(target) => target,
-        Err(refusal) if args.json => {
-            print_json_failure(status_of(refusal.code()), &refusal.to_string(), &[])?;
-            return Ok(refusal.code());
-        }
-        Err(refusal) => return Err(refusal),
+        Err(refusal) => return json_refusal(refusal),
     };
     let profile = Profile::load(
         args.profile
@@ -29,11 +53,13 @@ pub fn run(args: RunArgs, home: Option<PathBuf>, config: Option<&Path>) -> Resul
     )?;
     // The admin policy bounds every run: a profile over its ceiling or
     // granting a model it does not allow is refused before anything loads.
-    let policy = super::policy::load()?;
-    policy
+    let policy = super::policy::load().map_err(refused)?;
+    if let Err(message) = policy
         .check_profile(&profile)
         .and_then(|()| policy.check_models(&profile))
-        .map_err(|message| Failure::new(Exit::Refused, message))?;
+    {
+        return Err(refused(Failure::new(Exit::Refused, message)));
+    }
     if !args.workspace.is_dir() {
         return Err(Failure::usage(format!(
             "workspace {} is not a directory; pass one with --workspace DIR",
@@ -50,15 +76,14 @@ pub fn run(args: RunArgs, home: Option<PathBuf>, config: Option<&Path>) -> Resul
     let profile = target.narrow(profile);
     let airlock = start(home.as_ref())?;
     let compiled = compile(&airlock, &target.path)?;
-    target.check_loaded(&compiled.digest)?;
+    target.check_loaded(&compiled.digest).map_err(refused)?;
+    let digest = compiled.digest.clone();
     let skill = match airlock.prepare(compiled) {
         Ok(skill) => skill,
-        Err(e) if args.json => {
+        Err(e) => {
             let code = Exit::from(&e);
-            print_json_failure(status_of(code), &e.to_string(), &[])?;
-            return Ok(code);
+            return json_refusal(Failure::new(code, e.to_string()));
         }
-        Err(e) => return Err(e.into()),
     };
     let request = Request {
         input: args.input.clone(),
@@ -68,21 +93,45 @@ pub fn run(args: RunArgs, home: Option<PathBuf>, config: Option<&Path>) -> Resul
     let models = if profile.inference.models.is_empty() {
         None
     } else {
-        rt.block_on(granted_models(&profile, config, home.as_deref()))?
+        rt.block_on(granted_models(&profile, &settings, home.as_deref()))
+            .map_err(refused)?
     };
+    let start_record = run_start(
+        &args,
+        &target,
+        &digest,
+        &profile,
+        &workspace,
+        models.as_ref(),
+    );
+    let run_audit = audit.begin_run(&start_record).map_err(audit_failure)?;
     let live = !args.json && !args.quiet;
     let view = Arc::new(LiveView::new());
     let sink: Option<EventSink> = live.then(|| {
         let view = view.clone();
         Arc::new(move |event: &Event| view.show(event)) as EventSink
     });
-    let outcome = rt.block_on(airlock.run(&skill, &profile, &workspace, &request, models, sink));
+    let outcome = rt.block_on(airlock.run_audited(
+        &skill,
+        &profile,
+        &workspace,
+        &request,
+        models,
+        sink,
+        run_audit.clone(),
+    ));
     view.finish();
     match outcome {
         Ok(mut report) => {
             report.signed = target.signer.is_some();
             report.signer = target.signer;
-            finish(&args, &report, view.mid_line())
+            report.run_id = Some(run_audit.id().to_string());
+            let code = exit_of(&args, &report);
+            // The run's end is durable before its result is shown.
+            run_audit
+                .end(run_end(&run_audit, Ok(&report), code))
+                .map_err(audit_failure)?;
+            finish(&args, &report, code, view.mid_line())
         }
         Err(failure) => {
             let (code, events) = match &failure {
@@ -90,10 +139,22 @@ pub fn run(args: RunArgs, home: Option<PathBuf>, config: Option<&Path>) -> Resul
                 RunFailure::Host(_) => (Exit::Internal, &[][..]),
                 RunFailure::Refused(_) => (Exit::Refused, &[][..]),
                 RunFailure::Limit { events, .. } => (Exit::Limit, &events[..]),
+                RunFailure::Audit { events, .. } => (Exit::Audit, &events[..]),
                 RunFailure::Crashed { events, .. } => (Exit::SkillFailed, &events[..]),
             };
+            // Try to record the end even after an audit failure: the log
+            // refuses if it is still unwritable, and the run fails either way.
+            let ended = run_audit.end(run_end(&run_audit, Err(&failure), code));
+            if code != Exit::Audit {
+                ended.map_err(audit_failure)?;
+            }
             if args.json {
-                print_json_failure(status_of(code), &failure.to_string(), events)?;
+                print_json_failure(
+                    status_of(code),
+                    &failure.to_string(),
+                    events,
+                    Some(run_audit.id()),
+                )?;
                 Ok(code)
             } else {
                 Err(Failure::new(code, failure.to_string()))
@@ -102,15 +163,106 @@ pub fn run(args: RunArgs, home: Option<PathBuf>, config: Option<&Path>) -> Resul
     }
 }
 
+/// An audit log that cannot be written stops the command (exit 6).
+fn audit_failure(e: AuditError) -> Failure {
+    Failure::new(
+        Exit::Audit,
+        format!(
+            "{e}; Airlock does not run skills without a record. Fix the cause (disk space, permissions) and check the log with `airlock audit verify`"
+        ),
+    )
+}
+
+/// What the audit log records before the skill starts.
+fn run_start(
+    args: &RunArgs,
+    target: &super::plugin::Target,
+    digest: &str,
+    profile: &Profile,
+    workspace: &Path,
+    models: Option<&RunModels>,
+) -> RunStart {
+    let name = args.skill.file_stem().map_or_else(
+        || args.skill.display().to_string(),
+        |s| s.to_string_lossy().into_owned(),
+    );
+    RunStart {
+        skill: SkillRef {
+            name,
+            version: None,
+            digest: digest.to_string(),
+            path: target.path.clone(),
+            signer: match &target.signer {
+                Some(signer) => serde_json::to_value(signer).unwrap_or_default(),
+                None => "unsigned".into(),
+            },
+        },
+        profile: profile.name.clone(),
+        profile_digest: profile.digest.clone(),
+        limits: serde_json::to_value(&profile.limits).unwrap_or_default(),
+        inference: serde_json::to_value(&profile.inference).unwrap_or_default(),
+        backend: models.map(|m| m.backend.describe()),
+        models: models
+            .map(|m| {
+                m.models
+                    .iter()
+                    .map(|spec| ModelRef {
+                        name: spec.name.clone(),
+                        digest: spec.digest.clone(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        workspace: workspace.to_path_buf(),
+        input: args.input.clone(),
+        args: args.args.clone(),
+    }
+}
+
+/// What the audit log records when the run ends.
+fn run_end(
+    audit: &RunAudit,
+    outcome: Result<&RunReport, &RunFailure>,
+    code: Exit,
+) -> serde_json::Value {
+    match outcome {
+        Ok(report) => {
+            let (output, redacted) = audit.redact(report.output.as_deref().unwrap_or_default());
+            serde_json::json!({
+                "outcome": if report.error.is_some() { "skill-error" } else { "ok" },
+                "exit-code": code as u8,
+                "described": {
+                    "name": report.skill.name,
+                    "version": report.skill.version,
+                    "wit-version": report.skill.wit_version,
+                },
+                "output": report.output.as_ref().map(|_| output),
+                "error": report.error,
+                "findings": report.findings,
+                "withheld": report.withheld,
+                "usage": report.usage,
+                "inference": report.inference,
+                "output-bytes": report.output_bytes,
+                "elapsed-ms": report.elapsed_ms,
+                "redacted": redacted,
+            })
+        }
+        Err(failure) => serde_json::json!({
+            "outcome": status_of(code),
+            "exit-code": code as u8,
+            "error": failure.to_string(),
+        }),
+    }
+}
+
 /// The models the profile grants, checked against the model store and the
 /// configured engine before the skill starts: drift refuses the run (exit 3),
 /// a missing model or engine is a setup error (exit 2).
 async fn granted_models(
     profile: &Profile,
-    config: Option<&Path>,
+    config: &Config,
     home: Option<&Path>,
 ) -> Result<Option<RunModels>, Failure> {
-    let config = Config::load(config).map_err(|e| Failure::usage(e.to_string()))?;
     let home = home.ok_or_else(|| {
         Failure::usage(
             "no Airlock home ($AIRLOCK_HOME or $HOME), so no model store: set AIRLOCK_HOME or pass --home DIR",
@@ -118,7 +270,7 @@ async fn granted_models(
     })?;
     let store = ModelStore::open(home);
     let backend = resolve::backend_for(&config).map_err(|e| Failure::usage(e.to_string()))?;
-    resolve::granted_models(profile, &config, &store, backend)
+    resolve::granted_models(profile, config, &store, backend)
         .await
         .map_err(|e| {
             let code = if e.is_drift() {
@@ -138,34 +290,41 @@ fn status_of(code: Exit) -> &'static str {
         Exit::Refused => "refused",
         Exit::Limit => "limit-exceeded",
         Exit::Findings => "findings",
+        Exit::Audit => "audit-failed",
         Exit::Internal => "internal-error",
     }
 }
 
-fn print_json_failure(status: &str, message: &str, events: &[Event]) -> Result<(), Failure> {
-    let value = serde_json::json!({ "status": status, "error": message, "events": events });
+fn print_json_failure(
+    status: &str,
+    message: &str,
+    events: &[Event],
+    run_id: Option<&str>,
+) -> Result<(), Failure> {
+    let value = serde_json::json!({ "status": status, "error": message, "events": events, "run-id": run_id });
     println!("{}", to_json(&value)?);
     Ok(())
 }
 
-/// `mid_line`: the live view left stdout in the middle of a line.
-fn finish(args: &RunArgs, report: &RunReport, mid_line: bool) -> Result<Exit, Failure> {
-    let mut code = if report.error.is_some() {
-        Exit::SkillFailed
-    } else {
-        Exit::Success
-    };
-    if code == Exit::Success
-        && let Some(threshold) = args.fail_on
-    {
+/// The exit code a finished run gets.
+fn exit_of(args: &RunArgs, report: &RunReport) -> Exit {
+    if report.error.is_some() {
+        return Exit::SkillFailed;
+    }
+    if let Some(threshold) = args.fail_on {
         let hit = report
             .findings
             .iter()
             .any(|f| SeverityArg::rank_of(f.severity).is_some_and(|s| s >= threshold));
         if hit {
-            code = Exit::Findings;
+            return Exit::Findings;
         }
     }
+    Exit::Success
+}
+
+/// `mid_line`: the live view left stdout in the middle of a line.
+fn finish(args: &RunArgs, report: &RunReport, code: Exit, mid_line: bool) -> Result<Exit, Failure> {
     if args.json {
         let mut value = serde_json::to_value(report)
             .map_err(|e| Failure::new(Exit::Internal, format!("cannot encode JSON: {e}")))?;

@@ -6,6 +6,7 @@
 //! a path, an endpoint or the engine, and no call can reach anything but the
 //! one engine the host was configured with.
 
+use crate::audit::record::kind;
 use crate::bindings::inference_api::{
     self as api, ChatRequest as WitRequest, Completion, InferenceError, Message as WitMessage,
     ModelInfo, OutputFormat as WitFormat, Role as WitRole, TokenCount as WitTokenCount,
@@ -100,6 +101,9 @@ struct Call {
     deadline: Instant,
     timeout_seconds: u32,
     recorded: bool,
+    /// The request as the engine got it (messages, sampling, format), for
+    /// the audit log.
+    request: serde_json::Value,
 }
 
 /// The borrowed view the generated `Host` traits are implemented on.
@@ -264,6 +268,11 @@ impl InferenceView<'_> {
             remaining,
             kind == "chat-stream",
         )?;
+        let audited_request = if self.journal.audited() {
+            serde_json::to_value(&chat).unwrap_or_default()
+        } else {
+            serde_json::Value::Null
+        };
         let now = Instant::now();
         let per_call = Duration::from_secs(policy.max_call_seconds);
         let deadline = (now + per_call).min(self.state.run_deadline);
@@ -277,6 +286,7 @@ impl InferenceView<'_> {
                 .unwrap_or(u32::MAX)
                 .max(1),
             recorded: false,
+            request: audited_request,
         };
         self.state.used.calls += 1;
         let scanner = StopScanner::new(&chat.sampling.stop);
@@ -343,11 +353,11 @@ impl InferenceView<'_> {
                     s.usage.completion_tokens += tokens;
                     self.state.used.completion_tokens += u64::from(tokens);
                     let released = s.scanner.push(&text);
+                    s.text.push_str(&released);
                     if s.scanner.stopped() {
                         s.end(FinishReason::StopSequence, None, self.journal);
                     }
                     if !released.is_empty() {
-                        s.text.push_str(&released);
                         return Ok(Some(released));
                     }
                 }
@@ -358,9 +368,9 @@ impl InferenceView<'_> {
                         self.state.used.prompt_tokens += u64::from(usage.prompt_tokens);
                     }
                     let rest = s.scanner.finish();
+                    s.text.push_str(&rest);
                     s.end(finish, Some(usage), self.journal);
                     if !rest.is_empty() {
-                        s.text.push_str(&rest);
                         return Ok(Some(rest));
                     }
                     return Ok(None);
@@ -409,6 +419,7 @@ impl CompletionStream {
             return;
         }
         self.call.recorded = true;
+        self.audit(error.as_deref(), journal);
         journal.record(Event::Inference {
             model: self.call.model.clone(),
             digest: self.call.digest.clone(),
@@ -419,6 +430,51 @@ impl CompletionStream {
             error,
             elapsed_ms: u64::try_from(self.call.started.elapsed().as_millis()).unwrap_or(u64::MAX),
         });
+    }
+
+    /// The call's audit record, synced before the answer is reported done:
+    /// the request, the output, tokens, latency and outcome.
+    fn audit(&self, error: Option<&str>, journal: &mut Journal) {
+        if !journal.audited() {
+            return;
+        }
+        let mut redacted = std::collections::BTreeMap::new();
+        let mut request = self.call.request.clone();
+        if let Some(messages) = request
+            .get_mut("messages")
+            .and_then(serde_json::Value::as_array_mut)
+        {
+            for message in messages {
+                if let Some(serde_json::Value::String(content)) = message.get_mut("content") {
+                    let (clean, counts) = journal.audit_redact(content);
+                    *content = clean;
+                    for (rule, n) in counts {
+                        *redacted.entry(rule).or_insert(0u64) += n;
+                    }
+                }
+            }
+        }
+        let (output, counts) = journal.audit_redact(&self.text);
+        for (rule, n) in counts {
+            *redacted.entry(rule).or_insert(0u64) += n;
+        }
+        journal.audit(
+            kind::INFERENCE,
+            serde_json::json!({
+                "model": self.call.model,
+                "digest": self.call.digest,
+                "call": self.call.kind,
+                "request": request,
+                "output": output,
+                "prompt-tokens": self.usage.prompt_tokens,
+                "completion-tokens": self.usage.completion_tokens,
+                "finish": self.finish.map(finish_name),
+                "error": error,
+                "elapsed-ms": u64::try_from(self.call.started.elapsed().as_millis()).unwrap_or(u64::MAX),
+                "redacted": redacted,
+            }),
+            true,
+        );
     }
 
     fn completion(&self) -> Result<Completion, InferenceError> {
@@ -578,10 +634,15 @@ impl api::Host for InferenceView<'_> {
     ) -> wasmtime::Result<Result<Completion, InferenceError>> {
         let mut stream = match self.start(request, "chat") {
             Ok(s) => s,
-            Err(e) => return Ok(Err(e)),
+            Err(e) => {
+                self.journal.audit_check()?;
+                return Ok(Err(e));
+            }
         };
         loop {
-            match self.pull(&mut stream).await {
+            let pulled = self.pull(&mut stream).await;
+            self.journal.audit_check()?;
+            match pulled {
                 Ok(Some(_)) => {}
                 Ok(None) => return Ok(stream.completion()),
                 Err(e) => return Ok(Err(e)),
@@ -600,7 +661,10 @@ impl api::Host for InferenceView<'_> {
         }
         let stream = match self.start(request, "chat-stream") {
             Ok(s) => s,
-            Err(e) => return Ok(Err(e)),
+            Err(e) => {
+                self.journal.audit_check()?;
+                return Ok(Err(e));
+            }
         };
         let handle = self.table.push(stream).map_err(table_error)?;
         self.state.open_streams += 1;
@@ -650,6 +714,7 @@ impl api::HostCompletionStream for InferenceView<'_> {
         );
         let result = self.pull(&mut stream).await;
         *self.table.get_mut(&this).map_err(table_error)? = stream;
+        self.journal.audit_check()?;
         Ok(result)
     }
 
@@ -671,7 +736,7 @@ impl api::HostCompletionStream for InferenceView<'_> {
                 self.journal,
             );
         }
-        Ok(())
+        self.journal.audit_check()
     }
 }
 
@@ -686,6 +751,7 @@ impl CompletionStream {
                 deadline: Instant::now(),
                 timeout_seconds: 0,
                 recorded: true,
+                request: serde_json::Value::Null,
             },
             None,
             StopScanner::default(),

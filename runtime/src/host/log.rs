@@ -51,7 +51,7 @@ impl LogView<'_> {
                 &format!("a log::{call} message"),
             )
             .map_err(|abort| match abort {
-                Abort::Limit { message, .. } | Abort::Abuse(message) => {
+                Abort::Limit { message, .. } | Abort::Abuse(message) | Abort::Audit(message) => {
                     wasmtime::Error::msg(message)
                 }
             })
@@ -68,7 +68,7 @@ impl api::Host for LogView<'_> {
             WitLevel::Error => Level::Error,
         };
         self.journal.record(Event::Log { level, message });
-        Ok(())
+        self.journal.audit_check()
     }
 
     fn print(&mut self, text: String) -> wasmtime::Result<()> {

@@ -5,6 +5,7 @@
 //! denial for the user. Sizes and counts a skill controls are capped by the
 //! constants below and by the profile's limits.
 
+use crate::audit::record::kind;
 use crate::bindings::types::Error;
 use crate::bindings::workspace_api::{
     self as api, Entry, EntryKind, Grant, Metadata, SearchMatch, SearchQuery, SearchResult,
@@ -15,6 +16,7 @@ use crate::sandbox::paths::RelPath;
 use crate::sandbox::resolve::{Need, Refusal, Resolved, Sandbox};
 use cap_fs_ext::{FollowSymlinks, OpenOptionsFollowExt};
 use cap_std::fs::{Dir, File, OpenOptions};
+use serde_json::{Value, json};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::time::Instant;
 use wasmtime::component::HasData;
@@ -116,6 +118,71 @@ impl WorkspaceView<'_> {
             Refusal::NotFound => Error::NotFound(display_raw(raw)),
             Refusal::Invalid(msg) => Error::InvalidInput(msg),
             Refusal::Io(msg) => Error::Io(msg),
+        }
+    }
+
+    /// Record an access that happened (or failed for a reason other than a
+    /// denial, which `refuse` records): batched, then trap if the audit
+    /// log has failed.
+    fn audited<T>(
+        &mut self,
+        op: &'static str,
+        path: &str,
+        result: &Result<T, Error>,
+        detail: impl FnOnce(&T) -> Value,
+    ) -> wasmtime::Result<()> {
+        if self.journal.audited() {
+            let mut data = match result {
+                Ok(value) => detail(value),
+                Err(Error::AccessDenied(_)) => return self.journal.audit_check(),
+                Err(e) => json!({ "error": crate::host::types::message(e) }),
+            };
+            if let Some(obj) = data.as_object_mut() {
+                obj.insert("op".into(), op.into());
+                obj.insert("path".into(), display_raw(path).into());
+                obj.insert("allowed".into(), true.into());
+            }
+            self.journal.audit(kind::ACCESS, data, false);
+        }
+        self.journal.audit_check()
+    }
+
+    /// Before a change is made: record it durably, or refuse it when the
+    /// audit log cannot be written (the caller then traps).
+    fn audit_change(
+        &mut self,
+        op: &'static str,
+        path: &RelPath,
+        detail: Value,
+    ) -> Result<(), Error> {
+        if !self.journal.audited() {
+            return Ok(());
+        }
+        let mut data = detail;
+        if let Some(obj) = data.as_object_mut() {
+            obj.insert("op".into(), op.into());
+            obj.insert("path".into(), path.to_string().into());
+            obj.insert("allowed".into(), true.into());
+        }
+        self.journal.audit(kind::ACCESS, data, true);
+        self.journal
+            .audit_check()
+            .map_err(|e| Error::Io(format!("{e}")))
+    }
+
+    /// A change that was recorded but then failed.
+    fn audit_change_failed(&mut self, op: &'static str, path: &str, error: &Error) {
+        if self.journal.audited() && !matches!(error, Error::AccessDenied(_)) {
+            self.journal.audit(
+                kind::ACCESS,
+                json!({
+                    "op": op,
+                    "path": display_raw(path),
+                    "allowed": true,
+                    "error": crate::host::types::message(error),
+                }),
+                false,
+            );
         }
     }
 
@@ -455,7 +522,7 @@ impl WorkspaceView<'_> {
                 used,
             ));
         }
-        let real = &resolved.real;
+        let real = &resolved.real.clone();
         let (Some(parent), Some(name)) = (real.parent(), real.file_name()) else {
             return Err(Error::InvalidInput(
                 "cannot write to the workspace root itself".into(),
@@ -479,6 +546,15 @@ impl WorkspaceView<'_> {
                 )),
                 _ => io_error(&parent, e),
             })?;
+        self.audit_change(
+            "write-file",
+            real,
+            json!({
+                "bytes": len,
+                "sha256": hex::encode(<sha2::Sha256 as sha2::Digest>::digest(contents)),
+                "replaces": resolved.exists,
+            }),
+        )?;
         // Write beside the target, sync, then rename: a crash leaves either the
         // old file or the new one, never half of each.
         let temp = format!(".airlock-write-{}.tmp", random_suffix());
@@ -515,21 +591,30 @@ impl api::Host for WorkspaceView<'_> {
     }
 
     fn list_dir(&mut self, path: String) -> HostResult<Vec<Entry>> {
-        Ok((|| {
+        let result = (|| {
             let resolved = self.resolve_existing(&path, Need::Read)?;
             self.entries(&resolved.real)
-        })())
+        })();
+        self.audited(
+            "list-dir",
+            &path,
+            &result,
+            |e| json!({ "entries": e.len() }),
+        )?;
+        Ok(result)
     }
 
     fn walk(&mut self, path: String) -> HostResult<Vec<Entry>> {
-        Ok((|| {
+        let result = (|| {
             let resolved = self.resolve_existing(&path, Need::Read)?;
             self.walk_from(&resolved.real)
-        })())
+        })();
+        self.audited("walk", &path, &result, |e| json!({ "entries": e.len() }))?;
+        Ok(result)
     }
 
     fn stat(&mut self, path: String) -> HostResult<Metadata> {
-        Ok((|| {
+        let result = (|| {
             let resolved = self.resolve_existing(&path, Need::Read)?;
             let meta = self
                 .root()
@@ -547,36 +632,77 @@ impl api::Host for WorkspaceView<'_> {
                     .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
                 writable,
             })
-        })())
+        })();
+        self.audited("stat", &path, &result, |m| json!({ "size": m.size }))?;
+        Ok(result)
     }
 
     fn read_file(&mut self, path: String) -> HostResult<Vec<u8>> {
-        Ok(self.read_bytes(&path, 0, None))
+        let result = self.read_bytes(&path, 0, None);
+        self.audited("read-file", &path, &result, |b| json!({ "bytes": b.len() }))?;
+        Ok(result)
     }
 
     fn read_range(&mut self, path: String, offset: u64, length: u64) -> HostResult<Vec<u8>> {
-        Ok(self.read_bytes(&path, offset, Some(length)))
+        let result = self.read_bytes(&path, offset, Some(length));
+        self.audited(
+            "read-range",
+            &path,
+            &result,
+            |b| json!({ "offset": offset, "bytes": b.len() }),
+        )?;
+        Ok(result)
     }
 
     fn search(&mut self, query: SearchQuery) -> HostResult<SearchResult> {
-        Ok(self.search_files(query))
+        let (pattern, scope, glob) = (
+            query.pattern.clone(),
+            query.path.clone(),
+            query.glob.clone(),
+        );
+        let result = self.search_files(query);
+        self.audited("search", &scope, &result, |r| {
+            let files: std::collections::BTreeSet<&str> =
+                r.matches.iter().map(|m| m.path.as_str()).collect();
+            json!({
+                "pattern": pattern,
+                "glob": glob,
+                "matches": r.matches.len(),
+                "files-matched": files,
+                "truncated": r.truncated,
+            })
+        })?;
+        Ok(result)
     }
 
     fn write_file(&mut self, path: String, contents: Vec<u8>) -> HostResult<()> {
-        Ok(self.write_atomically(&path, &contents))
+        let result = self.write_atomically(&path, &contents);
+        self.journal.audit_check()?;
+        if let Err(e) = &result {
+            self.audit_change_failed("write-file", &path, e);
+        }
+        self.journal.audit_check()?;
+        Ok(result)
     }
 
     fn create_dir(&mut self, path: String) -> HostResult<()> {
-        Ok((|| {
+        let result = (|| {
             let resolved = self.resolve(&path, Need::Write)?;
+            self.audit_change("create-dir", &resolved.real, json!({}))?;
             self.root()
                 .create_dir_all(resolved.real.to_path())
                 .map_err(|e| io_error(&resolved.real, e))
-        })())
+        })();
+        self.journal.audit_check()?;
+        if let Err(e) = &result {
+            self.audit_change_failed("create-dir", &path, e);
+        }
+        self.journal.audit_check()?;
+        Ok(result)
     }
 
     fn remove_file(&mut self, path: String) -> HostResult<()> {
-        Ok((|| {
+        let result = (|| {
             let resolved = self.resolve_existing(&path, Need::Write)?;
             let meta = self
                 .root()
@@ -594,10 +720,21 @@ impl api::Host for WorkspaceView<'_> {
                     resolved.asked
                 )));
             }
+            self.audit_change(
+                "remove-file",
+                &resolved.real,
+                json!({ "bytes": meta.len() }),
+            )?;
             self.root()
                 .remove_file(resolved.real.to_path())
                 .map_err(|e| io_error(&resolved.real, e))
-        })())
+        })();
+        self.journal.audit_check()?;
+        if let Err(e) = &result {
+            self.audit_change_failed("remove-file", &path, e);
+        }
+        self.journal.audit_check()?;
+        Ok(result)
     }
 }
 
