@@ -16,6 +16,89 @@ use std::path::PathBuf;
 
 pub fn dispatch(cli: Cli) -> Result<Exit, Failure> {
     let home = cli.home.clone().or_else(airlock_runtime::default_home);
+    let admin = admin_action(&cli.command);
+    let config = cli.config.clone();
+    let result = run_command(cli, home.clone());
+    match (admin, &result) {
+        (Some((action, details)), Ok(Exit::Success)) => {
+            record_admin(home.as_deref(), config.as_deref(), &action, details)?;
+            result
+        }
+        _ => result,
+    }
+}
+
+/// The changes to what this machine trusts and runs (plugins, publisher
+/// keys, models), which the audit log records once they succeed.
+fn admin_action(command: &Command) -> Option<(String, serde_json::Value)> {
+    use crate::cli::{ModelCommand as M, PluginCommand as P, TrustCommand as T};
+    use serde_json::json;
+    let file_digest = |path: &std::path::Path| {
+        std::fs::read(path)
+            .ok()
+            .map(|b| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&b)))
+    };
+    Some(match command {
+        Command::Plugin(P::Install {
+            package, profile, ..
+        }) => (
+            "plugin install".into(),
+            json!({ "package": package, "package-sha256": file_digest(package), "profile": profile }),
+        ),
+        Command::Plugin(P::Remove { name }) => ("plugin remove".into(), json!({ "name": name })),
+        Command::Trust(T::Add { name, key, .. }) => (
+            "trust add".into(),
+            json!({ "name": name, "key-file": key, "key-file-sha256": file_digest(key) }),
+        ),
+        Command::Trust(T::Remove { name }) => ("trust remove".into(), json!({ "name": name })),
+        Command::Model(M::Add {
+            file,
+            name,
+            replace,
+            ..
+        }) => (
+            "model add".into(),
+            json!({ "file": file, "name": name, "replace": replace }),
+        ),
+        Command::Model(M::Pin {
+            name,
+            ollama,
+            replace,
+            ..
+        }) => (
+            "model pin".into(),
+            json!({ "name": name, "ollama": ollama, "replace": replace }),
+        ),
+        Command::Model(M::Remove { name }) => ("model remove".into(), json!({ "name": name })),
+        _ => return None,
+    })
+}
+
+fn record_admin(
+    home: Option<&std::path::Path>,
+    config: Option<&std::path::Path>,
+    action: &str,
+    details: serde_json::Value,
+) -> Result<(), Failure> {
+    let not_recorded = |why: String| {
+        Failure::new(
+            Exit::Audit,
+            format!(
+                "`airlock {action}` was done, but could not be recorded in the audit log: {why}; fix the cause and check the log with `airlock audit verify`"
+            ),
+        )
+    };
+    let home = home.ok_or_else(|| not_recorded("no Airlock home".into()))?;
+    let options = airlock_runtime::config::Config::load(config)
+        .map(|c| c.audit)
+        .map_err(|e| not_recorded(e.to_string()))?;
+    let log = airlock_runtime::audit::AuditLog::open(home, options)
+        .map_err(|e| not_recorded(e.to_string()))?;
+    log.admin(action, details)
+        .map_err(|e| not_recorded(e.to_string()))
+}
+
+fn run_command(cli: Cli, home: Option<PathBuf>) -> Result<Exit, Failure> {
     match cli.command {
         Command::Run(args) => run::run(args, home, cli.config.as_deref()),
         Command::Inspect(args) => inspect::inspect(args, home),

@@ -12,7 +12,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::Path;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 /// Seal a checkpoint after this many records without one.
 pub const CHECKPOINT_EVERY_RECORDS: u64 = 1000;
@@ -36,6 +36,8 @@ pub(super) struct Writer {
     pub rotate_bytes: u64,
     lock: File,
     tail: Option<Tail>,
+    /// When this process first wrote a record not yet sealed by a checkpoint.
+    unsealed_since: Option<std::time::Instant>,
     /// Set by the first failure: every later append refuses (fail closed).
     pub failed: Option<String>,
 }
@@ -157,6 +159,7 @@ impl Writer {
             rotate_bytes,
             lock,
             tail: None,
+            unsealed_since: None,
             failed: None,
         })
     }
@@ -244,19 +247,20 @@ impl Writer {
         }
         let mut tail = self.write(tail, drafts, durable)?;
         let head = Head::read(&self.layout.head())?;
-        let due = match &head {
-            None => tail.seq >= CHECKPOINT_EVERY_RECORDS,
-            Some(h) => {
-                tail.seq.saturating_sub(h.seq) >= CHECKPOINT_EVERY_RECORDS
-                    || humantime::parse_rfc3339(&h.time)
-                        .ok()
-                        .and_then(|t| SystemTime::now().duration_since(t).ok())
-                        .is_some_and(|age| age >= CHECKPOINT_EVERY)
-            }
-        };
         let sealed = head.as_ref().is_some_and(|h| h.seq == tail.seq);
+        if sealed {
+            self.unsealed_since = None;
+        } else if self.unsealed_since.is_none() {
+            self.unsealed_since = Some(std::time::Instant::now());
+        }
+        let due = tail.seq.saturating_sub(head.as_ref().map_or(0, |h| h.seq))
+            >= CHECKPOINT_EVERY_RECORDS
+            || self
+                .unsealed_since
+                .is_some_and(|t| t.elapsed() >= CHECKPOINT_EVERY);
         if (checkpoint || due) && !sealed {
             tail = self.checkpoint(tail, head.as_ref())?;
+            self.unsealed_since = None;
         }
         self.tail = Some(tail);
         Ok(())

@@ -392,8 +392,11 @@ fn summary(report: &RunReport) {
         match &report.signer {
             Some(s) => format!("signed by {}", s.trusted_as),
             None => "unsigned".into(),
-        }
+        },
     );
+    if let Some(id) = &report.run_id {
+        let _ = writeln!(err, "audit: run {id} (`airlock audit show --run {id}`)");
+    }
 }
 
 /// The live view of a run on stderr: log lines and denials as they happen,
