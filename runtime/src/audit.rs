@@ -131,8 +131,6 @@ impl AuditLog {
             obj.insert("pid".into(), std::process::id().into());
         }
         let draft = Draft::now(kind::RUN_START, Some(&run), data);
-        let started = draft.time.clone();
-        self.append(vec![draft], true, false)?;
         let marker = files::Layout::new(&self.dir)
             .open_dir()
             .join(format!("{run}.json"));
@@ -140,11 +138,17 @@ impl AuditLog {
             run: run.clone(),
             pid: std::process::id(),
             process_start: files::process_start(std::process::id()),
-            started,
+            started: draft.time.clone(),
             skill: start.skill.name.clone(),
         };
+        // The marker first: a process killed right after the run-start is
+        // still found and its run marked incomplete by the next start.
         let text = serde_json::to_string(&open).map_err(|e| AuditError(e.to_string()))?;
         seal::write_private_atomically(&marker, text.as_bytes()).map_err(AuditError)?;
+        if let Err(e) = self.append(vec![draft], true, false) {
+            let _ = std::fs::remove_file(&marker);
+            return Err(e);
+        }
         Ok(RunAudit {
             shared: Arc::new(RunShared {
                 log: self.clone(),
@@ -225,7 +229,8 @@ pub struct RunStart {
 pub struct SkillRef {
     /// The installed plugin's name, or the component file's stem.
     pub name: String,
-    /// The version from the signed manifest, when installed.
+    /// The version, when known before the run (what the skill says of
+    /// itself is in the `run-end` record's `described`).
     pub version: Option<String>,
     /// sha256 of the component.
     pub digest: String,

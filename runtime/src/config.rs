@@ -346,7 +346,7 @@ impl Config {
                 if id.trim().is_empty() || id.len() > 256 || id.chars().any(char::is_control) {
                     return Err(at(
                         Some(identity.span()),
-                        "audit.identity must be a non-empty name of at most 256 characters without control characters (e.g. \"j.smith@site\")".into(),
+                        "audit.identity must be a non-empty name of at most 256 bytes without control characters (e.g. \"j.smith@site\")".into(),
                     ));
                 }
                 audit.identity = Some(id.clone());

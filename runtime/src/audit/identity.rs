@@ -8,7 +8,8 @@ use std::os::unix::fs::MetadataExt;
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct Identity {
-    /// The real user id of the process.
+    /// The effective user id of the process (as the kernel reports it in
+    /// this process's user namespace).
     pub uid: u32,
     /// The user's name from /etc/passwd (else `$USER`).
     pub user: String,
@@ -34,7 +35,7 @@ impl Identity {
     }
 }
 
-/// The uid of this process (the owner of its /proc entry).
+/// The effective uid of this process (the owner of its /proc entry).
 pub fn uid() -> u32 {
     std::fs::metadata("/proc/self").map_or(u32::MAX, |m| m.uid())
 }

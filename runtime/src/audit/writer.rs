@@ -202,6 +202,8 @@ impl Writer {
         }
         let log_id = record.str("log-id").unwrap_or_default().to_string();
         let key = record.str("key").unwrap_or_default().to_string();
+        // Refuse now, before any skill runs, if checkpoints cannot be signed.
+        SealKeys::read(&layout.key())?;
         Ok((log_id, key))
     }
 
@@ -304,6 +306,9 @@ impl Writer {
                 path.display()
             )
         })?;
+        if record.kind == kind::CHECKPOINT {
+            self.reconcile(&record)?;
+        }
         let mut tail = Tail {
             segment: last,
             len: torn_start,
@@ -314,6 +319,38 @@ impl Writer {
             tail = self.recover(tail, &path, torn_start, len)?;
         }
         Ok(tail)
+    }
+
+    /// The log ends with a checkpoint: make the head file and the key file
+    /// agree with it. A writer that died after appending the checkpoint but
+    /// before updating them leaves them one checkpoint behind.
+    fn reconcile(&mut self, checkpoint: &Record) -> Result<(), String> {
+        let Some(next_key) = checkpoint.str("next-key").map(str::to_string) else {
+            return Ok(());
+        };
+        let head_path = self.layout.head();
+        if Head::read(&head_path)?.is_none_or(|h| h.seq < checkpoint.seq) {
+            let head = Head {
+                log_id: self.log_id.clone(),
+                seq: checkpoint.seq,
+                hash: checkpoint.hash.clone(),
+                time: checkpoint.time.clone(),
+                next_key: next_key.clone(),
+            };
+            let text = serde_json::to_string(&head).map_err(|e| e.to_string())?;
+            seal::write_private_atomically(&head_path, text.as_bytes())?;
+        }
+        let key_path = self.layout.key();
+        let keys = SealKeys::read(&key_path)?;
+        if let Some(next) = keys.next.filter(|k| seal::public_hex(k) == next_key) {
+            // The announced key becomes current; the one that signed is destroyed.
+            SealKeys {
+                current: next,
+                next: None,
+            }
+            .write(&key_path)?;
+        }
+        Ok(())
     }
 
     /// Discard a torn record (a crash mid-write) and say so in the chain.
@@ -480,8 +517,13 @@ impl Writer {
             let Ok(open) = serde_json::from_str::<OpenRun>(&text) else {
                 continue;
             };
-            if !open.alive() {
-                abandoned.push((path, open));
+            if open.alive() {
+                continue;
+            }
+            // Claim it: of two processes starting at once, only one records it.
+            let claimed = path.with_extension(format!("closing-{}", std::process::id()));
+            if std::fs::rename(&path, &claimed).is_ok() {
+                abandoned.push((claimed, open));
             }
         }
         if abandoned.is_empty() {

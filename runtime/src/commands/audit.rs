@@ -17,8 +17,19 @@ pub fn audit(
     home: Option<PathBuf>,
     config: Option<PathBuf>,
 ) -> Result<Exit, Failure> {
+    if let AuditCommand::Verify {
+        checkpoint,
+        export: Some(export),
+        json,
+    } = &cmd
+    {
+        // An export is checked on its own: no Airlock home needed.
+        return verify_cmd(Path::new(""), checkpoint, Some(export), *json);
+    }
     let home = home.ok_or_else(|| {
-        Failure::usage("no Airlock home ($AIRLOCK_HOME or $HOME), so no audit log: set AIRLOCK_HOME or pass --home DIR")
+        Failure::usage(
+            "no Airlock home ($AIRLOCK_HOME or $HOME), so no audit log: set AIRLOCK_HOME or pass --home DIR",
+        )
     })?;
     let dir = audit_dir(&home);
     match cmd {
@@ -702,23 +713,26 @@ fn show_run(out: &mut impl Write, id: &str, recs: &[&Record], full: bool) {
                 }
             }
             kind::RUN_END => {
+                let usage = match r.data.get("usage") {
+                    Some(u) => format!(
+                        " · read {} B · wrote {} B",
+                        u.get("bytes-read").and_then(Value::as_u64).unwrap_or(0),
+                        u.get("bytes-written").and_then(Value::as_u64).unwrap_or(0)
+                    ),
+                    None => String::new(),
+                };
+                let findings = r
+                    .data
+                    .get("findings")
+                    .and_then(Value::as_array)
+                    .map(|f| format!(" · {} finding(s)", f.len()))
+                    .unwrap_or_default();
                 let _ = writeln!(
                     out,
-                    "  {t}  end         {} · {} ms · read {} B · wrote {} B · {} finding(s){}",
+                    "  {t}  end         {} · exit {} · {} ms{usage}{findings}{}",
                     r.str("outcome").unwrap_or("?"),
+                    r.u64("exit-code").unwrap_or(0),
                     r.u64("elapsed-ms").unwrap_or(0),
-                    r.data
-                        .pointer("/usage/bytes-read")
-                        .and_then(Value::as_u64)
-                        .unwrap_or(0),
-                    r.data
-                        .pointer("/usage/bytes-written")
-                        .and_then(Value::as_u64)
-                        .unwrap_or(0),
-                    r.data
-                        .get("findings")
-                        .and_then(Value::as_array)
-                        .map_or(0, Vec::len),
                     r.str("error")
                         .map(|e| format!(" · error: {e}"))
                         .unwrap_or_default(),

@@ -111,6 +111,7 @@ pub fn run(args: RunArgs, home: Option<PathBuf>, config: Option<&Path>) -> Resul
         let view = view.clone();
         Arc::new(move |event: &Event| view.show(event)) as EventSink
     });
+    let started = std::time::Instant::now();
     let outcome = rt.block_on(airlock.run_audited(
         &skill,
         &profile,
@@ -121,6 +122,7 @@ pub fn run(args: RunArgs, home: Option<PathBuf>, config: Option<&Path>) -> Resul
         run_audit.clone(),
     ));
     view.finish();
+    let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     match outcome {
         Ok(mut report) => {
             report.signed = target.signer.is_some();
@@ -129,7 +131,7 @@ pub fn run(args: RunArgs, home: Option<PathBuf>, config: Option<&Path>) -> Resul
             let code = exit_of(&args, &report);
             // The run's end is durable before its result is shown.
             run_audit
-                .end(run_end(&run_audit, Ok(&report), code))
+                .end(run_end(&run_audit, Ok(&report), code, elapsed_ms))
                 .map_err(audit_failure)?;
             finish(&args, &report, code, view.mid_line())
         }
@@ -144,7 +146,7 @@ pub fn run(args: RunArgs, home: Option<PathBuf>, config: Option<&Path>) -> Resul
             };
             // Try to record the end even after an audit failure: the log
             // refuses if it is still unwritable, and the run fails either way.
-            let ended = run_audit.end(run_end(&run_audit, Err(&failure), code));
+            let ended = run_audit.end(run_end(&run_audit, Err(&failure), code, elapsed_ms));
             if code != Exit::Audit {
                 ended.map_err(audit_failure)?;
             }
@@ -182,10 +184,15 @@ fn run_start(
     workspace: &Path,
     models: Option<&RunModels>,
 ) -> RunStart {
-    let name = args.skill.file_stem().map_or_else(
-        || args.skill.display().to_string(),
-        |s| s.to_string_lossy().into_owned(),
-    );
+    // An installed plugin by its name; a bare component by its file's stem.
+    let name = if target.signer.is_some() {
+        args.skill.display().to_string()
+    } else {
+        args.skill.file_stem().map_or_else(
+            || args.skill.display().to_string(),
+            |s| s.to_string_lossy().into_owned(),
+        )
+    };
     RunStart {
         skill: SkillRef {
             name,
@@ -224,6 +231,7 @@ fn run_end(
     audit: &RunAudit,
     outcome: Result<&RunReport, &RunFailure>,
     code: Exit,
+    elapsed_ms: u64,
 ) -> serde_json::Value {
     match outcome {
         Ok(report) => {
@@ -251,6 +259,7 @@ fn run_end(
             "outcome": status_of(code),
             "exit-code": code as u8,
             "error": failure.to_string(),
+            "elapsed-ms": elapsed_ms,
         }),
     }
 }
