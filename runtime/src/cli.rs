@@ -85,10 +85,42 @@ With --json, one JSON object (the run report, or the failure) goes to stdout."
     /// The publisher keys this machine trusts to sign plugins.
     #[command(subcommand, after_help = TRUST_HELP)]
     Trust(TrustCommand),
+    /// Put back the files a run changed, exactly as they were before it.
+    #[command(after_help = UNDO_HELP)]
+    Undo(UndoArgs),
     /// The audit trail: show runs, verify the log, export records and
     /// checkpoints for safekeeping elsewhere.
     #[command(subcommand, after_help = AUDIT_HELP)]
     Audit(AuditCommand),
+}
+
+const UNDO_HELP: &str = "\
+Before a run changes a file, Airlock keeps the file's prior content in
+$AIRLOCK_HOME/undo/RUN/. `airlock undo RUN` restores every file the run
+wrote or removed (newest change first) and removes the files it created.
+If a file changed again after the run, nothing is touched unless --force.
+The run id is printed at the end of each run and listed by `airlock audit show`.
+
+Examples:
+  airlock undo 3f9a1c2b44e0
+  airlock undo 3f9a --json
+
+Exit codes:
+  0   every change was undone
+  2   unknown run, already undone, or a file changed since (nothing touched)
+  6   the undo could not be recorded in the audit log";
+
+#[derive(Debug, Args)]
+pub struct UndoArgs {
+    /// The run (its id, or a unique prefix of it).
+    #[arg(value_name = "RUN")]
+    pub run: String,
+    /// Restore even files that changed after the run.
+    #[arg(long)]
+    pub force: bool,
+    /// Print what was restored as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 const AUDIT_HELP: &str = "\
@@ -421,6 +453,11 @@ pub struct RunArgs {
     /// Print only the skill's output: no live events, no summary.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Never prompt: anything the profile says to ask about (edits.mode =
+    /// "ask") is denied, with a message naming the profile key. Implied
+    /// when stdin is not a terminal.
+    #[arg(long)]
+    pub non_interactive: bool,
 }
 
 #[derive(Debug, Args)]

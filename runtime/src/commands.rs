@@ -8,6 +8,7 @@ mod policy;
 mod profile;
 mod run;
 mod trust;
+mod undo;
 
 use crate::cli::{Cli, Command};
 use crate::exit::{Exit, Failure};
@@ -108,6 +109,7 @@ fn run_command(cli: Cli, home: Option<PathBuf>) -> Result<Exit, Failure> {
         Command::Trust(cmd) => trust::trust(cmd, home),
         Command::Policy(cmd) => policy::policy(cmd),
         Command::Audit(cmd) => audit::audit(cmd, home, cli.config),
+        Command::Undo(args) => undo::undo(args, home, cli.config),
     }
 }
 

@@ -13,6 +13,7 @@
 
 #![deny(missing_docs)]
 
+pub mod approval;
 pub mod audit;
 mod bindings;
 pub mod cache;
@@ -29,6 +30,7 @@ pub mod run;
 pub mod sandbox;
 pub mod skill;
 mod toml_errors;
+pub mod undo;
 
 use std::path::{Path, PathBuf};
 use wasmtime::Engine;
@@ -37,7 +39,7 @@ use wasmtime::component::Linker;
 pub use host::inference::RunModels;
 pub use journal::{Event, EventSink};
 pub use profile::Profile;
-pub use run::{Request, RunFailure, RunReport};
+pub use run::{Request, RunFailure, RunOptions, RunReport};
 pub use skill::{LoadError, LoadedSkill};
 
 /// The environment variable that overrides Airlock's home directory.
@@ -145,7 +147,8 @@ impl Airlock {
         compiled.prepare(&self.engine, &self.linker)
     }
 
-    /// Run a loaded skill over `workspace` under `profile`.
+    /// Run a loaded skill over `workspace` under `profile`, unaudited and
+    /// with nobody to approve changes (a profile's `ask` denies).
     pub async fn run(
         &self,
         skill: &LoadedSkill,
@@ -155,18 +158,13 @@ impl Airlock {
         models: Option<RunModels>,
         sink: Option<EventSink>,
     ) -> Result<RunReport, RunFailure> {
-        run::run_skill(
-            &self.engine,
-            skill,
-            profile,
-            workspace,
-            self.home.as_deref(),
-            request,
+        let options = RunOptions {
             models,
             sink,
-            None,
-        )
-        .await
+            ..RunOptions::default()
+        };
+        self.run_with(skill, profile, workspace, request, options)
+            .await
     }
 
     /// Run a loaded skill like [`Airlock::run`], recording it in the audit
@@ -184,6 +182,26 @@ impl Airlock {
         sink: Option<EventSink>,
         audit: audit::RunAudit,
     ) -> Result<RunReport, RunFailure> {
+        let options = RunOptions {
+            models,
+            sink,
+            audit: Some(audit),
+            ..RunOptions::default()
+        };
+        self.run_with(skill, profile, workspace, request, options)
+            .await
+    }
+
+    /// Run a loaded skill with every option: models, live events, the audit
+    /// record, the approver for changes and the undo record.
+    pub async fn run_with(
+        &self,
+        skill: &LoadedSkill,
+        profile: &Profile,
+        workspace: &Path,
+        request: &Request,
+        options: RunOptions,
+    ) -> Result<RunReport, RunFailure> {
         run::run_skill(
             &self.engine,
             skill,
@@ -191,9 +209,7 @@ impl Airlock {
             workspace,
             self.home.as_deref(),
             request,
-            models,
-            sink,
-            Some(audit),
+            options,
         )
         .await
     }

@@ -4,10 +4,12 @@
 //! into [`schema`] types, then checked into a [`Profile`] whose grants,
 //! deny-list and limits are ready to enforce ("parse, don't validate").
 
+mod approvals;
 mod inference;
 mod limits;
 mod schema;
 
+pub use approvals::{ApprovalMode, EditPolicy};
 pub use inference::InferencePolicy;
 pub use limits::{Limits, MAX_MEMORY_MIB};
 
@@ -97,6 +99,8 @@ pub struct Profile {
     pub limits: Limits,
     /// Models the skill may use, and its budget.
     pub inference: InferencePolicy,
+    /// Whether file changes need a human's yes.
+    pub edits: EditPolicy,
     /// Patterns the profile adds to the built-in deny-list.
     pub extra_deny: Vec<String>,
     #[serde(skip)]
@@ -291,6 +295,9 @@ impl Profile {
             grants,
             limits,
             inference,
+            edits: EditPolicy {
+                mode: file.edits.mode.unwrap_or_default(),
+            },
             extra_deny,
             deny,
         })

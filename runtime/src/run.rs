@@ -245,10 +245,25 @@ pub enum RunFailure {
     },
 }
 
+/// What a run may use beyond the skill, profile and workspace.
+#[derive(Default)]
+pub struct RunOptions {
+    /// The models the profile grants, resolved.
+    pub models: Option<RunModels>,
+    /// Receives events as they happen (a live view).
+    pub sink: Option<EventSink>,
+    /// The run's audit record.
+    pub audit: Option<RunAudit>,
+    /// Who approves changes when the profile says `ask`; without one,
+    /// anything that would ask is denied.
+    pub approver: Option<std::sync::Arc<dyn crate::approval::Approver>>,
+    /// Where prior contents of changed files are kept for `airlock undo`.
+    pub undo: Option<crate::undo::UndoLog>,
+    /// The skill's name as approval prompts show it.
+    pub skill_label: Option<String>,
+}
+
 /// Run `skill` over `workspace` under `profile`.
-// Each argument is one independent input of a run; `Airlock::run` is the
-// public, smaller entry point.
-#[allow(clippy::too_many_arguments)]
 pub async fn run_skill(
     engine: &Engine,
     skill: &LoadedSkill,
@@ -256,15 +271,34 @@ pub async fn run_skill(
     workspace: &Path,
     protected: Option<&Path>,
     request: &Request,
-    models: Option<RunModels>,
-    sink: Option<EventSink>,
-    audit: Option<RunAudit>,
+    options: RunOptions,
 ) -> Result<RunReport, RunFailure> {
     let started = Instant::now();
     let limits = profile.limits.clone();
-    let (mut store, stdout, stderr) =
-        new_store(engine, profile, workspace, protected, models, sink, started)?;
-    store.data_mut().journal.set_audit(audit);
+    let label = options.skill_label.clone().unwrap_or_else(|| {
+        skill
+            .compiled
+            .path
+            .file_stem()
+            .map_or_else(|| "skill".into(), |s| s.to_string_lossy().into_owned())
+    });
+    let edits = crate::host::workspace::EditGate {
+        mode: profile.edits.mode,
+        gate: crate::approval::Gate::new(options.approver),
+        undo: options.undo,
+        skill: label,
+    };
+    let (mut store, stdout, stderr) = new_store(
+        engine,
+        profile,
+        workspace,
+        protected,
+        options.models,
+        options.sink,
+        started,
+        edits,
+    )?;
+    store.data_mut().journal.set_audit(options.audit);
 
     let fail =
         |store: &mut Store<RunState>,
@@ -379,8 +413,22 @@ pub async fn describe_only(
     // The profile grants nothing, so the root is unreachable whatever it is.
     let root = std::env::temp_dir();
     let limits = profile.limits.clone();
-    let (mut store, stdout, stderr) =
-        new_store(engine, profile, &root, None, None, None, Instant::now())?;
+    let edits = crate::host::workspace::EditGate {
+        mode: crate::profile::ApprovalMode::Deny,
+        gate: crate::approval::Gate::new(None),
+        undo: None,
+        skill: String::new(),
+    };
+    let (mut store, stdout, stderr) = new_store(
+        engine,
+        profile,
+        &root,
+        None,
+        None,
+        None,
+        Instant::now(),
+        edits,
+    )?;
     let instance = match skill.pre.instantiate_async(&mut store).await {
         Ok(i) => i,
         Err(e) => {
@@ -395,6 +443,8 @@ pub async fn describe_only(
     }
 }
 
+// Each argument is one part of a fresh store.
+#[allow(clippy::too_many_arguments)]
 fn new_store(
     engine: &Engine,
     profile: &Profile,
@@ -403,6 +453,7 @@ fn new_store(
     models: Option<RunModels>,
     sink: Option<EventSink>,
     started: Instant,
+    edits: crate::host::workspace::EditGate,
 ) -> Result<(Store<RunState>, MemoryOutputPipe, MemoryOutputPipe), RunFailure> {
     let limits = &profile.limits;
     let root = cap_std::fs::Dir::open_ambient_dir(workspace, cap_std::ambient_authority())
@@ -435,7 +486,7 @@ fn new_store(
     let state = RunState {
         wasi,
         table: ResourceTable::new(),
-        workspace: WorkspaceState::new(sandbox, limits.clone(), started + deadline),
+        workspace: WorkspaceState::new(sandbox, limits.clone(), started + deadline, edits),
         journal: Journal::new(limits.max_output_bytes, sink),
         inference: InferenceState::new(models, profile.inference.clone(), started + deadline),
         limiter: MemoryLimiter {

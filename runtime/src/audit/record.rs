@@ -41,6 +41,8 @@ pub mod kind {
     pub const INFERENCE: &str = "inference";
     /// A log message from the skill.
     pub const LOG: &str = "log";
+    /// A request for approval and its decision (who, how).
+    pub const APPROVAL: &str = "approval";
     /// An administrative change (plugin, trust, model).
     pub const ADMIN: &str = "admin";
 }

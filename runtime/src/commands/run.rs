@@ -8,7 +8,11 @@ use airlock_runtime::config::Config;
 use airlock_runtime::inference::resolve;
 use airlock_runtime::journal::Level;
 use airlock_runtime::models::ModelStore;
-use airlock_runtime::{Event, EventSink, Profile, Request, RunFailure, RunModels, RunReport};
+use airlock_runtime::undo::UndoLog;
+use airlock_runtime::{
+    Event, EventSink, Profile, Request, RunFailure, RunModels, RunOptions, RunReport,
+};
+use std::io::IsTerminal;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -111,16 +115,22 @@ pub fn run(args: RunArgs, home: Option<PathBuf>, config: Option<&Path>) -> Resul
         let view = view.clone();
         Arc::new(move |event: &Event| view.show(event)) as EventSink
     });
-    let started = std::time::Instant::now();
-    let outcome = rt.block_on(airlock.run_audited(
-        &skill,
-        &profile,
-        &workspace,
-        &request,
+    // A person is asked only at a terminal; the skill never sees the prompt.
+    let interactive = !args.non_interactive && std::io::stdin().is_terminal();
+    let approver = interactive
+        .then(airlock_runtime::approval::TerminalApprover::open)
+        .flatten()
+        .map(|a| Arc::new(a) as Arc<dyn airlock_runtime::approval::Approver>);
+    let options = RunOptions {
         models,
         sink,
-        run_audit.clone(),
-    ));
+        audit: Some(run_audit.clone()),
+        approver,
+        undo: Some(UndoLog::new(audit_home, run_audit.id(), &workspace)),
+        skill_label: Some(start_record.skill.name.clone()),
+    };
+    let started = std::time::Instant::now();
+    let outcome = rt.block_on(airlock.run_with(&skill, &profile, &workspace, &request, options));
     view.finish();
     let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     match outcome {

@@ -59,16 +59,31 @@ pub struct WorkspaceState {
     limits: Limits,
     usage: Usage,
     deadline: Instant,
+    edits: EditGate,
+}
+
+/// What decides file changes: the profile's `edits.mode`, the approval gate
+/// (a person at the terminal), and the undo record that keeps prior contents.
+pub struct EditGate {
+    /// The profile's mode.
+    pub mode: crate::profile::ApprovalMode,
+    /// The run's gate.
+    pub gate: crate::approval::Gate,
+    /// Where prior contents are kept (`airlock undo`), when the run has one.
+    pub undo: Option<crate::undo::UndoLog>,
+    /// The skill, as the prompt names it.
+    pub skill: String,
 }
 
 impl WorkspaceState {
     /// State for one run.
-    pub fn new(sandbox: Sandbox, limits: Limits, deadline: Instant) -> Self {
+    pub fn new(sandbox: Sandbox, limits: Limits, deadline: Instant, edits: EditGate) -> Self {
         Self {
             sandbox,
             limits,
             usage: Usage::default(),
             deadline,
+            edits,
         }
     }
 
@@ -168,6 +183,86 @@ impl WorkspaceView<'_> {
         self.journal
             .audit_check()
             .map_err(|e| Error::Io(format!("{e}")))
+    }
+
+    /// Ask for a change (per the profile's `edits.mode`), record the
+    /// decision, and keep the prior content for undo. A refusal comes back
+    /// to the skill as `access-denied` naming the reason.
+    fn approve_change(
+        &mut self,
+        path: &RelPath,
+        change: &'static str,
+        before: Option<&[u8]>,
+        after: Option<&[u8]>,
+    ) -> Result<(), Error> {
+        use crate::approval::{ApprovalRequest, Subject};
+        let shown = path.to_string();
+        let request = ApprovalRequest {
+            skill: self.state.edits.skill.clone(),
+            subject: Subject::Edit {
+                path: shown.clone(),
+                change,
+                diff: if change == "create-dir" {
+                    String::new()
+                } else {
+                    crate::approval::diff(&shown, before, after)
+                },
+                bytes_before: before.map(|b| b.len() as u64),
+                bytes_after: after.map_or(0, |a| a.len() as u64),
+            },
+            risks: Vec::new(),
+        };
+        let mode = self.state.edits.mode;
+        let decision = self.state.edits.gate.decide(mode, &request);
+        if self.journal.audited() {
+            self.journal.audit(
+                kind::APPROVAL,
+                json!({ "request": request, "decision": decision, "mode": mode }),
+                true,
+            );
+            self.journal
+                .audit_check()
+                .map_err(|e| Error::Io(format!("{e}")))?;
+        }
+        if !decision.allowed {
+            let reason = decision.reason.unwrap_or_else(|| "not approved".into());
+            self.journal.record(Event::Denied {
+                capability: "workspace-write".into(),
+                path: shown.clone(),
+                reason: reason.clone(),
+            });
+            return Err(Error::denied("workspace-write", &shown, reason));
+        }
+        if let Some(undo) = &self.state.edits.undo {
+            undo.record(&shown, change, before, after).map_err(|e| {
+                Error::Io(format!(
+                    "the change was not made: cannot keep the prior content for undo: {e}"
+                ))
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The current content of a file the skill may change (bounded).
+    fn current_content(&self, path: &RelPath) -> Result<Option<Vec<u8>>, Error> {
+        match self.root().symlink_metadata(path.to_path()) {
+            Ok(meta) if meta.is_file() => {
+                if meta.len() > MAX_WRITE_PER_CALL {
+                    return Err(Error::limit(
+                        "size of a file a skill may change (for the diff and undo)",
+                        MAX_WRITE_PER_CALL,
+                        meta.len(),
+                    ));
+                }
+                self.root()
+                    .read(path.to_path())
+                    .map(Some)
+                    .map_err(|e| io_error(path, e))
+            }
+            Ok(_) => Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_error(path, e)),
+        }
     }
 
     /// A change that was recorded but then failed.
@@ -546,6 +641,13 @@ impl WorkspaceView<'_> {
                 )),
                 _ => io_error(&parent, e),
             })?;
+        let before = self.current_content(real)?;
+        self.approve_change(
+            real,
+            if before.is_some() { "modify" } else { "create" },
+            before.as_deref(),
+            Some(contents),
+        )?;
         self.audit_change(
             "write-file",
             real,
@@ -688,6 +790,14 @@ impl api::Host for WorkspaceView<'_> {
     fn create_dir(&mut self, path: String) -> HostResult<()> {
         let result = (|| {
             let resolved = self.resolve(&path, Need::Write)?;
+            let exists = self
+                .root()
+                .symlink_metadata(resolved.real.to_path())
+                .is_ok_and(|m| m.is_dir());
+            if exists {
+                return Ok(());
+            }
+            self.approve_change(&resolved.real, "create-dir", None, None)?;
             self.audit_change("create-dir", &resolved.real, json!({}))?;
             self.root()
                 .create_dir_all(resolved.real.to_path())
@@ -720,6 +830,8 @@ impl api::Host for WorkspaceView<'_> {
                     resolved.asked
                 )));
             }
+            let before = self.current_content(&resolved.real)?;
+            self.approve_change(&resolved.real, "delete", before.as_deref(), None)?;
             self.audit_change(
                 "remove-file",
                 &resolved.real,

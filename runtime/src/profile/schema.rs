@@ -26,6 +26,16 @@ pub struct ProfileFile {
     /// Extra deny-list patterns, added to the built-in ones (never replacing them).
     #[serde(default)]
     pub deny: Vec<Spanned<String>>,
+    /// Whether file changes need a human's yes.
+    #[serde(default)]
+    pub edits: EditsSpec,
+}
+
+/// The `[edits]` table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct EditsSpec {
+    pub mode: Option<super::approvals::ApprovalMode>,
 }
 
 /// One `[[grant]]` table.
