@@ -7,7 +7,9 @@ use airlock_tests::{guests, profile, run, symlink, workspace};
 use std::path::{Path, PathBuf};
 
 const READ_ALL: &str = "[[grant]]\npath = \".\"\n";
-const WRITE_ALL: &str = "[[grant]]\npath = \".\"\naccess = \"read-write\"\n";
+/// Writes allowed without asking: these tests are about the sandbox's
+/// rules, not about approvals (those are tested through a terminal).
+const WRITE_ALL: &str = "[[grant]]\npath = \".\"\naccess = \"read-write\"\n[edits]\nmode = \"allow\"\n";
 const DENY_LIST_REASON: &str = "withheld by the deny-list (rule `.env`): secret files are never read or written, whatever the profile grants";
 
 /// A workspace `ws/` with secrets and git internals, next to `outside/`,
@@ -277,7 +279,7 @@ fn write_without_grant_is_denied() {
 #[test]
 fn write_outside_a_narrow_grant_is_denied() {
     let f = fixture();
-    let narrow = "[[grant]]\npath = \"src\"\naccess = \"read-write\"\n";
+    let narrow = "[[grant]]\npath = \"src\"\naccess = \"read-write\"\n[edits]\nmode = \"allow\"\n";
     let (out, _) = attempt(narrow, &f.ws, "write", "README.md");
     assert_eq!(
         out,
