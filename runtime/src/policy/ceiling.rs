@@ -197,6 +197,16 @@ pub(super) fn exceeded(profile: &Profile, ceiling: &Profile) -> Vec<String> {
         }
     }
 
+    // deny < ask < allow: a profile may ask where the ceiling allows, not
+    // allow where the ceiling asks.
+    if profile.allows_writes() && profile.edits.mode > ceiling.edits.mode {
+        over.push(format!(
+            "edits.mode = \"{}\" is looser than the ceiling's \"{}\"",
+            profile.edits.mode.as_str(),
+            ceiling.edits.mode.as_str()
+        ));
+    }
+
     let (mine, theirs) = (&profile.inference, &ceiling.inference);
     for model in &mine.models {
         if !theirs.models.contains(model) {
@@ -287,6 +297,12 @@ pub(super) fn meet(a: &Profile, b: &Profile) -> Result<Profile, String> {
     };
 
     let mut table = toml::Table::new();
+    let mut edits = toml::Table::new();
+    edits.insert(
+        "mode".into(),
+        a.edits.mode.min(b.edits.mode).as_str().into(),
+    );
+    table.insert("edits".into(), edits.into());
     table.insert("name".into(), format!("{}+{}", a.name, b.name).into());
     table.insert(
         "description".into(),
