@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 const READ_ALL: &str = "[[grant]]\npath = \".\"\n";
 /// Writes allowed without asking: these tests are about the sandbox's
 /// rules, not about approvals (those are tested through a terminal).
-const WRITE_ALL: &str = "[[grant]]\npath = \".\"\naccess = \"read-write\"\n[edits]\nmode = \"allow\"\n";
+const WRITE_ALL: &str =
+    "[[grant]]\npath = \".\"\naccess = \"read-write\"\n[edits]\nmode = \"allow\"\n";
 const DENY_LIST_REASON: &str = "withheld by the deny-list (rule `.env`): secret files are never read or written, whatever the profile grants";
 
 /// A workspace `ws/` with secrets and git internals, next to `outside/`,

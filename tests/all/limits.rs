@@ -163,8 +163,7 @@ fn bulk_copy_loop_is_stopped_at_the_read_budget() {
 #[test]
 fn write_budget_is_enforced() {
     let ws = workspace(&[]);
-    let toml =
-        "[[grant]]\npath = \".\"\naccess = \"read-write\"\n[edits]\nmode = \"allow\"\n[limits]\nmax-bytes-written = 10\n";
+    let toml = "[[grant]]\npath = \".\"\naccess = \"read-write\"\n[edits]\nmode = \"allow\"\n[limits]\nmax-bytes-written = 10\n";
     let report = run(
         guests::ADVERSARY,
         &profile(toml),
