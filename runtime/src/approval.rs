@@ -31,6 +31,15 @@ pub enum Subject {
         /// Size after (0 for a deletion).
         bytes_after: u64,
     },
+    /// Run a program.
+    Command {
+        /// The program, as the profile lists it.
+        program: String,
+        /// Its arguments.
+        args: Vec<String>,
+        /// The workspace-relative working directory.
+        cwd: String,
+    },
 }
 
 impl Subject {
@@ -39,13 +48,17 @@ impl Subject {
     fn rule_key(&self) -> String {
         match self {
             Subject::Edit { path, .. } => format!("edit:{path}"),
+            Subject::Command { program, args, cwd } => {
+                format!("command:{cwd}\0{program}\0{}", args.join("\0"))
+            }
         }
     }
 
     /// The profile key that decides this kind of action.
-    pub fn profile_key(&self) -> &'static str {
+    pub fn profile_key(&self) -> String {
         match self {
-            Subject::Edit { .. } => "edits.mode",
+            Subject::Edit { .. } => "edits.mode".into(),
+            Subject::Command { program, .. } => format!("commands.programs.{program}"),
         }
     }
 }
@@ -262,37 +275,43 @@ const RESET: &str = "\x1b[0m";
 /// The prompt's text (coloured for a terminal).
 pub fn render(request: &ApprovalRequest) -> String {
     let mut out = String::new();
-    match &request.subject {
-        Subject::Edit {
-            path,
-            change,
-            diff,
-            bytes_before,
-            bytes_after,
-        } => {
-            let sizes = match bytes_before {
-                Some(b) => format!("{b} → {bytes_after} bytes"),
-                None => format!("{bytes_after} bytes"),
+    if let Subject::Edit {
+        path,
+        change,
+        diff,
+        bytes_before,
+        bytes_after,
+    } = &request.subject
+    {
+        let sizes = match bytes_before {
+            Some(b) => format!("{b} → {bytes_after} bytes"),
+            None => format!("{bytes_after} bytes"),
+        };
+        out.push_str(&format!(
+            "\n{BOLD}Airlock: skill `{}` wants to {change} {path}{RESET} ({sizes})\n",
+            request.skill
+        ));
+        for line in diff.lines() {
+            let colour = if line.starts_with("+++") || line.starts_with("---") {
+                BOLD
+            } else if line.starts_with('+') {
+                GREEN
+            } else if line.starts_with('-') {
+                RED
+            } else if line.starts_with("@@") {
+                CYAN
+            } else {
+                ""
             };
-            out.push_str(&format!(
-                "\n{BOLD}Airlock: skill `{}` wants to {change} {path}{RESET} ({sizes})\n",
-                request.skill
-            ));
-            for line in diff.lines() {
-                let colour = if line.starts_with("+++") || line.starts_with("---") {
-                    BOLD
-                } else if line.starts_with('+') {
-                    GREEN
-                } else if line.starts_with('-') {
-                    RED
-                } else if line.starts_with("@@") {
-                    CYAN
-                } else {
-                    ""
-                };
-                out.push_str(&format!("  {colour}{line}{RESET}\n"));
-            }
+            out.push_str(&format!("  {colour}{line}{RESET}\n"));
         }
+    }
+    if let Subject::Command { program, args, cwd } = &request.subject {
+        out.push_str(&format!(
+            "\n{BOLD}Airlock: skill `{}` wants to run a command{RESET}\n  {CYAN}${RESET} {}\n  in {cwd} (no network, writes only inside the workspace)\n",
+            request.skill,
+            shell_words(program, args)
+        ));
     }
     for risk in &request.risks {
         out.push_str(&format!("  {YELLOW}risk: {risk}{RESET}\n"));
@@ -301,9 +320,29 @@ pub fn render(request: &ApprovalRequest) -> String {
         "{BOLD}Allow?{RESET} [y] yes, once  [n] no  [r] yes to this exact {} for the rest of this run: ",
         match request.subject {
             Subject::Edit { .. } => "path",
+            Subject::Command { .. } => "command",
         }
     ));
     out
+}
+
+/// The command as a shell would show it (quoted where needed).
+pub fn shell_words(program: &str, args: &[String]) -> String {
+    let quote = |w: &str| {
+        if !w.is_empty()
+            && w.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
+        {
+            w.to_string()
+        } else {
+            format!("'{}'", w.replace('\'', "'\\''"))
+        }
+    };
+    std::iter::once(program)
+        .chain(args.iter().map(String::as_str))
+        .map(quote)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 impl Approver for TerminalApprover {

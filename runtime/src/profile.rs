@@ -5,11 +5,13 @@
 //! deny-list and limits are ready to enforce ("parse, don't validate").
 
 mod approvals;
+mod commands;
 mod inference;
 mod limits;
 mod schema;
 
 pub use approvals::{ApprovalMode, EditPolicy};
+pub use commands::{CommandPolicy, valid_program};
 pub use inference::InferencePolicy;
 pub use limits::{Limits, MAX_MEMORY_MIB};
 
@@ -101,6 +103,8 @@ pub struct Profile {
     pub inference: InferencePolicy,
     /// Whether file changes need a human's yes.
     pub edits: EditPolicy,
+    /// Which programs the skill may ask to run.
+    pub commands: CommandPolicy,
     /// Patterns the profile adds to the built-in deny-list.
     pub extra_deny: Vec<String>,
     #[serde(skip)]
@@ -279,6 +283,7 @@ impl Profile {
         }
 
         let inference = inference_policy(&file.inference, &at)?;
+        let commands = command_policy(&file.commands, &at)?;
 
         let name = file.name.unwrap_or_else(|| match &source {
             ProfileSource::Builtin(name) => name.clone(),
@@ -298,6 +303,7 @@ impl Profile {
             edits: EditPolicy {
                 mode: file.edits.mode.unwrap_or_default(),
             },
+            commands,
             extra_deny,
             deny,
         })
@@ -312,6 +318,53 @@ impl Profile {
     pub fn allows_writes(&self) -> bool {
         self.grants.iter().any(|g| g.writable)
     }
+}
+
+fn command_policy(
+    spec: &schema::CommandsSpec,
+    at: &dyn Fn(Option<std::ops::Range<usize>>, String) -> ProfileError,
+) -> Result<CommandPolicy, ProfileError> {
+    let mut policy = CommandPolicy::default();
+    for (name, mode) in &spec.programs {
+        let program = name.get_ref();
+        if !valid_program(program) {
+            return Err(at(
+                Some(name.span()),
+                format!(
+                    "commands.programs: {program:?} is not a program name; list bare names found on PATH, such as cargo or make (no paths, no spaces)"
+                ),
+            ));
+        }
+        policy.programs.insert(program.clone(), *mode);
+    }
+    for (key, value, slot) in [
+        (
+            "timeout-seconds",
+            &spec.timeout_seconds,
+            &mut policy.timeout_seconds,
+        ),
+        (
+            "max-output-bytes",
+            &spec.max_output_bytes,
+            &mut policy.max_output_bytes,
+        ),
+    ] {
+        let Some(value) = value else { continue };
+        let v = *value.get_ref();
+        let (_, min, max) = commands::RANGES
+            .iter()
+            .find(|(k, _, _)| *k == key)
+            .copied()
+            .unwrap_or((key, 0, u64::MAX));
+        if !(min..=max).contains(&v) {
+            return Err(at(
+                Some(value.span()),
+                format!("commands.{key} = {v} is out of range: it must be between {min} and {max}"),
+            ));
+        }
+        *slot = v;
+    }
+    Ok(policy)
 }
 
 fn inference_policy(

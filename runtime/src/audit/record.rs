@@ -160,9 +160,13 @@ impl Record {
         let Value::Object(obj) = value else {
             return Err(LineError::NotJson("not an object".into()));
         };
-        if Value::Object(obj.clone()).to_string() != line {
+        let canonical = Value::Object(obj).to_string();
+        if canonical != line {
             return Err(LineError::NotCanonical);
         }
+        let Ok(Value::Object(obj)) = serde_json::from_str::<Value>(&canonical) else {
+            return Err(LineError::NotCanonical);
+        };
         let version = obj
             .get("v")
             .and_then(Value::as_u64)
@@ -240,6 +244,6 @@ mod tests {
             assert!(Record::parse(&text).is_err(), "flip at {i} went unnoticed");
         }
         let spaced = body.replacen(':', ": ", 1);
-        assert_eq!(Record::parse(&spaced).unwrap_err(), LineError::NotCanonical);
+        assert_eq!(Record::parse(&spaced).err(), Some(LineError::NotCanonical));
     }
 }

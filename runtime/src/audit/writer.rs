@@ -186,6 +186,16 @@ impl Writer {
         File::open(&path)
             .and_then(|f| f.take(1 << 20).read_to_string(&mut text))
             .map_err(|e| io("cannot read", &path, &e))?;
+        if *first == 1
+            && segments.len() == 1
+            && !text.contains('\n')
+            && Head::read(&layout.head())?.is_none()
+        {
+            // A crash while the log was being started: nothing was ever
+            // recorded (no complete record, no checkpoint). Start afresh.
+            std::fs::remove_file(&path).map_err(|e| io("cannot remove", &path, &e))?;
+            return genesis(layout);
+        }
         let line = text.lines().next().unwrap_or_default();
         let record = Record::parse(line).map_err(|e| {
             format!(
@@ -294,6 +304,32 @@ impl Writer {
         }
         let (line, torn_start) =
             last_line(&mut file, len).map_err(|e| io("cannot read", &path, &e))?;
+        if line.is_none() && last > 1 {
+            // A crash (or a full disk) while starting a new file: it holds no
+            // complete record. Remove it; the chain goes on in the previous
+            // file, and the next rotation starts the file again.
+            drop(file);
+            let mut torn = Vec::new();
+            let _ = File::open(&path).and_then(|mut f| f.read_to_end(&mut torn));
+            std::fs::remove_file(&path).map_err(|e| io("cannot remove", &path, &e))?;
+            sync_dir(&self.layout.log_dir())?;
+            self.tail = None;
+            let tail = self.current_tail()?;
+            if torn.is_empty() {
+                return Ok(tail);
+            }
+            let draft = Draft::now(
+                kind::RECOVERED,
+                None,
+                json!({
+                    "file": segment_name(last),
+                    "discarded-bytes": torn.len(),
+                    "discarded-sha256": hex::encode(Sha256::digest(&torn)),
+                    "reason": "a log file that Airlock was starting held no complete record and was removed",
+                }),
+            );
+            return self.write(tail, vec![draft], true);
+        }
         let Some(line) = line else {
             return Err(format!(
                 "the audit log file {} holds no complete record; run `airlock audit verify`",
@@ -436,7 +472,7 @@ impl Writer {
                 "previous-file": segment_name(tail.segment),
             }),
         );
-        self.write(
+        let written = self.write(
             Tail {
                 segment: next,
                 len: 0,
@@ -444,7 +480,13 @@ impl Writer {
             },
             vec![draft],
             true,
-        )
+        );
+        if written.is_err() {
+            // Leave no empty file behind: the chain stays in the previous one.
+            let _ = std::fs::remove_file(&path);
+            let _ = sync_dir(&self.layout.log_dir());
+        }
+        written
     }
 
     /// Seal a checkpoint over the chain so far with the key of this moment,

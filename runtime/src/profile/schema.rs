@@ -29,6 +29,19 @@ pub struct ProfileFile {
     /// Whether file changes need a human's yes.
     #[serde(default)]
     pub edits: EditsSpec,
+    /// Which programs the skill may ask to run.
+    #[serde(default)]
+    pub commands: CommandsSpec,
+}
+
+/// The `[commands]` table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct CommandsSpec {
+    #[serde(default)]
+    pub programs: std::collections::BTreeMap<Spanned<String>, super::approvals::ApprovalMode>,
+    pub timeout_seconds: Option<Spanned<u64>>,
+    pub max_output_bytes: Option<Spanned<u64>>,
 }
 
 /// The `[edits]` table.
