@@ -12,6 +12,7 @@
 //! * read and write the workspace with the functions in [`workspace`];
 //! * talk to the user with [`log`] (and stream an answer with [`log::print`]);
 //! * ask a local language model with [`inference`];
+//! * run the build or the tests with [`exec`] (after a person's yes, with no network);
 //! * report structured [`Finding`]s in the [`Output`].
 //!
 //! Every host call returns [`Error`], which can be passed straight back from
@@ -72,6 +73,7 @@
 
 mod convert;
 mod error;
+pub mod exec;
 mod finding;
 pub mod inference;
 pub mod log;

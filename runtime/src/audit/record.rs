@@ -41,6 +41,8 @@ pub mod kind {
     pub const INFERENCE: &str = "inference";
     /// A log message from the skill.
     pub const LOG: &str = "log";
+    /// A command the skill ran (after its approval): exit status, output.
+    pub const COMMAND: &str = "command";
     /// A request for approval and its decision (who, how).
     pub const APPROVAL: &str = "approval";
     /// An administrative change (plugin, trust, model).

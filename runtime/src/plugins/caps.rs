@@ -178,6 +178,9 @@ pub fn narrow(profile: &Profile, requested: &Capabilities) -> Profile {
         }
     }
     out.grants = grants;
+    // Plugin manifests cannot request commands yet: an installed plugin runs
+    // none, whatever the profile lists.
+    out.commands.programs.clear();
     out.inference
         .models
         .retain(|m| requested.models.contains(m));

@@ -207,6 +207,38 @@ pub(super) fn exceeded(profile: &Profile, ceiling: &Profile) -> Vec<String> {
         ));
     }
 
+    for (program, mode) in &profile.commands.programs {
+        match ceiling.commands.programs.get(program) {
+            None => over.push(format!(
+                "commands.programs lists `{program}`, which the ceiling does not"
+            )),
+            Some(theirs) if mode > theirs => over.push(format!(
+                "commands.programs.{program} = \"{}\" is looser than the ceiling's \"{}\"",
+                mode.as_str(),
+                theirs.as_str()
+            )),
+            Some(_) => {}
+        }
+    }
+    for (key, mine, theirs) in [
+        (
+            "timeout-seconds",
+            profile.commands.timeout_seconds,
+            ceiling.commands.timeout_seconds,
+        ),
+        (
+            "max-output-bytes",
+            profile.commands.max_output_bytes,
+            ceiling.commands.max_output_bytes,
+        ),
+    ] {
+        if !profile.commands.programs.is_empty() && mine > theirs {
+            over.push(format!(
+                "commands.{key} = {mine} is above the ceiling's {theirs}"
+            ));
+        }
+    }
+
     let (mine, theirs) = (&profile.inference, &ceiling.inference);
     for model in &mine.models {
         if !theirs.models.contains(model) {
@@ -303,6 +335,24 @@ pub(super) fn meet(a: &Profile, b: &Profile) -> Result<Profile, String> {
         a.edits.mode.min(b.edits.mode).as_str().into(),
     );
     table.insert("edits".into(), edits.into());
+    let mut commands = toml::Table::new();
+    let mut programs = toml::Table::new();
+    for (program, mode) in &a.commands.programs {
+        if let Some(other) = b.commands.programs.get(program) {
+            programs.insert(program.clone(), (*mode).min(*other).as_str().into());
+        }
+    }
+    commands.insert("programs".into(), programs.into());
+    let as_toml_int = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    commands.insert(
+        "timeout-seconds".into(),
+        as_toml_int(a.commands.timeout_seconds.min(b.commands.timeout_seconds)).into(),
+    );
+    commands.insert(
+        "max-output-bytes".into(),
+        as_toml_int(a.commands.max_output_bytes.min(b.commands.max_output_bytes)).into(),
+    );
+    table.insert("commands".into(), commands.into());
     table.insert("name".into(), format!("{}+{}", a.name, b.name).into());
     table.insert(
         "description".into(),
