@@ -120,8 +120,25 @@ impl AuditLog {
         let mut id = [0u8; 6];
         getrandom::fill(&mut id).map_err(|e| AuditError(format!("no randomness: {e}")))?;
         let run = hex::encode(id);
-        let mut data = serde_json::to_value(start).map_err(|e| AuditError(e.to_string()))?;
+        let mut start = start.clone();
+        let mut redacted: BTreeMap<&'static str, u64> = BTreeMap::new();
+        let mut hide = |text: &str| {
+            let (clean, counts) = self.redact(text);
+            for (rule, n) in counts {
+                *redacted.entry(rule).or_default() += n;
+            }
+            clean
+        };
+        start.input = start.input.as_deref().map(&mut hide);
+        for (_, value) in &mut start.args {
+            *value = hide(value);
+        }
+        let mut data = serde_json::to_value(&start).map_err(|e| AuditError(e.to_string()))?;
         if let Some(obj) = data.as_object_mut() {
+            obj.insert(
+                "redacted".into(),
+                serde_json::to_value(&redacted).map_err(|e| AuditError(e.to_string()))?,
+            );
             obj.insert(
                 "identity".into(),
                 serde_json::to_value(Identity::current(self.options.identity.clone()))

@@ -99,7 +99,11 @@ impl SealKeys {
 pub fn write_private_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let tmp = path.with_extension("tmp");
-    let failed = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
+    let failed = |e: std::io::Error| {
+        // Leave no partial copy behind (for the key file, a partial secret).
+        let _ = std::fs::remove_file(&tmp);
+        format!("cannot write {}: {e}", path.display())
+    };
     let _ = std::fs::remove_file(&tmp);
     let mut f = std::fs::OpenOptions::new()
         .write(true)

@@ -288,7 +288,7 @@ async fn granted_models(
         )
     })?;
     let store = ModelStore::open(home);
-    let backend = resolve::backend_for(&config).map_err(|e| Failure::usage(e.to_string()))?;
+    let backend = resolve::backend_for(config).map_err(|e| Failure::usage(e.to_string()))?;
     resolve::granted_models(profile, config, &store, backend)
         .await
         .map_err(|e| {
