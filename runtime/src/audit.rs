@@ -161,7 +161,7 @@ impl AuditLog {
         // The marker first: a process killed right after the run-start is
         // still found and its run marked incomplete by the next start.
         let text = serde_json::to_string(&open).map_err(|e| AuditError(e.to_string()))?;
-        seal::write_private_atomically(&marker, text.as_bytes()).map_err(AuditError)?;
+        seal::write_private_quick(&marker, text.as_bytes()).map_err(AuditError)?;
         if let Err(e) = self.append(vec![draft], true, false) {
             let _ = std::fs::remove_file(&marker);
             return Err(e);
@@ -315,8 +315,9 @@ impl RunAudit {
             pending.len() >= BATCH_RECORDS
         };
         if full {
+            // Written now, synced with the next durable record.
             let drafts = self.take_pending(None)?;
-            self.shared.log.append(drafts, true, false)?;
+            self.shared.log.append(drafts, false, false)?;
         }
         Ok(())
     }

@@ -87,7 +87,12 @@ impl Draft {
             obj.insert("run".into(), run.into());
         }
         obj.insert("data".into(), self.data);
-        let hash = hash_of(&obj);
+        // `obj` has no `hash` yet: its encoding is what the hash covers.
+        let value = Value::Object(obj);
+        let hash = hex::encode(Sha256::digest(value.to_string().as_bytes()));
+        let Value::Object(mut obj) = value else {
+            unreachable!("built as an object above")
+        };
         obj.insert("hash".into(), hash.clone().into());
         let mut line = Value::Object(obj).to_string();
         line.push('\n');

@@ -95,6 +95,26 @@ impl SealKeys {
     }
 }
 
+/// Write `bytes` to `path` atomically with mode 0600, without waiting for
+/// the disk: for hints that a crash may lose (the open-run markers).
+pub fn write_private_quick(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    let tmp = path.with_extension("tmp");
+    let failed = |e: std::io::Error| {
+        let _ = std::fs::remove_file(&tmp);
+        format!("cannot write {}: {e}", path.display())
+    };
+    let _ = std::fs::remove_file(&tmp);
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp)
+        .map_err(failed)?;
+    f.write_all(bytes).map_err(failed)?;
+    drop(f);
+    std::fs::rename(&tmp, path).map_err(failed)
+}
+
 /// Write `bytes` to `path` atomically with mode 0600.
 pub fn write_private_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
     let dir = path.parent().unwrap_or(Path::new("."));

@@ -257,7 +257,8 @@ impl Writer {
         if tail.len >= self.rotate_bytes && !drafts.is_empty() {
             tail = self.rotate(tail)?;
         }
-        let mut tail = self.write(tail, drafts, durable)?;
+        // With a checkpoint to follow, its sync covers these records too.
+        let mut tail = self.write(tail, drafts, durable && !checkpoint)?;
         let head = Head::read(&self.layout.head())?;
         let sealed = head.as_ref().is_some_and(|h| h.seq == tail.seq);
         if sealed {
