@@ -20,7 +20,6 @@ mod generated {
 }
 
 pub use generated::SkillPre;
-#[allow(unused_imports)] // The exec host (host/exec.rs) is being wired.
 pub use generated::airlock::skill::exec as exec_api;
 pub use generated::airlock::skill::inference as inference_api;
 pub use generated::airlock::skill::log as log_api;

@@ -17,6 +17,7 @@ pub mod approval;
 pub mod audit;
 mod bindings;
 pub mod cache;
+pub mod command;
 pub mod config;
 pub mod engine;
 pub mod host;
@@ -226,5 +227,6 @@ fn build_linker(engine: &Engine) -> wasmtime::Result<Linker<run::RunState>> {
     host::workspace::add_to_linker(&mut linker, run::RunState::workspace_view)?;
     host::log::add_to_linker(&mut linker, run::RunState::log_view)?;
     host::inference::add_to_linker(&mut linker, run::RunState::inference_view)?;
+    host::exec::add_to_linker(&mut linker, run::RunState::exec_view)?;
     Ok(linker)
 }

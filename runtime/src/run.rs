@@ -29,6 +29,7 @@ pub struct RunState {
     workspace: WorkspaceState,
     journal: Journal,
     inference: InferenceState,
+    exec: crate::host::exec::ExecState,
     limiter: MemoryLimiter,
 }
 
@@ -53,6 +54,14 @@ impl RunState {
         InferenceView {
             state: &mut self.inference,
             table: &mut self.table,
+            journal: &mut self.journal,
+        }
+    }
+
+    pub(crate) fn exec_view(&mut self) -> crate::host::exec::ExecView<'_> {
+        crate::host::exec::ExecView {
+            state: &mut self.exec,
+            gate: self.workspace.gate_mut(),
             journal: &mut self.journal,
         }
     }
@@ -483,12 +492,23 @@ fn new_store(
         .stderr(stderr.clone())
         .build();
     let deadline = Duration::from_secs(limits.wall_clock_seconds);
+    let exec = crate::host::exec::ExecState::new(
+        profile.commands.clone(),
+        workspace
+            .canonicalize()
+            .unwrap_or_else(|_| workspace.to_path_buf()),
+        started + deadline,
+        edits.skill.clone(),
+        profile.deny_list().clone(),
+        protected.map(Path::to_path_buf).into_iter().collect(),
+    );
     let state = RunState {
         wasi,
         table: ResourceTable::new(),
         workspace: WorkspaceState::new(sandbox, limits.clone(), started + deadline, edits),
         journal: Journal::new(limits.max_output_bytes, sink),
         inference: InferenceState::new(models, profile.inference.clone(), started + deadline),
+        exec,
         limiter: MemoryLimiter {
             max_bytes: usize::try_from(limits.memory_mib * 1024 * 1024).unwrap_or(usize::MAX),
             refused: None,

@@ -87,6 +87,11 @@ impl WorkspaceState {
         }
     }
 
+    /// The run's approval gate (shared with the exec interface).
+    pub(crate) fn gate_mut(&mut self) -> &mut crate::approval::Gate {
+        &mut self.edits.gate
+    }
+
     /// What the run has used.
     pub fn usage(&self) -> Usage {
         self.usage

@@ -130,6 +130,47 @@ impl Skill for Adversary {
                 }
                 format!("ok: {total}")
             }
+            // Run `program` with `args` (split on spaces) in `path`, `times`
+            // times (to see a "yes for this run" answer cover repeats).
+            "exec" => {
+                let program = request.arg("program").unwrap_or("true");
+                let args: Vec<&str> = request
+                    .arg("args")
+                    .map(|a| a.split(' ').filter(|w| !w.is_empty()).collect())
+                    .unwrap_or_default();
+                let times: u32 = request
+                    .arg("times")
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(1);
+                let mut lines = Vec::new();
+                for _ in 0..times {
+                    let command = airlock_sdk::exec::Command::new(program)
+                        .args(&args)
+                        .cwd(&path);
+                    lines.push(report(command.run().map(|r| {
+                        format!(
+                            "exit={:?} signal={:?} timed-out={} truncated={}\nstdout:\n{}stderr:\n{}",
+                            r.exit_code, r.signal, r.timed_out, r.truncated, r.stdout, r.stderr
+                        )
+                    })));
+                }
+                lines.join("\n---\n")
+            }
+            // Write the same file `times` times.
+            "write-times" => {
+                let times: u32 = request
+                    .arg("times")
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(2);
+                let mut lines = Vec::new();
+                for i in 0..times {
+                    let content = format!("{} #{i}", request.arg("content").unwrap_or("written"));
+                    lines.push(report(
+                        workspace::write(&path, &content).map(|()| "written".to_string()),
+                    ));
+                }
+                lines.join("\n")
+            }
             other => return Err(Error::InvalidInput(format!("unknown case `{other}`"))),
         };
         Ok(Output::text(text))
