@@ -1,0 +1,679 @@
+//! The approval gate for file edits, driven as a person would drive it: the
+//! real `airlock` binary in a real pseudo-terminal (the prompt is asked on
+//! `/dev/tty`, so only a terminal can answer it), and without one.
+//!
+//! Each test has its own `--home` (audit log, undo records, compile cache)
+//! and its own workspace. The skill is the `adversary` test guest:
+//! `case=write|rm|mkdir` and `path=`, `content=`; it prints `ok: ...` or
+//! `err: access-denied|CAPABILITY|PATH|REASON` and returns normally, so a
+//! refused change still ends with exit 0 and the refusal in its output.
+//!
+//! The terminal is read with non-blocking reads and short sleeps rather than
+//! `Expect::expect`, which polls without sleeping: on a small machine running
+//! tests in parallel, several spinning readers would starve the very
+//! processes they wait for.
+#![cfg(unix)]
+
+use airlock_tests::guests;
+use expectrl::Expect;
+use expectrl::process::unix::{Signal, WaitStatus};
+use expectrl::session::OsSession;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long a terminal expectation may take. Generous: the first prompt of a
+/// test comes after compiling the skill in a fresh home, and the machine may
+/// be busy with other builds and tests.
+const PTY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The original content of the file the tests ask to change.
+const OLD: &str = "old-text\n";
+
+/// `airlock --home HOME` with a hermetic environment (no configuration file,
+/// no log override).
+fn airlock_command(home: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_airlock"));
+    cmd.arg("--home")
+        .arg(home)
+        .env_remove("AIRLOCK_HOME")
+        .env_remove("AIRLOCK_LOG")
+        .env("XDG_CONFIG_HOME", home.join("no-config"));
+    cmd
+}
+
+/// `airlock ARGS`, without a terminal: stdin is /dev/null.
+fn airlock(home: &Path, args: &[String]) -> Output {
+    airlock_command(home)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("start airlock")
+}
+
+/// The arguments of `airlock run` for the adversary skill: `skill_args` are
+/// the `KEY=VALUE` pairs, each passed with `--arg`.
+fn run_args(ws: &Path, profile: &str, skill_args: &[&str], extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = vec![
+        "run".into(),
+        guests::ADVERSARY.into(),
+        "--allow-unsigned".into(),
+        "-w".into(),
+        utf8(ws).into(),
+        "--profile".into(),
+        profile.into(),
+    ];
+    for kv in skill_args {
+        args.push("--arg".into());
+        args.push((*kv).into());
+    }
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
+fn utf8(path: &Path) -> &str {
+    path.to_str().expect("temporary paths are UTF-8")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn describe(out: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        text(&out.stdout),
+        text(&out.stderr)
+    )
+}
+
+/// The run id from the summary line `audit: run ID (...)`.
+fn run_id(output: &str) -> String {
+    let start = output
+        .find("audit: run ")
+        .unwrap_or_else(|| panic!("no `audit: run ID` line in:\n{output}"))
+        + "audit: run ".len();
+    output[start..]
+        .split_whitespace()
+        .next()
+        .expect("a run id after `audit: run`")
+        .to_string()
+}
+
+/// A workspace holding `notes.txt` = [`OLD`].
+fn notes_workspace() -> tempfile::TempDir {
+    airlock_tests::workspace(&[("notes.txt", OLD)])
+}
+
+fn read(path: PathBuf) -> Vec<u8> {
+    std::fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+}
+
+/// Names of `.airlock-write-*` temporary files anywhere under `dir`.
+fn temp_files(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).expect("list the workspace").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with(".airlock-write-")
+            {
+                found.push(path.display().to_string());
+            }
+        }
+    }
+    found
+}
+
+/// A profile file under `dir`: the whole workspace read-write, edits as `mode`.
+fn profile_file(dir: &Path, mode: &str, extra: &str) -> String {
+    let path = dir.join(format!("edits-{mode}.toml"));
+    std::fs::write(
+        &path,
+        format!(
+            "name = \"edits-{mode}\"\n\n[[grant]]\npath = \".\"\naccess = \"read-write\"\n\n[edits]\nmode = \"{mode}\"\n{extra}"
+        ),
+    )
+    .expect("write the profile");
+    utf8(&path).to_string()
+}
+
+/// Every audit record, through `airlock audit show --json`.
+fn audit_records(home: &Path) -> Vec<Value> {
+    let out = airlock(home, &["audit".into(), "show".into(), "--json".into()]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line of `audit show --json` is JSON"))
+        .collect()
+}
+
+/// The records of one kind that run `run` wrote.
+fn records<'a>(all: &'a [Value], run: &str, kind: &str) -> Vec<&'a Value> {
+    all.iter()
+        .filter(|r| r["run"] == run && r["kind"] == kind)
+        .collect()
+}
+
+/// `airlock` in a pseudo-terminal: stdin, stdout and stderr are the terminal,
+/// which is also its controlling terminal (`/dev/tty`).
+struct Pty {
+    session: OsSession,
+    /// Everything the process printed so far.
+    seen: Vec<u8>,
+    /// Where the next [`Pty::wait_for`] starts looking.
+    cursor: usize,
+    eof: bool,
+}
+
+impl Pty {
+    fn spawn(home: &Path, args: &[String]) -> Self {
+        let mut cmd = airlock_command(home);
+        cmd.args(args);
+        let session = expectrl::Session::spawn(cmd).expect("spawn airlock in a pseudo-terminal");
+        Self {
+            session,
+            seen: Vec::new(),
+            cursor: 0,
+            eof: false,
+        }
+    }
+
+    /// Read whatever is available now, without blocking.
+    fn pump(&mut self) {
+        let mut buf = [0u8; 4096];
+        while !self.eof {
+            match self.session.try_read(&mut buf) {
+                // The terminal's other side is closed: the process has ended.
+                Ok(0) => self.eof = true,
+                Ok(n) => self.seen.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => panic!("reading the terminal failed: {e}\n{}", self.transcript()),
+            }
+        }
+    }
+
+    fn transcript(&self) -> String {
+        text(&self.seen)
+    }
+
+    /// Wait until the terminal shows `needle` (after what earlier waits found).
+    fn wait_for(&mut self, needle: &str) {
+        let deadline = Instant::now() + PTY_TIMEOUT;
+        loop {
+            self.pump();
+            let rest = &self.seen[self.cursor..];
+            if let Some(at) = rest
+                .windows(needle.len())
+                .position(|w| w == needle.as_bytes())
+            {
+                self.cursor += at + needle.len();
+                return;
+            }
+            assert!(
+                !self.eof,
+                "airlock ended without printing {needle:?}; the terminal showed:\n{}",
+                self.transcript()
+            );
+            assert!(
+                Instant::now() < deadline,
+                "no {needle:?} on the terminal within {PTY_TIMEOUT:?}; it showed:\n{}",
+                self.transcript()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Type `keys` (a carriage return is the Enter key).
+    fn send(&mut self, keys: &str) {
+        self.session.send(keys).expect("type on the terminal");
+    }
+
+    /// Read to the end, then reap the process: its exit status and everything
+    /// it printed.
+    fn finish(mut self) -> (WaitStatus, String) {
+        let deadline = Instant::now() + PTY_TIMEOUT;
+        while !self.eof {
+            self.pump();
+            assert!(
+                Instant::now() < deadline,
+                "airlock did not end within {PTY_TIMEOUT:?}; the terminal showed:\n{}",
+                self.transcript()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let status = self.session.get_process().wait().expect("wait for airlock");
+        (status, self.transcript())
+    }
+
+    /// Kill the process with SIGKILL, as a crash would end it, and reap it.
+    fn kill(mut self) -> (WaitStatus, String) {
+        self.session
+            .get_process_mut()
+            .kill(Signal::SIGKILL)
+            .expect("send SIGKILL");
+        let status = self.session.get_process().wait().expect("wait for airlock");
+        self.pump();
+        (status, self.transcript())
+    }
+}
+
+fn exit_code(status: WaitStatus, transcript: &str) -> i32 {
+    match status {
+        WaitStatus::Exited(_, code) => code,
+        other => panic!("airlock did not exit normally ({other:?}); it showed:\n{transcript}"),
+    }
+}
+
+/// Spawn the write of `new-text` over `notes.txt` under `profile` in a
+/// terminal, and wait for the whole prompt.
+fn prompt_for_notes(home: &Path, ws: &Path, profile: &str) -> Pty {
+    let mut pty = Pty::spawn(
+        home,
+        &run_args(
+            ws,
+            profile,
+            &["case=write", "path=notes.txt", "content=new-text"],
+            &[],
+        ),
+    );
+    pty.wait_for("skill `guest_adversary` wants to modify notes.txt");
+    pty.wait_for("--- a/notes.txt");
+    pty.wait_for("+++ b/notes.txt");
+    pty.wait_for("-old-text");
+    pty.wait_for("+new-text");
+    pty.wait_for("Allow?");
+    pty
+}
+
+/// The one approval record of `run`.
+fn approval_of<'a>(all: &'a [Value], run: &str) -> &'a Value {
+    let approvals = records(all, run, "approval");
+    assert_eq!(approvals.len(), 1, "one approval record: {approvals:#?}");
+    approvals[0]
+}
+
+#[test]
+fn approving_at_the_terminal_makes_the_change_and_records_who_approved() {
+    let home = tempfile::tempdir().expect("home");
+    let ws = notes_workspace();
+    let mut pty = prompt_for_notes(home.path(), ws.path(), "workspace-write");
+    // Nothing is written while the question waits.
+    assert_eq!(read(ws.path().join("notes.txt")), OLD.as_bytes());
+    pty.send("y\r");
+    let (status, shown) = pty.finish();
+    assert_eq!(exit_code(status, &shown), 0, "{shown}");
+    assert!(shown.contains("ok: written"), "{shown}");
+    assert_eq!(read(ws.path().join("notes.txt")), b"new-text");
+    assert!(
+        temp_files(ws.path()).is_empty(),
+        "{:?}",
+        temp_files(ws.path())
+    );
+
+    let run = run_id(&shown);
+    let all = audit_records(home.path());
+    let approval = approval_of(&all, &run);
+    let data = &approval["data"];
+    assert_eq!(data["decision"]["allowed"], true, "{approval}");
+    assert_eq!(data["decision"]["how"], "interactive", "{approval}");
+    assert_eq!(data["mode"], "ask", "{approval}");
+    assert_eq!(data["request"]["skill"], "guest_adversary", "{approval}");
+    assert_eq!(data["request"]["subject"]["type"], "edit", "{approval}");
+    assert_eq!(
+        data["request"]["subject"]["path"], "notes.txt",
+        "{approval}"
+    );
+    assert_eq!(data["request"]["subject"]["change"], "modify", "{approval}");
+    let who = data["decision"]["who"].as_str().expect("who approved");
+    assert!(
+        who.contains("(uid "),
+        "the person at the terminal: {approval}"
+    );
+    let writes: Vec<&Value> = records(&all, &run, "access")
+        .into_iter()
+        .filter(|r| r["data"]["op"] == "write-file")
+        .collect();
+    assert_eq!(writes.len(), 1, "{writes:#?}");
+    assert_eq!(writes[0]["data"]["path"], "notes.txt");
+    assert_eq!(writes[0]["data"]["allowed"], true);
+    assert_eq!(writes[0]["data"]["bytes"], 8);
+    assert_eq!(writes[0]["data"]["replaces"], true);
+    // The decision is recorded before the change it allows.
+    let position = |r: &Value| all.iter().position(|x| x == r).expect("a listed record");
+    assert!(position(approval) < position(writes[0]));
+}
+
+#[test]
+fn declining_at_the_terminal_refuses_the_change_and_leaves_the_file() {
+    let home = tempfile::tempdir().expect("home");
+    let ws = notes_workspace();
+    let mut pty = prompt_for_notes(home.path(), ws.path(), "workspace-write");
+    // An answer it does not know asks again; it is not taken as a yes.
+    pty.send("maybe\r");
+    pty.wait_for("Please answer y, n or r");
+    pty.send("n\r");
+    let (status, shown) = pty.finish();
+    assert_eq!(exit_code(status, &shown), 0, "{shown}");
+    assert!(
+        shown.contains("err: access-denied|workspace-write|notes.txt|"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("declined it at the approval prompt"),
+        "{shown}"
+    );
+    assert!(!shown.contains("ok: written"), "{shown}");
+    assert_eq!(read(ws.path().join("notes.txt")), OLD.as_bytes());
+    assert!(temp_files(ws.path()).is_empty());
+
+    let run = run_id(&shown);
+    let all = audit_records(home.path());
+    let decision = &approval_of(&all, &run)["data"]["decision"];
+    assert_eq!(decision["allowed"], false, "{decision}");
+    assert_eq!(decision["how"], "interactive", "{decision}");
+    assert!(
+        !records(&all, &run, "access")
+            .iter()
+            .any(|r| r["data"]["op"] == "write-file" && r["data"]["allowed"] == true),
+        "no write was recorded as made"
+    );
+}
+
+/// "r" is yes for this exact path until the run ends. The adversary guest
+/// changes one path once per run, and no test guest writes the same path
+/// twice, so the second, unprompted request (`how = "this-run"`) cannot be
+/// reached through the binary; `approval.rs`'s unit tests cover that path of
+/// the gate. What is checked here: "r" allows the change, it is recorded as
+/// an interactive yes, and it does not outlive its run.
+#[test]
+fn yes_for_this_run_allows_the_change_and_ends_with_the_run() {
+    let home = tempfile::tempdir().expect("home");
+    let ws = notes_workspace();
+    let mut pty = prompt_for_notes(home.path(), ws.path(), "workspace-write");
+    pty.send("r\r");
+    let (status, shown) = pty.finish();
+    assert_eq!(exit_code(status, &shown), 0, "{shown}");
+    assert!(shown.contains("ok: written"), "{shown}");
+    assert_eq!(read(ws.path().join("notes.txt")), b"new-text");
+    let first = run_id(&shown);
+    let all = audit_records(home.path());
+    let decision = &approval_of(&all, &first)["data"]["decision"];
+    assert_eq!(decision["allowed"], true, "{decision}");
+    assert_eq!(decision["how"], "interactive", "{decision}");
+
+    // A new run asks again for the same path.
+    let mut pty = Pty::spawn(
+        home.path(),
+        &run_args(
+            ws.path(),
+            "workspace-write",
+            &["case=write", "path=notes.txt", "content=third"],
+            &[],
+        ),
+    );
+    pty.wait_for("wants to modify notes.txt");
+    pty.wait_for("+third");
+    pty.wait_for("Allow?");
+    pty.send("n\r");
+    let (status, shown) = pty.finish();
+    assert_eq!(exit_code(status, &shown), 0, "{shown}");
+    assert!(
+        shown.contains("declined it at the approval prompt"),
+        "{shown}"
+    );
+    assert_eq!(read(ws.path().join("notes.txt")), b"new-text");
+    let second = run_id(&shown);
+    assert_ne!(first, second);
+    let all = audit_records(home.path());
+    assert_eq!(
+        approval_of(&all, &second)["data"]["decision"]["how"],
+        "interactive"
+    );
+}
+
+#[test]
+fn without_a_terminal_a_change_that_needs_asking_is_refused_naming_the_profile_key() {
+    let home = tempfile::tempdir().expect("home");
+    let ws = notes_workspace();
+    let write = ["case=write", "path=notes.txt", "content=new-text"];
+
+    // No terminal at all: stdin is /dev/null.
+    let out = airlock(
+        home.path(),
+        &run_args(ws.path(), "workspace-write", &write, &[]),
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert!(
+        stdout.contains("err: access-denied|workspace-write|notes.txt|"),
+        "{}",
+        describe(&out)
+    );
+    assert!(
+        stdout.contains("edits.mode = \"allow\""),
+        "the refusal names the key that would allow it: {}",
+        describe(&out)
+    );
+    assert!(!text(&out.stderr).contains("Allow?"), "{}", describe(&out));
+    assert_eq!(read(ws.path().join("notes.txt")), OLD.as_bytes());
+    let piped = run_id(&text(&out.stderr));
+
+    // A terminal, but --non-interactive: no question either.
+    let pty = Pty::spawn(
+        home.path(),
+        &run_args(ws.path(), "workspace-write", &write, &["--non-interactive"]),
+    );
+    let (status, shown) = pty.finish();
+    assert_eq!(exit_code(status, &shown), 0, "{shown}");
+    assert!(!shown.contains("Allow?"), "nothing was asked:\n{shown}");
+    assert!(
+        shown.contains("err: access-denied|workspace-write|notes.txt|"),
+        "{shown}"
+    );
+    assert!(shown.contains("edits.mode = \"allow\""), "{shown}");
+    assert_eq!(read(ws.path().join("notes.txt")), OLD.as_bytes());
+    let flagged = run_id(&shown);
+
+    let all = audit_records(home.path());
+    for run in [&piped, &flagged] {
+        let decision = &approval_of(&all, run)["data"]["decision"];
+        assert_eq!(decision["allowed"], false, "{decision}");
+        assert_eq!(decision["how"], "non-interactive", "{decision}");
+        assert_eq!(decision["who"], "airlock", "{decision}");
+    }
+}
+
+#[test]
+fn a_profile_that_denies_edits_refuses_without_asking_even_at_a_terminal() {
+    let home = tempfile::tempdir().expect("home");
+    let ws = notes_workspace();
+    let profile = profile_file(home.path(), "deny", "");
+    for (case, path) in [
+        ("case=write", "path=notes.txt"),
+        ("case=rm", "path=notes.txt"),
+        ("case=mkdir", "path=new-dir"),
+    ] {
+        let args = if case == "case=write" {
+            vec![case, path, "content=new-text"]
+        } else {
+            vec![case, path]
+        };
+        let pty = Pty::spawn(home.path(), &run_args(ws.path(), &profile, &args, &[]));
+        let (status, shown) = pty.finish();
+        assert_eq!(exit_code(status, &shown), 0, "{shown}");
+        assert!(!shown.contains("Allow?"), "nothing was asked:\n{shown}");
+        let target = path.trim_start_matches("path=");
+        assert!(
+            shown.contains(&format!("err: access-denied|workspace-write|{target}|")),
+            "{case}: {shown}"
+        );
+        assert!(shown.contains("edits.mode = \"deny\""), "{case}: {shown}");
+        let run = run_id(&shown);
+        let all = audit_records(home.path());
+        let decision = &approval_of(&all, &run)["data"]["decision"];
+        assert_eq!(decision["allowed"], false, "{decision}");
+        assert_eq!(decision["how"], "profile-deny", "{decision}");
+    }
+    assert_eq!(read(ws.path().join("notes.txt")), OLD.as_bytes());
+    assert!(!ws.path().join("new-dir").exists());
+}
+
+#[test]
+fn undo_restores_exact_bytes_removes_created_files_and_refuses_conflicts() {
+    let home = tempfile::tempdir().expect("home");
+    let original: Vec<u8> = (0..=255u8).cycle().take(256 * 4).collect();
+    let ws = tempfile::tempdir().expect("workspace");
+    std::fs::write(ws.path().join("data.bin"), &original).expect("write data.bin");
+    std::fs::write(ws.path().join("gone.txt"), "keep me\n").expect("write gone.txt");
+    let profile = profile_file(home.path(), "allow", "");
+    let run = |args: &[&str]| -> String {
+        let out = airlock(home.path(), &run_args(ws.path(), &profile, args, &[]));
+        assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+        assert!(text(&out.stdout).starts_with("ok: "), "{}", describe(&out));
+        run_id(&text(&out.stderr))
+    };
+    let undo = |extra: &[&str]| -> Output {
+        let mut args: Vec<String> = vec!["undo".into()];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        airlock(home.path(), &args)
+    };
+
+    let overwrite = run(&["case=write", "path=data.bin", "content=replaced"]);
+    let create = run(&["case=write", "path=fresh.txt", "content=brand new"]);
+    let remove = run(&["case=rm", "path=gone.txt"]);
+    assert_eq!(read(ws.path().join("data.bin")), b"replaced");
+    assert_eq!(read(ws.path().join("fresh.txt")), b"brand new");
+    assert!(!ws.path().join("gone.txt").exists());
+
+    let out = undo(&[&overwrite, "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("undo --json prints JSON");
+    assert_eq!(report["run"], overwrite.as_str(), "{report}");
+    assert_eq!(
+        report["files"],
+        serde_json::json!([{ "path": "data.bin", "action": "restored" }])
+    );
+    assert_eq!(
+        read(ws.path().join("data.bin")),
+        original,
+        "the exact bytes"
+    );
+
+    let out = undo(&[&create]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert!(
+        text(&out.stdout).contains("fresh.txt"),
+        "{}",
+        describe(&out)
+    );
+    assert!(
+        !ws.path().join("fresh.txt").exists(),
+        "the created file is gone"
+    );
+
+    let out = undo(&[&remove]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert_eq!(read(ws.path().join("gone.txt")), b"keep me\n");
+
+    // Twice is refused.
+    let out = undo(&[&overwrite]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(
+        text(&out.stderr).contains("already undone"),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(read(ws.path().join("data.bin")), original);
+
+    // A file changed since the run: nothing is touched, unless --force.
+    let again = run(&["case=write", "path=data.bin", "content=second"]);
+    std::fs::write(ws.path().join("data.bin"), b"edited by hand").expect("edit by hand");
+    let out = undo(&[&again]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("data.bin"), "names the file: {stderr}");
+    assert!(stderr.contains("--force"), "says how to go on: {stderr}");
+    assert_eq!(read(ws.path().join("data.bin")), b"edited by hand");
+    assert!(temp_files(ws.path()).is_empty());
+    let out = undo(&[&again, "--force"]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert_eq!(read(ws.path().join("data.bin")), original);
+
+    // Every undo is in the audit trail.
+    let undos = audit_records(home.path())
+        .into_iter()
+        .filter(|r| r["kind"] == "admin" && r["data"]["action"] == "undo")
+        .map(|r| r["data"]["details"]["run"].as_str().map(str::to_string))
+        .collect::<Vec<_>>();
+    let expected = [&overwrite, &create, &remove, &again].map(|r| Some(r.clone()));
+    assert_eq!(undos, expected, "each undo that happened, and only those");
+}
+
+/// What this shows, honestly: `write_atomically` asks for approval *before*
+/// it creates its `.airlock-write-*` temporary file, so killing Airlock while
+/// the prompt waits kills it before the temporary file exists. It shows what a
+/// user can observe of a crash mid-change — the file keeps its exact old
+/// bytes and nothing is left behind — but not the microseconds between the
+/// temporary file's creation and its rename, which no black-box test can stop
+/// a process inside deterministically. A crash there would leave the old file
+/// intact (rename is atomic) but a stray temporary file behind; that window
+/// is guarded by the write-sync-rename design, not tested here.
+#[test]
+fn killing_airlock_while_a_change_waits_for_approval_leaves_the_file_intact() {
+    let home = tempfile::tempdir().expect("home");
+    let ws = notes_workspace();
+    let pty = prompt_for_notes(home.path(), ws.path(), "workspace-write");
+    let (status, shown) = pty.kill();
+    assert!(
+        matches!(status, WaitStatus::Signaled(_, Signal::SIGKILL, _)),
+        "{status:?}\n{shown}"
+    );
+    assert_eq!(read(ws.path().join("notes.txt")), OLD.as_bytes());
+    assert!(
+        temp_files(ws.path()).is_empty(),
+        "{:?}",
+        temp_files(ws.path())
+    );
+    let names: Vec<String> = std::fs::read_dir(ws.path())
+        .expect("list the workspace")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["notes.txt"], "nothing else appeared");
+}
+
+/// The time a person takes to read the diff is not the skill's: answering
+/// after the profile's wall-clock limit has passed still lets the approved
+/// change be made and the skill finish.
+///
+/// Product bug (ignored until fixed): the epoch deadline keeps running while
+/// `TerminalApprover::ask` blocks, so here the change IS made (the file holds
+/// `new-text`, the audit trail records the approval and the write) and then
+/// the run is stopped with exit 4, "deadline reached: the skill ran longer
+/// than the profile's limits.wall-clock-seconds", and no `audit: run ID`
+/// line (the id `airlock undo` needs) is printed.
+#[test]
+#[ignore = "product bug: time waiting at the approval prompt counts against limits.wall-clock-seconds"]
+fn time_spent_at_the_prompt_is_not_charged_to_the_skills_deadline() {
+    let home = tempfile::tempdir().expect("home");
+    let ws = notes_workspace();
+    let profile = profile_file(home.path(), "ask", "\n[limits]\nwall-clock-seconds = 3\n");
+    let mut pty = prompt_for_notes(home.path(), ws.path(), &profile);
+    std::thread::sleep(Duration::from_secs(5));
+    pty.send("y\r");
+    let (status, shown) = pty.finish();
+    assert_eq!(read(ws.path().join("notes.txt")), b"new-text");
+    assert_eq!(exit_code(status, &shown), 0, "{shown}");
+    assert!(shown.contains("ok: written"), "{shown}");
+    assert!(!shown.contains("deadline reached"), "{shown}");
+    run_id(&shown);
+}

@@ -1,0 +1,288 @@
+//! Commands a skill runs: only listed programs, only after the approval
+//! gate, never with network, with a clean environment, and with writes only
+//! inside the workspace. Real `airlock`, real bubblewrap, real processes; the
+//! only network traffic is to a listener this test starts on loopback.
+
+use airlock_tests::guests;
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+const PROFILE: &str = r#"name = "commands"
+[[grant]]
+path = "."
+access = "read-write"
+[commands.programs]
+bash = "allow"
+cat = "allow"
+git = "allow"
+ls = "ask"
+sleep = "allow"
+[commands]
+timeout-seconds = 20
+max-output-bytes = 4096
+"#;
+
+struct Fixture {
+    home: tempfile::TempDir,
+    ws: tempfile::TempDir,
+    profile: std::path::PathBuf,
+}
+
+fn fixture() -> Fixture {
+    let home = tempfile::tempdir().expect("home");
+    let ws = tempfile::tempdir().expect("workspace");
+    std::fs::create_dir_all(ws.path().join("src")).expect("src");
+    std::fs::create_dir_all(ws.path().join(".git/hooks")).expect(".git");
+    std::fs::write(ws.path().join("src/main.txt"), "hello\n").expect("file");
+    std::fs::write(ws.path().join(".env"), "DATABASE_PASSWORD=never-leaves\n").expect(".env");
+    let profile = home.path().join("commands.toml");
+    std::fs::write(&profile, PROFILE).expect("profile");
+    Fixture { home, ws, profile }
+}
+
+impl Fixture {
+    /// Run the adversary's `exec` case: `program` with space-separated `args`.
+    fn exec(&self, program: &str, args: &str, extra_env: &[(&str, &str)]) -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_airlock"));
+        cmd.args(["--home"])
+            .arg(self.home.path())
+            .args(["run", guests::ADVERSARY, "--allow-unsigned", "-w"])
+            .arg(self.ws.path())
+            .arg("--profile")
+            .arg(&self.profile)
+            .args(["--arg", "case=exec", "--arg"])
+            .arg(format!("program={program}"))
+            .arg("--arg")
+            .arg(format!("args={args}"))
+            .env_remove("AIRLOCK_LOG");
+        for (k, v) in extra_env {
+            cmd.env(k, v);
+        }
+        cmd.output().expect("run airlock")
+    }
+
+    fn audit_json(&self) -> Vec<serde_json::Value> {
+        let out = Command::new(env!("CARGO_BIN_EXE_airlock"))
+            .arg("--home")
+            .arg(self.home.path())
+            .args(["audit", "show", "--json", "--limit", "0"])
+            .output()
+            .expect("audit show");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn write(ws: &Path, name: &str, text: &str) {
+    std::fs::write(ws.join(name), text).expect("write script");
+}
+
+#[test]
+fn a_command_cannot_reach_a_listener_on_the_hosts_loopback() {
+    let f = fixture();
+    let listener = TcpListener::bind("127.0.0.1:0").expect("listen on loopback");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let port = listener.local_addr().expect("addr").port();
+    // The connection attempt is in a script file: an inline `bash -c` with
+    // /dev/tcp would be flagged as outbound and need a person's yes.
+    write(
+        f.ws.path(),
+        "probe.sh",
+        "if exec 3<>/dev/tcp/127.0.0.1/$1; then echo CONNECTED; else echo REFUSED; fi\n",
+    );
+    let out = f.exec("bash", &format!("probe.sh {port}"), &[]);
+    let text = stdout(&out);
+    assert!(text.contains("REFUSED"), "{text}");
+    assert!(!text.contains("CONNECTED"), "{text}");
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(
+        listener.accept().is_err(),
+        "the listener accepted a connection from the sandbox"
+    );
+    // The same probe from outside the sandbox does connect: the test's
+    // listener works, the sandbox is what stops it.
+    let outside = Command::new("bash")
+        .arg(f.ws.path().join("probe.sh"))
+        .arg(port.to_string())
+        .output()
+        .expect("bash");
+    assert!(stdout(&outside).contains("CONNECTED"));
+}
+
+#[test]
+fn a_command_sees_only_a_loopback_interface_and_no_route() {
+    let f = fixture();
+    let out = f.exec("cat", "/proc/net/dev /proc/net/route", &[]);
+    let text = stdout(&out);
+    // /proc/net/dev: two header lines, then one `NAME: counters` line each.
+    let interfaces: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with(" face |"))
+        .skip(1)
+        .take_while(|l| !l.starts_with("Iface"))
+        .filter_map(|l| l.split_once(':').map(|(name, _)| name.trim()))
+        .collect();
+    assert_eq!(interfaces, ["lo"], "{text}");
+    let routes = text
+        .lines()
+        .skip_while(|l| !l.starts_with("Iface"))
+        .skip(1)
+        .take_while(|l| !l.starts_with("stderr:"))
+        .filter(|l| !l.trim().is_empty())
+        .count();
+    assert_eq!(routes, 0, "{text}");
+}
+
+#[test]
+fn a_command_gets_none_of_the_callers_secrets() {
+    let f = fixture();
+    let secrets = [
+        ("AIRLOCK_TEST_SECRET_TOKEN", "tok-123-do-not-leak"),
+        ("AWS_SECRET_ACCESS_KEY", "aws-secret-do-not-leak"),
+        ("HTTPS_PROXY", "http://proxy.invalid:3128"),
+        ("SSH_AUTH_SOCK", "/tmp/agent-do-not-leak"),
+    ];
+    write(f.ws.path(), "env.sh", "env\n");
+    let out = f.exec("bash", "env.sh", &secrets);
+    let text = stdout(&out);
+    assert!(text.contains("PATH="), "the command ran: {text}");
+    for (key, value) in secrets {
+        assert!(!text.contains(key), "{key} reached the command:\n{text}");
+        assert!(!text.contains(value), "{key}'s value reached the command");
+    }
+    // Secret files are hidden even inside the workspace, and the caller's
+    // home is not visible.
+    let out = f.exec("cat", ".env", &[]);
+    assert!(!stdout(&out).contains("never-leaves"), "{}", stdout(&out));
+}
+
+#[test]
+fn writes_land_in_the_workspace_only() {
+    let f = fixture();
+    let outside = tempfile::tempdir().expect("outside");
+    let target = outside.path().join("planted.txt");
+    write(
+        f.ws.path(),
+        "writes.sh",
+        &format!(
+            "echo built > out.txt\necho x > /tmp/scratch.txt && echo TMP-OK\necho x > {} || echo OUTSIDE-REFUSED\necho x > .git/hooks/pre-commit || echo GIT-REFUSED\n",
+            target.display()
+        ),
+    );
+    let text = stdout(&f.exec("bash", "writes.sh", &[]));
+    assert_eq!(
+        std::fs::read_to_string(f.ws.path().join("out.txt")).expect("written in the workspace"),
+        "built\n"
+    );
+    assert!(text.contains("OUTSIDE-REFUSED"), "{text}");
+    assert!(text.contains("GIT-REFUSED"), "{text}");
+    assert!(text.contains("TMP-OK"), "{text}");
+    assert!(!target.exists(), "a file was written outside the workspace");
+    assert!(
+        !Path::new("/tmp/scratch.txt").exists() || {
+            // Another process may own such a file; ours was private to the sandbox.
+            let mut s = String::new();
+            std::fs::File::open("/tmp/scratch.txt")
+                .and_then(|mut f| f.read_to_string(&mut s))
+                .is_ok()
+                && s != "x\n"
+        }
+    );
+    assert!(!f.ws.path().join(".git/hooks/pre-commit").exists());
+}
+
+#[test]
+fn a_program_the_profile_does_not_list_is_refused_before_anyone_is_asked() {
+    let f = fixture();
+    let out = f.exec("rm", "-rf src", &[]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("err: access-denied|exec|rm|the profile does not list `rm`"),
+        "{text}"
+    );
+    assert!(f.ws.path().join("src/main.txt").exists());
+    let records = f.audit_json();
+    assert!(
+        !records.iter().any(|r| r["kind"] == "approval"),
+        "no approval was even asked for"
+    );
+    assert!(records.iter().any(|r| r["kind"] == "access"
+        && r["data"]["op"] == "exec"
+        && r["data"]["allowed"] == false));
+}
+
+#[test]
+fn a_risky_command_asks_even_when_the_profile_allows_the_program() {
+    let f = fixture();
+    // `git status` under "allow" runs without asking...
+    let out = f.exec("git", "status", &[]);
+    assert!(stdout(&out).contains("ok: exit="), "{}", stdout(&out));
+    // ...`git push` under the same "allow" needs a person: with nobody to
+    // ask (no terminal), it is refused, naming why it is risky.
+    let out = f.exec("git", "push origin main", &[]);
+    let text = stdout(&out);
+    assert!(text.contains("err: access-denied|exec|git|"), "{text}");
+    let records = f.audit_json();
+    let push = records
+        .iter()
+        .find(|r| r["kind"] == "approval" && r["data"]["request"]["subject"]["args"][0] == "push")
+        .expect("the push's approval is recorded");
+    assert_eq!(push["data"]["decision"]["allowed"], false);
+    assert_eq!(push["data"]["decision"]["how"], "non-interactive");
+    assert!(
+        push["data"]["request"]["risks"][0]
+            .as_str()
+            .unwrap_or_default()
+            .contains("remote"),
+        "{push}"
+    );
+    let status = records
+        .iter()
+        .find(|r| r["kind"] == "approval" && r["data"]["request"]["subject"]["args"][0] == "status")
+        .expect("the status's approval is recorded");
+    assert_eq!(status["data"]["decision"]["how"], "profile-allow");
+}
+
+#[test]
+fn a_command_is_killed_at_its_timeout_and_output_is_capped() {
+    let f = fixture();
+    let profile = PROFILE.replace("timeout-seconds = 20", "timeout-seconds = 1");
+    std::fs::write(&f.profile, profile).expect("profile");
+    let out = f.exec("sleep", "30", &[]);
+    let text = stdout(&out);
+    assert!(text.contains("timed-out=true"), "{text}");
+    std::fs::write(&f.profile, PROFILE).expect("profile");
+    write(
+        f.ws.path(),
+        "big.sh",
+        "head -c 100000 /dev/zero | tr '\\0' y\n",
+    );
+    let text = stdout(&f.exec("bash", "big.sh", &[]));
+    assert!(text.contains("truncated=true"), "{text}");
+    let ys = text.chars().filter(|c| *c == 'y').count();
+    assert!(ys <= 4096 + 16, "{ys} bytes kept, over the 4096 cap");
+    let records = f.audit_json();
+    assert!(
+        records
+            .iter()
+            .any(|r| r["kind"] == "command" && r["data"]["timed-out"] == true)
+    );
+}
+
+#[test]
+fn an_ask_command_without_a_terminal_is_refused_naming_the_profile_key() {
+    let f = fixture();
+    let out = f.exec("ls", "-la", &[]);
+    let text = stdout(&out);
+    assert!(text.contains("err: access-denied|exec|ls|"), "{text}");
+    assert!(text.contains("commands.programs.ls = \"allow\""), "{text}");
+}
