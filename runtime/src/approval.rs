@@ -129,6 +129,7 @@ pub struct Decision {
 pub struct Gate {
     approver: Option<Arc<dyn Approver>>,
     this_run: BTreeSet<String>,
+    clock: Option<crate::clock::RunClock>,
 }
 
 impl Gate {
@@ -137,7 +138,14 @@ impl Gate {
         Self {
             approver,
             this_run: BTreeSet::new(),
+            clock: None,
         }
+    }
+
+    /// Stop `clock` while a person is being asked.
+    pub fn with_clock(mut self, clock: crate::clock::RunClock) -> Self {
+        self.clock = Some(clock);
+        self
     }
 
     /// Decide `request` under `mode`.
@@ -183,7 +191,11 @@ impl Gate {
                 )),
             };
         };
+        let asked = std::time::Instant::now();
         let answer = approver.ask(request);
+        if let Some(clock) = &self.clock {
+            clock.add_wait(asked.elapsed());
+        }
         let who = approver.who();
         match answer {
             Answer::Yes => Decision {

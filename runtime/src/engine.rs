@@ -94,6 +94,14 @@ impl Drop for EpochTicker {
     }
 }
 
+/// Ticks for a deadline of `ms` milliseconds (at least one).
+pub fn deadline_ticks_ms(ms: u128) -> u64 {
+    let tick_ms = EPOCH_TICK.as_millis().max(1);
+    u64::try_from(ms.div_ceil(tick_ms))
+        .unwrap_or(u64::MAX)
+        .max(1)
+}
+
 /// Ticks for a deadline of `seconds`.
 pub fn deadline_ticks(seconds: u64) -> u64 {
     let tick_ms = EPOCH_TICK.as_millis() as u64;

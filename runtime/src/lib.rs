@@ -17,6 +17,7 @@ pub mod approval;
 pub mod audit;
 mod bindings;
 pub mod cache;
+pub mod clock;
 pub mod command;
 pub mod config;
 pub mod engine;

@@ -291,9 +291,11 @@ pub async fn run_skill(
             .file_stem()
             .map_or_else(|| "skill".into(), |s| s.to_string_lossy().into_owned())
     });
+    let clock =
+        crate::clock::RunClock::new(started + Duration::from_secs(limits.wall_clock_seconds));
     let edits = crate::host::workspace::EditGate {
         mode: profile.edits.mode,
-        gate: crate::approval::Gate::new(options.approver),
+        gate: crate::approval::Gate::new(options.approver).with_clock(clock.clone()),
         undo: options.undo,
         skill: label,
     };
@@ -304,8 +306,8 @@ pub async fn run_skill(
         protected,
         options.models,
         options.sink,
-        started,
         edits,
+        clock,
     )?;
     store.data_mut().journal.set_audit(options.audit);
 
@@ -435,8 +437,10 @@ pub async fn describe_only(
         None,
         None,
         None,
-        Instant::now(),
         edits,
+        crate::clock::RunClock::new(
+            Instant::now() + Duration::from_secs(limits.wall_clock_seconds),
+        ),
     )?;
     let instance = match skill.pre.instantiate_async(&mut store).await {
         Ok(i) => i,
@@ -461,8 +465,8 @@ fn new_store(
     protected: Option<&Path>,
     models: Option<RunModels>,
     sink: Option<EventSink>,
-    started: Instant,
     edits: crate::host::workspace::EditGate,
+    clock: crate::clock::RunClock,
 ) -> Result<(Store<RunState>, MemoryOutputPipe, MemoryOutputPipe), RunFailure> {
     let limits = &profile.limits;
     let root = cap_std::fs::Dir::open_ambient_dir(workspace, cap_std::ambient_authority())
@@ -491,13 +495,12 @@ fn new_store(
         .stdout(stdout.clone())
         .stderr(stderr.clone())
         .build();
-    let deadline = Duration::from_secs(limits.wall_clock_seconds);
     let exec = crate::host::exec::ExecState::new(
         profile.commands.clone(),
         workspace
             .canonicalize()
             .unwrap_or_else(|_| workspace.to_path_buf()),
-        started + deadline,
+        clock.clone(),
         edits.skill.clone(),
         profile.deny_list().clone(),
         protected.map(Path::to_path_buf).into_iter().collect(),
@@ -505,9 +508,9 @@ fn new_store(
     let state = RunState {
         wasi,
         table: ResourceTable::new(),
-        workspace: WorkspaceState::new(sandbox, limits.clone(), started + deadline, edits),
+        workspace: WorkspaceState::new(sandbox, limits.clone(), clock.clone(), edits),
         journal: Journal::new(limits.max_output_bytes, sink),
-        inference: InferenceState::new(models, profile.inference.clone(), started + deadline),
+        inference: InferenceState::new(models, profile.inference.clone(), clock.clone()),
         exec,
         limiter: MemoryLimiter {
             max_bytes: usize::try_from(limits.memory_mib * 1024 * 1024).unwrap_or(usize::MAX),
@@ -517,7 +520,18 @@ fn new_store(
     let mut store = Store::new(engine, state);
     store.limiter(|s| &mut s.limiter);
     store.set_epoch_deadline(crate::engine::deadline_ticks(limits.wall_clock_seconds));
-    store.epoch_deadline_trap();
+    // At the deadline, extend it by the time a person spent at approval
+    // prompts (the skill was waiting, not running); otherwise stop the run.
+    store.epoch_deadline_callback(move |_| {
+        let left = clock.at().saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            Ok(wasmtime::UpdateDeadline::Interrupt)
+        } else {
+            Ok(wasmtime::UpdateDeadline::Continue(
+                crate::engine::deadline_ticks_ms(left.as_millis()),
+            ))
+        }
+    });
     Ok((store, stdout, stderr))
 }
 

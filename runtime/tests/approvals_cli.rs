@@ -653,16 +653,9 @@ fn killing_airlock_while_a_change_waits_for_approval_leaves_the_file_intact() {
 
 /// The time a person takes to read the diff is not the skill's: answering
 /// after the profile's wall-clock limit has passed still lets the approved
-/// change be made and the skill finish.
-///
-/// Product bug (ignored until fixed): the epoch deadline keeps running while
-/// `TerminalApprover::ask` blocks, so here the change IS made (the file holds
-/// `new-text`, the audit trail records the approval and the write) and then
-/// the run is stopped with exit 4, "deadline reached: the skill ran longer
-/// than the profile's limits.wall-clock-seconds", and no `audit: run ID`
-/// line (the id `airlock undo` needs) is printed.
+/// change be made and the skill finish (the run's clock stands still while
+/// a person decides).
 #[test]
-#[ignore = "product bug: time waiting at the approval prompt counts against limits.wall-clock-seconds"]
 fn time_spent_at_the_prompt_is_not_charged_to_the_skills_deadline() {
     let home = tempfile::tempdir().expect("home");
     let ws = notes_workspace();
@@ -676,4 +669,122 @@ fn time_spent_at_the_prompt_is_not_charged_to_the_skills_deadline() {
     assert!(shown.contains("ok: written"), "{shown}");
     assert!(!shown.contains("deadline reached"), "{shown}");
     run_id(&shown);
+}
+
+#[test]
+fn yes_for_this_run_covers_the_same_path_again_without_asking() {
+    let home = tempfile::tempdir().expect("home");
+    let ws = notes_workspace();
+    let mut pty = Pty::spawn(
+        home.path(),
+        &run_args(
+            ws.path(),
+            "workspace-write",
+            &["case=write-times", "path=notes.txt", "content=v", "times=3"],
+            &[],
+        ),
+    );
+    pty.wait_for("wants to modify notes.txt");
+    pty.wait_for("Allow?");
+    pty.send("r\r");
+    let (status, shown) = pty.finish();
+    assert_eq!(exit_code(status, &shown), 0, "{shown}");
+    assert_eq!(
+        shown.matches("Allow?").count(),
+        1,
+        "asked once for three writes: {shown}"
+    );
+    assert_eq!(shown.matches("ok: written").count(), 3, "{shown}");
+    assert_eq!(read(ws.path().join("notes.txt")), b"v #2");
+    let run = run_id(&shown);
+    let all = audit_records(home.path());
+    let how: Vec<&Value> = records(&all, &run, "approval")
+        .iter()
+        .map(|r| &r["data"]["decision"]["how"])
+        .collect();
+    assert_eq!(how, ["interactive", "this-run", "this-run"]);
+}
+
+/// The issue's "done when": a skill proposes an edit and runs the project's
+/// tests, each after a yes, and the command has no network.
+#[test]
+fn an_edit_and_the_projects_tests_each_run_after_a_yes() {
+    let home = tempfile::tempdir().expect("home");
+    let ws = notes_workspace();
+    std::fs::write(
+        ws.path().join("test.sh"),
+        "grep -q new-text notes.txt && echo TESTS-PASS || echo TESTS-FAIL\n\
+         if (exec 3<>/dev/tcp/127.0.0.1/9) 2>/dev/null; then echo NET; else echo NO-NET; fi\n",
+    )
+    .expect("test script");
+    let profile = profile_file(
+        home.path(),
+        "ask",
+        "\n[commands.programs]\nbash = \"ask\"\n",
+    );
+    let mut pty = prompt_for_notes(home.path(), ws.path(), &profile);
+    pty.send("y\r");
+    let (status, shown) = pty.finish();
+    assert_eq!(exit_code(status, &shown), 0, "{shown}");
+    assert_eq!(read(ws.path().join("notes.txt")), b"new-text");
+
+    let mut pty = Pty::spawn(
+        home.path(),
+        &run_args(
+            ws.path(),
+            &profile,
+            &["case=exec", "program=bash", "args=test.sh", "path=."],
+            &[],
+        ),
+    );
+    pty.wait_for("wants to run a command");
+    pty.wait_for("bash test.sh");
+    pty.wait_for("no network");
+    pty.wait_for("Allow?");
+    pty.send("y\r");
+    let (status, shown) = pty.finish();
+    assert_eq!(exit_code(status, &shown), 0, "{shown}");
+    assert!(shown.contains("TESTS-PASS"), "{shown}");
+    assert!(shown.contains("NO-NET"), "{shown}");
+    let run = run_id(&shown);
+    let all = audit_records(home.path());
+    assert_eq!(
+        approval_of(&all, &run)["data"]["decision"]["how"],
+        "interactive"
+    );
+    let commands = records(&all, &run, "command");
+    assert_eq!(commands.len(), 1);
+    assert_eq!(commands[0]["data"]["exit-code"], 0);
+}
+
+#[test]
+fn a_risky_command_asks_at_the_terminal_even_under_allow() {
+    let home = tempfile::tempdir().expect("home");
+    let ws = notes_workspace();
+    let profile = profile_file(
+        home.path(),
+        "allow",
+        "\n[commands.programs]\ngit = \"allow\"\n",
+    );
+    let mut pty = Pty::spawn(
+        home.path(),
+        &run_args(
+            ws.path(),
+            &profile,
+            &[
+                "case=exec",
+                "program=git",
+                "args=push origin main",
+                "path=.",
+            ],
+            &[],
+        ),
+    );
+    pty.wait_for("git push origin main");
+    pty.wait_for("risk:");
+    pty.wait_for("Allow?");
+    pty.send("n\r");
+    let (status, shown) = pty.finish();
+    assert_eq!(exit_code(status, &shown), 0, "{shown}");
+    assert!(shown.contains("err: access-denied|exec|git|"), "{shown}");
 }

@@ -169,6 +169,13 @@ pub fn run(args: RunArgs, home: Option<PathBuf>, config: Option<&Path>) -> Resul
                 )?;
                 Ok(code)
             } else {
+                // The id `airlock undo` and `airlock audit show` need, even
+                // (especially) when the run failed after changing files.
+                eprintln!(
+                    "audit: run {} (`airlock audit show --run {}`)",
+                    run_audit.id(),
+                    run_audit.id()
+                );
                 Err(Failure::new(code, failure.to_string()))
             }
         }

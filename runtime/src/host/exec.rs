@@ -29,7 +29,7 @@ pub const MAX_ARGS_BYTES: usize = 64 * 1024;
 pub struct ExecState {
     policy: CommandPolicy,
     root: PathBuf,
-    deadline: Instant,
+    deadline: crate::clock::RunClock,
     skill: String,
     deny: DenyList,
     hidden: Vec<PathBuf>,
@@ -42,7 +42,7 @@ impl ExecState {
     pub fn new(
         policy: CommandPolicy,
         root: PathBuf,
-        deadline: Instant,
+        deadline: crate::clock::RunClock,
         skill: String,
         deny: DenyList,
         hidden: Vec<PathBuf>,
@@ -200,6 +200,7 @@ impl ExecView<'_> {
         let remaining = self
             .state
             .deadline
+            .at()
             .saturating_duration_since(Instant::now());
         let asked = command
             .timeout_seconds

@@ -44,7 +44,7 @@ pub struct InferenceState {
     models: Option<RunModels>,
     policy: InferencePolicy,
     used: InferenceUsage,
-    run_deadline: Instant,
+    run_deadline: crate::clock::RunClock,
     open_streams: usize,
 }
 
@@ -62,7 +62,11 @@ pub struct InferenceUsage {
 
 impl InferenceState {
     /// State for one run: `models` is `None` when no engine is configured.
-    pub fn new(models: Option<RunModels>, policy: InferencePolicy, run_deadline: Instant) -> Self {
+    pub fn new(
+        models: Option<RunModels>,
+        policy: InferencePolicy,
+        run_deadline: crate::clock::RunClock,
+    ) -> Self {
         Self {
             models,
             policy,
@@ -275,7 +279,7 @@ impl InferenceView<'_> {
         };
         let now = Instant::now();
         let per_call = Duration::from_secs(policy.max_call_seconds);
-        let deadline = (now + per_call).min(self.state.run_deadline);
+        let deadline = (now + per_call).min(self.state.run_deadline.at());
         let call = Call {
             kind,
             model: spec.name.clone(),

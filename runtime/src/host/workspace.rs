@@ -18,7 +18,6 @@ use cap_fs_ext::{FollowSymlinks, OpenOptionsFollowExt};
 use cap_std::fs::{Dir, File, OpenOptions};
 use serde_json::{Value, json};
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::time::Instant;
 use wasmtime::component::HasData;
 
 /// The most bytes one `read-file` or `read-range` call returns. Larger files
@@ -58,7 +57,7 @@ pub struct WorkspaceState {
     sandbox: Sandbox,
     limits: Limits,
     usage: Usage,
-    deadline: Instant,
+    deadline: crate::clock::RunClock,
     edits: EditGate,
 }
 
@@ -77,7 +76,12 @@ pub struct EditGate {
 
 impl WorkspaceState {
     /// State for one run.
-    pub fn new(sandbox: Sandbox, limits: Limits, deadline: Instant, edits: EditGate) -> Self {
+    pub fn new(
+        sandbox: Sandbox,
+        limits: Limits,
+        deadline: crate::clock::RunClock,
+        edits: EditGate,
+    ) -> Self {
         Self {
             sandbox,
             limits,
@@ -302,7 +306,7 @@ impl WorkspaceView<'_> {
     }
 
     fn check_deadline(&self) -> Result<(), Error> {
-        if Instant::now() >= self.state.deadline {
+        if self.state.deadline.passed() {
             let max = self.state.limits.wall_clock_seconds;
             return Err(Error::limit("limits.wall-clock-seconds", max, max));
         }
