@@ -235,10 +235,16 @@ fn limits_exit_with_code_4_and_name_the_key() {
         ],
     );
     assert_eq!(out.status.code(), Some(4));
+    let stderr = text(&out.stderr);
+    let lines: Vec<&str> = stderr.trim_end().lines().collect();
     assert_eq!(
-        text(&out.stderr).trim_end(),
-        "error: deadline reached: the skill ran longer than the profile's limits.wall-clock-seconds = 1"
+        lines,
+        [
+            lines[0],
+            "error: deadline reached: the skill ran longer than the profile's limits.wall-clock-seconds = 1"
+        ]
     );
+    assert!(lines[0].starts_with("audit: run "), "{stderr}");
 }
 
 #[test]
