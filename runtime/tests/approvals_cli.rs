@@ -788,3 +788,55 @@ fn a_risky_command_asks_at_the_terminal_even_under_allow() {
     assert_eq!(exit_code(status, &shown), 0, "{shown}");
     assert!(shown.contains("err: access-denied|exec|git|"), "{shown}");
 }
+
+/// A crash between writing the new content (to a temporary file, synced)
+/// and the rename that replaces the old file leaves the old file intact.
+/// The crash is injected with a debug-build fault switch at exactly that
+/// point (`AIRLOCK_FAULT_CRASH_BEFORE_RENAME`): the process aborts there.
+#[test]
+fn a_crash_between_the_temporary_file_and_the_rename_leaves_the_old_file() {
+    let home = tempfile::tempdir().expect("home");
+    let ws = notes_workspace();
+    let before = read(ws.path().join("notes.txt"));
+    let profile = profile_file(home.path(), "allow", "");
+    let out = airlock_command(home.path())
+        .args(run_args(
+            ws.path(),
+            &profile,
+            &["case=write", "path=notes.txt", "content=new-text"],
+            &[],
+        ))
+        .env("AIRLOCK_FAULT_CRASH_BEFORE_RENAME", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("start airlock");
+    assert!(
+        !out.status.success(),
+        "the fault did not fire: {}",
+        describe(&out)
+    );
+    assert_eq!(
+        read(ws.path().join("notes.txt")),
+        before,
+        "the old file is intact"
+    );
+    // What the crash left: the complete new content in a temporary file
+    // beside it, never a half-written notes.txt.
+    let temps = temp_files(ws.path());
+    assert_eq!(temps.len(), 1, "{temps:?}");
+    assert_eq!(read(PathBuf::from(&temps[0])), b"new-text");
+    // The change was recorded (synced before it was made) and the run is
+    // marked incomplete by the next start; the log verifies.
+    let next = airlock(
+        home.path(),
+        &run_args(ws.path(), &profile, &["case=read", "path=notes.txt"], &[]),
+    );
+    assert_eq!(next.status.code(), Some(0), "{}", describe(&next));
+    let all = audit_records(home.path());
+    assert!(
+        all.iter().any(|r| r["kind"] == "run-incomplete"),
+        "{all:#?}"
+    );
+    let verify = airlock(home.path(), &["audit".into(), "verify".into()]);
+    assert_eq!(verify.status.code(), Some(0), "{}", describe(&verify));
+}

@@ -675,6 +675,7 @@ impl WorkspaceView<'_> {
             let mut file = dir.open_with(&temp, &options)?;
             file.write_all(contents)?;
             file.sync_all()?;
+            crash_before_rename_fault();
             dir.rename(&temp, &dir, name)?;
             Ok(())
         })();
@@ -856,6 +857,16 @@ impl api::Host for WorkspaceView<'_> {
         }
         self.journal.audit_check()?;
         Ok(result)
+    }
+}
+
+/// Fault injection for the crash test (debug builds only): with
+/// `AIRLOCK_FAULT_CRASH_BEFORE_RENAME` set, the process dies the way a power
+/// cut or `kill -9` would, after the new content is synced to its temporary
+/// file and before the rename that would replace the old file.
+fn crash_before_rename_fault() {
+    if cfg!(debug_assertions) && std::env::var_os("AIRLOCK_FAULT_CRASH_BEFORE_RENAME").is_some() {
+        std::process::abort();
     }
 }
 
