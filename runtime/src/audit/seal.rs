@@ -98,29 +98,20 @@ impl SealKeys {
 /// Write `bytes` to `path` atomically with mode 0600, without waiting for
 /// the disk: for hints that a crash may lose (the open-run markers).
 pub fn write_private_quick(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    let tmp = path.with_extension("tmp");
-    let failed = |e: std::io::Error| {
-        let _ = std::fs::remove_file(&tmp);
-        format!("cannot write {}: {e}", path.display())
-    };
-    let _ = std::fs::remove_file(&tmp);
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&tmp)
-        .map_err(failed)?;
-    f.write_all(bytes).map_err(failed)?;
-    drop(f);
-    std::fs::rename(&tmp, path).map_err(failed)
+    write_private(path, bytes, false)
 }
 
-/// Write `bytes` to `path` atomically with mode 0600.
+/// Write `bytes` to `path` atomically with mode 0600, synced (the file and
+/// its directory) before this returns.
 pub fn write_private_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    let dir = path.parent().unwrap_or(Path::new("."));
+    write_private(path, bytes, true)
+}
+
+/// Temporary file beside `path`, renamed over it; no partial copy is left
+/// behind on failure (for the key file, that would be part of a secret).
+fn write_private(path: &Path, bytes: &[u8], sync: bool) -> Result<(), String> {
     let tmp = path.with_extension("tmp");
     let failed = |e: std::io::Error| {
-        // Leave no partial copy behind (for the key file, a partial secret).
         let _ = std::fs::remove_file(&tmp);
         format!("cannot write {}: {e}", path.display())
     };
@@ -132,12 +123,17 @@ pub fn write_private_atomically(path: &Path, bytes: &[u8]) -> Result<(), String>
         .open(&tmp)
         .map_err(failed)?;
     f.write_all(bytes).map_err(failed)?;
-    f.sync_all().map_err(failed)?;
+    if sync {
+        f.sync_all().map_err(failed)?;
+    }
     drop(f);
     std::fs::rename(&tmp, path).map_err(failed)?;
-    std::fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(failed)?;
+    if sync {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
     Ok(())
 }
 

@@ -183,16 +183,11 @@ impl ExecView<'_> {
             risks,
         };
         let decision = self.gate.decide(mode, &request);
-        if self.journal.audited() {
-            self.journal.audit(
-                kind::APPROVAL,
-                json!({ "request": request, "decision": decision, "mode": mode }),
-                true,
-            );
-            self.journal
-                .audit_check()
-                .map_err(|e| Error::Io(format!("{e}")))?;
-        }
+        crate::host::types::audit_durable(
+            self.journal,
+            kind::APPROVAL,
+            json!({ "request": request, "decision": decision, "mode": mode }),
+        )?;
         if !decision.allowed {
             let reason = decision.reason.unwrap_or_else(|| "not approved".into());
             return Err(self.deny(&program, reason));
@@ -254,7 +249,8 @@ impl ExecView<'_> {
             for (rule, n) in r2 {
                 *redacted.entry(rule).or_insert(0) += n;
             }
-            self.journal.audit(
+            crate::host::types::audit_durable(
+                self.journal,
                 kind::COMMAND,
                 json!({
                     "program": program,
@@ -269,11 +265,7 @@ impl ExecView<'_> {
                     "stderr": stderr,
                     "redacted": redacted,
                 }),
-                true,
-            );
-            self.journal
-                .audit_check()
-                .map_err(|e| Error::Io(format!("{e}")))?;
+            )?;
         }
         Ok(result)
     }

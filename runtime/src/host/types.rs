@@ -23,6 +23,20 @@ impl Error {
     }
 }
 
+/// Write a record to the run's audit log and sync it before going on; when
+/// it cannot be written, the action is refused (and the run then stops).
+pub(crate) fn audit_durable(
+    journal: &mut crate::journal::Journal,
+    kind: &'static str,
+    data: serde_json::Value,
+) -> Result<(), Error> {
+    if !journal.audited() {
+        return Ok(());
+    }
+    journal.audit(kind, data, true);
+    journal.audit_check().map_err(|e| Error::Io(format!("{e}")))
+}
+
 /// A sentence for a WIT error, naming the capability, path or limit.
 pub(crate) fn message(e: &Error) -> String {
     match e {

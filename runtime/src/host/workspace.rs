@@ -188,10 +188,7 @@ impl WorkspaceView<'_> {
             obj.insert("path".into(), path.to_string().into());
             obj.insert("allowed".into(), true.into());
         }
-        self.journal.audit(kind::ACCESS, data, true);
-        self.journal
-            .audit_check()
-            .map_err(|e| Error::Io(format!("{e}")))
+        crate::host::types::audit_durable(self.journal, kind::ACCESS, data)
     }
 
     /// Ask for a change (per the profile's `edits.mode`), record the
@@ -223,16 +220,11 @@ impl WorkspaceView<'_> {
         };
         let mode = self.state.edits.mode;
         let decision = self.state.edits.gate.decide(mode, &request);
-        if self.journal.audited() {
-            self.journal.audit(
-                kind::APPROVAL,
-                json!({ "request": request, "decision": decision, "mode": mode }),
-                true,
-            );
-            self.journal
-                .audit_check()
-                .map_err(|e| Error::Io(format!("{e}")))?;
-        }
+        crate::host::types::audit_durable(
+            self.journal,
+            kind::APPROVAL,
+            json!({ "request": request, "decision": decision, "mode": mode }),
+        )?;
         if !decision.allowed {
             let reason = decision.reason.unwrap_or_else(|| "not approved".into());
             self.journal.record(Event::Denied {
