@@ -63,6 +63,27 @@ pub fn profile(cmd: ProfileCommand) -> Result<Exit, Failure> {
             println!("  max-bytes-written   {}", l.max_bytes_written);
             println!("  max-output-bytes    {}", l.max_output_bytes);
             println!("  max-files-listed    {}", l.max_files_listed);
+            if p.allows_writes() {
+                println!("edits: {} (every change to a file)", p.edits.mode.as_str());
+            }
+            if p.commands.programs.is_empty() {
+                println!("commands: none");
+            } else {
+                println!(
+                    "commands (no network; timeout {} s, output {} bytes):",
+                    p.commands.timeout_seconds, p.commands.max_output_bytes
+                );
+                for (program, mode) in &p.commands.programs {
+                    println!("  {program:<22} {}", mode.as_str());
+                }
+            }
+            if !p.inference.models.is_empty() {
+                println!(
+                    "models: {} (up to {} calls per run)",
+                    p.inference.models.join(", "),
+                    p.inference.max_calls
+                );
+            }
             println!("deny-list (built-in, then the profile's):");
             println!("  {}", p.deny_list().patterns().join(" "));
             println!("never writable: .git/, .airlock/, Airlock's state directory");
