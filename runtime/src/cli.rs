@@ -13,6 +13,11 @@ Examples:
   airlock profile show read-only
   airlock model add ~/models/SmolLM2-135M-Instruct.Q4_1.gguf --name smollm2
   airlock model list
+  airlock run my-fixer.wasm --allow-unsigned -w . --profile workspace-write
+      (each change is shown as a diff and made only after your yes)
+  airlock undo 3f9a1c2b44e0                     (put back what that run changed)
+  airlock audit show --since 1h                 (what ran, read, asked and changed)
+  airlock audit verify
 
 Exit codes:
   0   success
