@@ -286,3 +286,44 @@ fn an_ask_command_without_a_terminal_is_refused_naming_the_profile_key() {
     assert!(text.contains("err: access-denied|exec|ls|"), "{text}");
     assert!(text.contains("commands.programs.ls = \"allow\""), "{text}");
 }
+
+#[test]
+fn a_command_keeps_no_capability_and_cannot_make_the_system_writable() {
+    let f = fixture();
+    write(
+        f.ws.path(),
+        "escape.sh",
+        "grep CapEff /proc/self/status\n\
+         if mount -o remount,rw,bind / / 2>/dev/null; then echo REMOUNTED; else echo REMOUNT-REFUSED; fi\n\
+         if touch /etc/airlock-escape-probe 2>/dev/null; then echo ETC-WRITTEN; else echo ETC-REFUSED; fi\n",
+    );
+    let text = stdout(&f.exec("bash", "escape.sh", &[]));
+    assert!(text.contains("CapEff:\t0000000000000000"), "{text}");
+    assert!(text.contains("REMOUNT-REFUSED"), "{text}");
+    assert!(text.contains("ETC-REFUSED"), "{text}");
+    assert!(!Path::new("/etc/airlock-escape-probe").exists());
+}
+
+#[test]
+fn unix_sockets_in_tmp_and_run_are_out_of_reach() {
+    let f = fixture();
+    let dir = tempfile::Builder::new()
+        .prefix("airlock-sock-")
+        .tempdir_in("/tmp")
+        .expect("a folder in /tmp");
+    let path = dir.path().join("daemon.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&path).expect("a socket in /tmp");
+    listener.set_nonblocking(true).expect("nonblocking");
+    write(
+        f.ws.path(),
+        "sock.sh",
+        &format!(
+            "if [ -e {p} ]; then echo SOCKET-VISIBLE; else echo SOCKET-HIDDEN; fi\nls /run | wc -l\n",
+            p = path.display()
+        ),
+    );
+    let text = stdout(&f.exec("bash", "sock.sh", &[]));
+    assert!(text.contains("SOCKET-HIDDEN"), "{text}");
+    assert!(text.contains("\n0\n"), "/run is empty inside: {text}");
+    assert!(listener.accept().is_err());
+}

@@ -150,6 +150,10 @@ pub fn run(root: &Path, req: &CommandRequest) -> Result<CommandOutcome, ExecErro
         "airlock-sandbox",
         "--die-with-parent",
         "--new-session",
+        // Run as root, bwrap would otherwise keep every capability, and a
+        // command could remount the read-only system writable.
+        "--cap-drop",
+        "ALL",
         "--ro-bind",
         "/",
         "/",
@@ -157,8 +161,15 @@ pub fn run(root: &Path, req: &CommandRequest) -> Result<CommandOutcome, ExecErro
         "/dev",
         "--proc",
         "/proc",
+        // Private temporary and runtime folders: a new network namespace
+        // does not cut Unix sockets (a resolver, Docker, D-Bus, SSH agents),
+        // and those live here.
         "--tmpfs",
         "/tmp",
+        "--tmpfs",
+        "/var/tmp",
+        "--tmpfs",
+        "/run",
     ]
     .iter()
     .map(|s| (*s).to_string())
