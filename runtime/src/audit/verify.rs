@@ -310,6 +310,28 @@ fn fail(mut report: Report, seq: Option<u64>, file: &str, line: usize, reason: S
     report
 }
 
+/// Check `record` (read from `line`) against the exported checkpoints with
+/// its sequence number, marking those found; one that differs is an error.
+fn match_anchors(
+    anchors: &[Anchor],
+    seen: &mut [bool],
+    record: &Record,
+    line: &str,
+) -> Result<(), String> {
+    for (anchor, seen) in anchors.iter().zip(seen.iter_mut()) {
+        if anchor.record.seq == record.seq {
+            if line != anchor.line {
+                return Err(format!(
+                    "record #{} differs from the checkpoint exported in {}: the log was rewritten",
+                    record.seq, anchor.source
+                ));
+            }
+            *seen = true;
+        }
+    }
+    Ok(())
+}
+
 /// The lines of a file: complete ones, and a torn (newline-less) remainder.
 fn lines_of(path: &Path) -> Result<(Vec<String>, Option<usize>), String> {
     let mut bytes = Vec::new();
@@ -432,22 +454,8 @@ pub fn verify_log(dir: &Path, anchors: &[Anchor]) -> Report {
             if head.as_ref().is_some_and(|h| h.seq == record.seq) {
                 head_seen = Some(record.hash.clone());
             }
-            for (k, anchor) in anchors.iter().enumerate() {
-                if anchor.record.seq == record.seq {
-                    if *line != anchor.line {
-                        return fail(
-                            chain.report,
-                            Some(record.seq),
-                            &name,
-                            j + 1,
-                            format!(
-                                "record #{} differs from the checkpoint exported in {}: the log was rewritten",
-                                record.seq, anchor.source
-                            ),
-                        );
-                    }
-                    anchors_seen[k] = true;
-                }
+            if let Err(reason) = match_anchors(anchors, &mut anchors_seen, &record, line) {
+                return fail(chain.report, Some(record.seq), &name, j + 1, reason);
             }
         }
         if let Some(bytes) = torn {
@@ -616,22 +624,8 @@ pub fn verify_export(path: &Path, anchors: &[Anchor]) -> Report {
         if let Err(reason) = chain.feed(&record, first_in_file) {
             return fail(chain.report, Some(record.seq), &name, j + 1, reason);
         }
-        for (k, anchor) in anchors.iter().enumerate() {
-            if anchor.record.seq == record.seq {
-                if *line != anchor.line {
-                    return fail(
-                        chain.report,
-                        Some(record.seq),
-                        &name,
-                        j + 1,
-                        format!(
-                            "record #{} differs from the checkpoint exported in {}",
-                            record.seq, anchor.source
-                        ),
-                    );
-                }
-                anchors_seen[k] = true;
-            }
+        if let Err(reason) = match_anchors(anchors, &mut anchors_seen, &record, line) {
+            return fail(chain.report, Some(record.seq), &name, j + 1, reason);
         }
     }
     if chain.report.records == 0 {

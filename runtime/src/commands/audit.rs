@@ -191,22 +191,7 @@ fn checkpoint(
     if let Some(path) = export {
         let text = serde_json::to_string_pretty(&doc)
             .map_err(|e| Failure::new(Exit::Internal, e.to_string()))?;
-        let written = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(path)
-            .and_then(|mut f| {
-                f.write_all(text.as_bytes())?;
-                f.write_all(b"\n")?;
-                f.sync_all()
-            });
-        if let Err(e) = written {
-            let _ = std::fs::remove_file(path);
-            return Err(Failure::usage(format!(
-                "cannot write {}: {e}",
-                path.display()
-            )));
-        }
+        write_new_file(path, &format!("{text}\n"))?;
     }
     if json {
         println!("{}", super::to_json(&doc)?);
@@ -226,6 +211,29 @@ fn checkpoint(
         }
     }
     Ok(Exit::Success)
+}
+
+/// Write `text` to a new file (never over an existing one), synced; a
+/// failed write leaves no partial file behind.
+fn write_new_file(path: &Path, text: &str) -> Result<(), Failure> {
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .and_then(|mut f| {
+            f.write_all(text.as_bytes())?;
+            f.sync_all()
+        });
+    if let Err(e) = written {
+        if e.kind() != std::io::ErrorKind::AlreadyExists {
+            let _ = std::fs::remove_file(path);
+        }
+        return Err(Failure::usage(format!(
+            "cannot write {}: {e}",
+            path.display()
+        )));
+    }
+    Ok(())
 }
 
 /// Parse `--since`: an RFC 3339 time, a date, or an age like `2h`.
@@ -376,23 +384,7 @@ fn export_cmd(dir: &Path, args: &AuditExportArgs) -> Result<Exit, Failure> {
     text.push('\n');
     match &args.output {
         Some(path) => {
-            let written = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(path)
-                .and_then(|mut f| {
-                    f.write_all(text.as_bytes())?;
-                    f.sync_all()
-                });
-            if let Err(e) = written {
-                if e.kind() != std::io::ErrorKind::AlreadyExists {
-                    let _ = std::fs::remove_file(path);
-                }
-                return Err(Failure::usage(format!(
-                    "cannot write {}: {e}",
-                    path.display()
-                )));
-            }
+            write_new_file(path, &text)?;
             eprintln!(
                 "exported records #{}..#{} ({} lines) to {}; check them with `airlock audit verify --export {}`",
                 records[range.0].0.seq,
