@@ -30,6 +30,7 @@ Exit codes:
   5   the skill reported findings at or above --fail-on
   6   the audit log could not be written: nothing ran, or the run was stopped
   70  internal error in Airlock
+  130 the run was cancelled (Ctrl-C)
 
 Skills never get network access. They see only the workspace paths their
 sandbox profile grants, minus a deny-list of secrets (.env, keys, credentials)
@@ -97,6 +98,15 @@ With --json, one JSON object (the run report, or the failure) goes to stdout."
     /// checkpoints for safekeeping elsewhere.
     #[command(subcommand, after_help = AUDIT_HELP)]
     Audit(AuditCommand),
+    /// Talk to the coding agent (the `coder` skill) in a workspace: it reads
+    /// the code, answers, and makes and tests changes after your yes.
+    #[command(after_help = crate::commands::chat::HELP)]
+    Chat(crate::commands::chat::ChatArgs),
+    /// Serve installed skills as MCP tools over stdio, for agent front-ends
+    /// (Claude Code, Continue, Cline, goose, Codex): each call runs sandboxed
+    /// and audited.
+    #[command(after_help = crate::commands::mcp::HELP)]
+    Mcp(crate::commands::mcp::McpArgs),
 }
 
 const UNDO_HELP: &str = "\

@@ -1,8 +1,9 @@
 //! A run's deadline, which stands still while a person is deciding at an
-//! approval prompt: time spent reading a diff is not the skill's time.
+//! approval prompt: time spent reading a diff is not the skill's time. A
+//! run can also be cancelled from outside ([`Cancel`]).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// The run's deadline plus the time spent waiting for people.
@@ -10,6 +11,7 @@ use std::time::{Duration, Instant};
 pub struct RunClock {
     deadline: Instant,
     waited_ms: Arc<AtomicU64>,
+    cancel: Cancel,
 }
 
 impl RunClock {
@@ -18,7 +20,19 @@ impl RunClock {
         Self {
             deadline,
             waited_ms: Arc::new(AtomicU64::new(0)),
+            cancel: Cancel::default(),
         }
+    }
+
+    /// The same clock, stopped early when `cancel` is cancelled.
+    pub fn with_cancel(mut self, cancel: Cancel) -> Self {
+        self.cancel = cancel;
+        self
+    }
+
+    /// The run's cancel handle.
+    pub fn cancel(&self) -> &Cancel {
+        &self.cancel
     }
 
     /// Time spent waiting for a person, in total.
@@ -37,8 +51,46 @@ impl RunClock {
         self.deadline + self.waited()
     }
 
-    /// Whether the deadline has passed.
+    /// Whether the deadline has passed (or the run was cancelled).
     pub fn passed(&self) -> bool {
-        Instant::now() >= self.at()
+        self.cancel.is_cancelled() || Instant::now() >= self.at()
+    }
+}
+
+/// A way to stop a run from outside it (Ctrl-C in `airlock chat`): the
+/// skill is interrupted at its next instruction, and a model answer being
+/// generated is dropped, which stops the engine.
+#[derive(Debug, Clone, Default)]
+pub struct Cancel {
+    flag: Arc<AtomicBool>,
+    notify: Arc<tokio::sync::Notify>,
+}
+
+impl Cancel {
+    /// A handle nobody has cancelled yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Stop the run (idempotent).
+    pub fn cancel(&self) {
+        self.flag.store(true, Ordering::SeqCst);
+        self.notify.notify_waiters();
+    }
+
+    /// Whether [`Cancel::cancel`] was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.flag.load(Ordering::SeqCst)
+    }
+
+    /// Completes once the run is cancelled.
+    pub async fn cancelled(&self) {
+        let notified = self.notify.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        if self.is_cancelled() {
+            return;
+        }
+        notified.await;
     }
 }

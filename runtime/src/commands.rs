@@ -1,7 +1,11 @@
 //! One module per subcommand.
 
 mod audit;
+pub mod chat;
 mod inspect;
+mod launch;
+mod live;
+pub mod mcp;
 mod model;
 mod plugin;
 mod policy;
@@ -110,6 +114,8 @@ fn run_command(cli: Cli, home: Option<PathBuf>) -> Result<Exit, Failure> {
         Command::Policy(cmd) => policy::policy(cmd),
         Command::Audit(cmd) => audit::audit(cmd, home, cli.config),
         Command::Undo(args) => undo::undo(args, home, cli.config),
+        Command::Chat(args) => chat::chat(args, home, cli.config.as_deref()),
+        Command::Mcp(args) => mcp::mcp(args, home, cli.config.as_deref()),
     }
 }
 

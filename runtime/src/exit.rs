@@ -21,6 +21,8 @@ pub enum Exit {
     /// 6: the audit log could not be written, so nothing ran or the run was
     /// stopped (fail closed); or `audit verify` found the log tampered with.
     Audit = 6,
+    /// 130: the run was cancelled (Ctrl-C), as a shell reports SIGINT.
+    Cancelled = 130,
     /// 70: a bug or environment failure in Airlock itself.
     Internal = 70,
 }

@@ -20,6 +20,9 @@ use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 /// Captured guest stderr kept for diagnosing a trap (a Rust panic message).
+/// How often a running skill is checked for cancellation.
+const CANCEL_CHECK: Duration = Duration::from_millis(100);
+
 const STDERR_CAPTURE_BYTES: usize = 64 * 1024;
 
 /// The data of one run's store.
@@ -244,6 +247,12 @@ pub enum RunFailure {
         /// What happened before the stop.
         events: Vec<Event>,
     },
+    /// The run was cancelled from outside (Ctrl-C).
+    #[error("cancelled: the run was stopped on request")]
+    Cancelled {
+        /// What happened before the stop.
+        events: Vec<Event>,
+    },
     /// The skill crashed (trapped).
     #[error("{message}")]
     Crashed {
@@ -270,6 +279,8 @@ pub struct RunOptions {
     pub undo: Option<crate::undo::UndoLog>,
     /// The skill's name as approval prompts show it.
     pub skill_label: Option<String>,
+    /// Stops the run from outside (Ctrl-C in `airlock chat`).
+    pub cancel: Option<crate::clock::Cancel>,
 }
 
 /// Run `skill` over `workspace` under `profile`.
@@ -292,7 +303,8 @@ pub async fn run_skill(
             .map_or_else(|| "skill".into(), |s| s.to_string_lossy().into_owned())
     });
     let clock =
-        crate::clock::RunClock::new(started + Duration::from_secs(limits.wall_clock_seconds));
+        crate::clock::RunClock::new(started + Duration::from_secs(limits.wall_clock_seconds))
+            .with_cancel(options.cancel.clone().unwrap_or_default());
     let edits = crate::host::workspace::EditGate {
         mode: profile.edits.mode,
         gate: crate::approval::Gate::new(options.approver).with_clock(clock.clone()),
@@ -519,16 +531,22 @@ fn new_store(
     };
     let mut store = Store::new(engine, state);
     store.limiter(|s| &mut s.limiter);
-    store.set_epoch_deadline(crate::engine::deadline_ticks(limits.wall_clock_seconds));
+    store.set_epoch_deadline(crate::engine::deadline_ticks_ms(
+        Duration::from_secs(limits.wall_clock_seconds)
+            .min(CANCEL_CHECK)
+            .as_millis(),
+    ));
     // At the deadline, extend it by the time a person spent at approval
     // prompts (the skill was waiting, not running); otherwise stop the run.
+    // The callback also runs every CANCEL_CHECK, so a cancelled run stops
+    // within that time even while the skill computes.
     store.epoch_deadline_callback(move |_| {
         let left = clock.at().saturating_duration_since(Instant::now());
-        if left.is_zero() {
+        if left.is_zero() || clock.cancel().is_cancelled() {
             Ok(wasmtime::UpdateDeadline::Interrupt)
         } else {
             Ok(wasmtime::UpdateDeadline::Continue(
-                crate::engine::deadline_ticks_ms(left.as_millis()),
+                crate::engine::deadline_ticks_ms(left.min(CANCEL_CHECK).as_millis()),
             ))
         }
     });
@@ -573,6 +591,7 @@ fn classify_trap(
     let state = store.data_mut();
     let abort = state.journal.abort_reason().cloned();
     let refused_memory = state.limiter.refused;
+    let cancelled = state.workspace.cancelled();
     let events = state.journal.take_events();
     if let Some(abort) = abort {
         return match abort {
@@ -601,6 +620,9 @@ fn classify_trap(
         };
     }
     let trap = err.downcast_ref::<Trap>().copied();
+    if trap == Some(Trap::Interrupt) && cancelled {
+        return RunFailure::Cancelled { events };
+    }
     if trap == Some(Trap::Interrupt) {
         return RunFailure::Limit {
             key: "limits.wall-clock-seconds".into(),

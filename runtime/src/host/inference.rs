@@ -315,7 +315,19 @@ impl InferenceView<'_> {
             let Some(stream) = s.stream.as_mut() else {
                 return Ok(None);
             };
-            let event = match tokio::time::timeout_at(s.call.deadline.into(), stream.next()).await {
+            let cancel = self.state.run_deadline.cancel().clone();
+            let next = tokio::select! {
+                biased;
+                () = cancel.cancelled() => {
+                    // Dropping the engine's stream stops the generation.
+                    s.stream = None;
+                    let err = InferenceError::EngineUnavailable("the run was cancelled".into());
+                    s.fail(err.clone(), self.journal);
+                    return Err(err);
+                }
+                next = tokio::time::timeout_at(s.call.deadline.into(), stream.next()) => next,
+            };
+            let event = match next {
                 Err(_) => {
                     let err = InferenceError::Timeout(s.call.timeout_seconds);
                     s.fail(err.clone(), self.journal);

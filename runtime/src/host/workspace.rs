@@ -75,6 +75,11 @@ pub struct EditGate {
 }
 
 impl WorkspaceState {
+    /// Whether the run was cancelled from outside.
+    pub(crate) fn cancelled(&self) -> bool {
+        self.deadline.cancel().is_cancelled()
+    }
+
     /// State for one run.
     pub fn new(
         sandbox: Sandbox,
@@ -298,6 +303,9 @@ impl WorkspaceView<'_> {
     }
 
     fn check_deadline(&self) -> Result<(), Error> {
+        if self.state.deadline.cancel().is_cancelled() {
+            return Err(Error::Failed("the run was cancelled".into()));
+        }
         if self.state.deadline.passed() {
             let max = self.state.limits.wall_clock_seconds;
             return Err(Error::limit("limits.wall-clock-seconds", max, max));
