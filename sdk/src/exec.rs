@@ -24,6 +24,40 @@
 use crate::__private::airlock::skill::exec as host;
 use crate::Error;
 
+/// How a listed program is approved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProgramApproval {
+    /// A person says yes to each run (refused when nobody can be asked).
+    Ask,
+    /// It runs without asking, except risky command lines, which still ask.
+    Allow,
+}
+
+/// A program the profile lets this run start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Program {
+    /// The name to pass to [`Command::new`].
+    pub name: String,
+    /// Whether a person is asked.
+    pub approval: ProgramApproval,
+}
+
+/// The programs this run may start, in name order; programs the profile
+/// denies are not listed. Use it to tell the user (or a model) truthfully
+/// what can be run.
+pub fn allowed_programs() -> Vec<Program> {
+    host::allowed_programs()
+        .into_iter()
+        .map(|p| Program {
+            name: p.name,
+            approval: match p.approval {
+                host::ProgramApproval::Ask => ProgramApproval::Ask,
+                host::ProgramApproval::Allow => ProgramApproval::Allow,
+            },
+        })
+        .collect()
+}
+
 /// A command to ask the host to run.
 #[derive(Debug, Clone)]
 pub struct Command {

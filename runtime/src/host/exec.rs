@@ -272,6 +272,26 @@ impl ExecView<'_> {
 }
 
 impl api::Host for ExecView<'_> {
+    fn allowed_programs(&mut self) -> wasmtime::Result<Vec<api::Program>> {
+        Ok(self
+            .state
+            .policy
+            .programs
+            .iter()
+            .filter_map(|(name, mode)| {
+                let approval = match mode {
+                    crate::profile::ApprovalMode::Deny => return None,
+                    crate::profile::ApprovalMode::Ask => api::ProgramApproval::Ask,
+                    crate::profile::ApprovalMode::Allow => api::ProgramApproval::Allow,
+                };
+                Some(api::Program {
+                    name: name.clone(),
+                    approval,
+                })
+            })
+            .collect())
+    }
+
     fn run(&mut self, command: Command) -> wasmtime::Result<Result<CommandResult, Error>> {
         let result = self.run_command(command);
         self.journal.audit_check()?;
