@@ -20,6 +20,7 @@ const GUESTS: &[(&str, &str)] = &[
     ("repo-map", "REPO_MAP"),
     ("explain", "EXPLAIN"),
     ("review", "REVIEW"),
+    ("coder", "CODER"),
 ];
 
 fn main() {

@@ -15,18 +15,11 @@
 #![cfg(unix)]
 
 use airlock_tests::guests;
-use expectrl::Expect;
-use expectrl::process::unix::{Signal, WaitStatus};
-use expectrl::session::OsSession;
+use airlock_tests::pty::{Pty, WaitStatus};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
-
-/// How long a terminal expectation may take. Generous: the first prompt of a
-/// test comes after compiling the skill in a fresh home, and the machine may
-/// be busy with other builds and tests.
-const PTY_TIMEOUT: Duration = Duration::from_secs(60);
+use std::time::Duration;
 
 /// The original content of the file the tests ask to change.
 const OLD: &str = "old-text\n";
@@ -162,110 +155,6 @@ fn records<'a>(all: &'a [Value], run: &str, kind: &str) -> Vec<&'a Value> {
         .collect()
 }
 
-/// `airlock` in a pseudo-terminal: stdin, stdout and stderr are the terminal,
-/// which is also its controlling terminal (`/dev/tty`).
-struct Pty {
-    session: OsSession,
-    /// Everything the process printed so far.
-    seen: Vec<u8>,
-    /// Where the next [`Pty::wait_for`] starts looking.
-    cursor: usize,
-    eof: bool,
-}
-
-impl Pty {
-    fn spawn(home: &Path, args: &[String]) -> Self {
-        let mut cmd = airlock_command(home);
-        cmd.args(args);
-        let session = expectrl::Session::spawn(cmd).expect("spawn airlock in a pseudo-terminal");
-        Self {
-            session,
-            seen: Vec::new(),
-            cursor: 0,
-            eof: false,
-        }
-    }
-
-    /// Read whatever is available now, without blocking.
-    fn pump(&mut self) {
-        let mut buf = [0u8; 4096];
-        while !self.eof {
-            match self.session.try_read(&mut buf) {
-                // The terminal's other side is closed: the process has ended.
-                Ok(0) => self.eof = true,
-                Ok(n) => self.seen.extend_from_slice(&buf[..n]),
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => panic!("reading the terminal failed: {e}\n{}", self.transcript()),
-            }
-        }
-    }
-
-    fn transcript(&self) -> String {
-        text(&self.seen)
-    }
-
-    /// Wait until the terminal shows `needle` (after what earlier waits found).
-    fn wait_for(&mut self, needle: &str) {
-        let deadline = Instant::now() + PTY_TIMEOUT;
-        loop {
-            self.pump();
-            let rest = &self.seen[self.cursor..];
-            if let Some(at) = rest
-                .windows(needle.len())
-                .position(|w| w == needle.as_bytes())
-            {
-                self.cursor += at + needle.len();
-                return;
-            }
-            assert!(
-                !self.eof,
-                "airlock ended without printing {needle:?}; the terminal showed:\n{}",
-                self.transcript()
-            );
-            assert!(
-                Instant::now() < deadline,
-                "no {needle:?} on the terminal within {PTY_TIMEOUT:?}; it showed:\n{}",
-                self.transcript()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// Type `keys` (a carriage return is the Enter key).
-    fn send(&mut self, keys: &str) {
-        self.session.send(keys).expect("type on the terminal");
-    }
-
-    /// Read to the end, then reap the process: its exit status and everything
-    /// it printed.
-    fn finish(mut self) -> (WaitStatus, String) {
-        let deadline = Instant::now() + PTY_TIMEOUT;
-        while !self.eof {
-            self.pump();
-            assert!(
-                Instant::now() < deadline,
-                "airlock did not end within {PTY_TIMEOUT:?}; the terminal showed:\n{}",
-                self.transcript()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let status = self.session.get_process().wait().expect("wait for airlock");
-        (status, self.transcript())
-    }
-
-    /// Kill the process with SIGKILL, as a crash would end it, and reap it.
-    fn kill(mut self) -> (WaitStatus, String) {
-        self.session
-            .get_process_mut()
-            .kill(Signal::SIGKILL)
-            .expect("send SIGKILL");
-        let status = self.session.get_process().wait().expect("wait for airlock");
-        self.pump();
-        (status, self.transcript())
-    }
-}
-
 fn exit_code(status: WaitStatus, transcript: &str) -> i32 {
     match status {
         WaitStatus::Exited(_, code) => code,
@@ -277,7 +166,7 @@ fn exit_code(status: WaitStatus, transcript: &str) -> i32 {
 /// terminal, and wait for the whole prompt.
 fn prompt_for_notes(home: &Path, ws: &Path, profile: &str) -> Pty {
     let mut pty = Pty::spawn(
-        home,
+        airlock_command(home),
         &run_args(
             ws,
             profile,
@@ -412,7 +301,7 @@ fn yes_for_this_run_allows_the_change_and_ends_with_the_run() {
 
     // A new run asks again for the same path.
     let mut pty = Pty::spawn(
-        home.path(),
+        airlock_command(home.path()),
         &run_args(
             ws.path(),
             "workspace-write",
@@ -469,7 +358,7 @@ fn without_a_terminal_a_change_that_needs_asking_is_refused_naming_the_profile_k
 
     // A terminal, but --non-interactive: no question either.
     let pty = Pty::spawn(
-        home.path(),
+        airlock_command(home.path()),
         &run_args(ws.path(), "workspace-write", &write, &["--non-interactive"]),
     );
     let (status, shown) = pty.finish();
@@ -676,7 +565,7 @@ fn yes_for_this_run_covers_the_same_path_again_without_asking() {
     let home = tempfile::tempdir().expect("home");
     let ws = notes_workspace();
     let mut pty = Pty::spawn(
-        home.path(),
+        airlock_command(home.path()),
         &run_args(
             ws.path(),
             "workspace-write",
@@ -729,7 +618,7 @@ fn an_edit_and_the_projects_tests_each_run_after_a_yes() {
     assert_eq!(read(ws.path().join("notes.txt")), b"new-text");
 
     let mut pty = Pty::spawn(
-        home.path(),
+        airlock_command(home.path()),
         &run_args(
             ws.path(),
             &profile,
@@ -767,7 +656,7 @@ fn a_risky_command_asks_at_the_terminal_even_under_allow() {
         "\n[commands.programs]\ngit = \"allow\"\n",
     );
     let mut pty = Pty::spawn(
-        home.path(),
+        airlock_command(home.path()),
         &run_args(
             ws.path(),
             &profile,

@@ -3,6 +3,9 @@
 
 #![allow(clippy::unwrap_used)]
 
+#[cfg(unix)]
+pub mod pty;
+
 /// Paths of the guest components, built by `build.rs`.
 pub mod guests {
     include!(concat!(env!("OUT_DIR"), "/guests.rs"));
