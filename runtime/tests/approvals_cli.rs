@@ -15,7 +15,7 @@
 #![cfg(unix)]
 
 use airlock_tests::guests;
-use airlock_tests::pty::{Pty, WaitStatus};
+use airlock_tests::pty::{Pty, Signal, WaitStatus};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -396,7 +396,10 @@ fn a_profile_that_denies_edits_refuses_without_asking_even_at_a_terminal() {
         } else {
             vec![case, path]
         };
-        let pty = Pty::spawn(home.path(), &run_args(ws.path(), &profile, &args, &[]));
+        let pty = Pty::spawn(
+            airlock_command(home.path()),
+            &run_args(ws.path(), &profile, &args, &[]),
+        );
         let (status, shown) = pty.finish();
         assert_eq!(exit_code(status, &shown), 0, "{shown}");
         assert!(!shown.contains("Allow?"), "nothing was asked:\n{shown}");
