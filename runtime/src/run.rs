@@ -358,6 +358,12 @@ pub async fn run_skill(
         Err(e) => return Err(fail(&mut store, e, &stdout, &stderr)),
     };
 
+    // A skill that handled the cancellation itself (a failed model call,
+    // say) and returned is still a cancelled run.
+    if store.data().workspace.cancelled() {
+        let events = store.data_mut().journal.take_events();
+        return Err(RunFailure::Cancelled { events });
+    }
     let (output, findings, error) = match result {
         Ok(out) => {
             let size = out.text.len() as u64

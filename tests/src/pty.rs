@@ -57,6 +57,8 @@ impl Pty {
                 Ok(n) => self.seen.extend_from_slice(&buf[..n]),
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                // Linux reports a pseudo-terminal whose other side closed as EIO.
+                Err(e) if e.raw_os_error() == Some(5) => self.eof = true,
                 Err(e) => panic!("reading the terminal failed: {e}\n{}", self.transcript()),
             }
         }
@@ -66,8 +68,9 @@ impl Pty {
         text(&self.seen)
     }
 
-    /// Wait until the terminal shows `needle` (after what earlier waits found).
-    pub fn wait_for(&mut self, needle: &str) {
+    /// Wait until the terminal shows `needle` (after what earlier waits
+    /// found); returns what came between.
+    pub fn wait_for(&mut self, needle: &str) -> String {
         let deadline = Instant::now() + PTY_TIMEOUT;
         loop {
             self.pump();
@@ -76,12 +79,13 @@ impl Pty {
                 .windows(needle.len())
                 .position(|w| w == needle.as_bytes())
             {
+                let between = text(&rest[..at]);
                 self.cursor += at + needle.len();
-                return;
+                return between;
             }
             assert!(
                 !self.eof,
-                "airlock ended without printing {needle:?}; the terminal showed:\n{}",
+                "the program ended without printing {needle:?}; the terminal showed:\n{}",
                 self.transcript()
             );
             assert!(
@@ -126,4 +130,3 @@ impl Pty {
         (status, self.transcript())
     }
 }
-

@@ -401,7 +401,7 @@ fn export_cmd(dir: &Path, args: &AuditExportArgs) -> Result<Exit, Failure> {
     Ok(Exit::Success)
 }
 
-fn show(dir: &Path, args: &AuditShowArgs) -> Result<Exit, Failure> {
+pub(super) fn show(dir: &Path, args: &AuditShowArgs) -> Result<Exit, Failure> {
     let records = load(dir)?;
     let report = verify::verify_log(dir, &[]);
     if !report.ok {

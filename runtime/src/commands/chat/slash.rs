@@ -1,0 +1,283 @@
+//! The slash commands: `/help`, `/model`, `/profile`, `/undo`, `/audit`,
+//! `/history`, `/clear`, `/exit`.
+
+use super::{Session, check_model};
+use crate::cli::{AuditFilter, AuditShowArgs};
+use crate::exit::{Exit, Failure};
+use airlock_runtime::undo::{self, UndoError};
+
+/// What the session does after a command.
+pub enum Next {
+    Continue,
+    Exit,
+}
+
+/// The commands, for `/help` and for an unknown one.
+const COMMANDS: &[(&str, &str)] = &[
+    ("/help", "these commands"),
+    (
+        "/model [NAME]",
+        "the models the profile grants; with NAME, use it from the next turn",
+    ),
+    (
+        "/profile",
+        "the profile in use: grants, edits, commands, inference budget",
+    ),
+    (
+        "/undo [--force]",
+        "undo the last turn that changed files (refused if a file changed since)",
+    ),
+    ("/audit [--full]", "the audit trail of the last turn's run"),
+    ("/history", "the conversation so far"),
+    (
+        "/clear",
+        "forget the conversation: the next turn starts afresh",
+    ),
+    ("/exit", "end the session (or Ctrl-D)"),
+];
+
+fn list_commands() {
+    for (name, what) in COMMANDS {
+        println!("  {name:<17} {what}");
+    }
+}
+
+/// Run the slash command `text` (without its `/`). Only an audit failure
+/// ends the session with an error.
+pub fn run(session: &mut Session, text: &str) -> Result<Next, Failure> {
+    let mut words = text.split_whitespace();
+    let name = words.next().unwrap_or_default();
+    let rest: Vec<&str> = words.collect();
+    match (name, rest.as_slice()) {
+        ("help" | "?", []) => {
+            println!("Type a message to run a turn. Commands:");
+            list_commands();
+            println!(
+                "A line ending in \\ continues the message; \"\"\" on its own line starts and ends a block.\n\
+                 Ctrl-C cancels a running turn (at the prompt it clears the line); //text sends \"/text\".\n\
+                 More: `airlock chat --help`."
+            );
+        }
+        ("exit" | "quit", []) => return Ok(Next::Exit),
+        ("model", []) => show_models(session),
+        ("model", [model]) => match check_model(model, session.granted_models()) {
+            Ok(()) => {
+                session.model = Some((*model).to_string());
+                println!("The next turns use the model `{model}`.");
+            }
+            Err(e) => eprintln!("error: {e}"),
+        },
+        ("profile", []) => show_profile(session),
+        ("undo", []) => undo_last(session, false)?,
+        ("undo", ["--force"]) => undo_last(session, true)?,
+        ("audit", []) => show_audit(session, false),
+        ("audit", ["--full"]) => show_audit(session, true),
+        ("history", []) => show_history(session),
+        ("clear", []) => {
+            let n = session.exchanges.len();
+            session.exchanges.clear();
+            println!(
+                "Forgot {n} turn(s): the next message starts a new conversation. (/undo and /audit still reach this session's runs.)"
+            );
+        }
+        (
+            "help" | "?" | "exit" | "quit" | "model" | "profile" | "undo" | "audit" | "history"
+            | "clear",
+            _,
+        ) => {
+            eprintln!("`/{text}`: unexpected arguments. The commands are:");
+            list_commands();
+        }
+        _ => {
+            eprintln!(
+                "unknown command `/{name}`. The commands are (//text sends \"/text\" as a message):"
+            );
+            list_commands();
+        }
+    }
+    Ok(Next::Continue)
+}
+
+fn show_models(session: &Session) {
+    let granted = session.granted_models();
+    if granted.is_empty() {
+        println!(
+            "The profile `{}` grants no model.",
+            session.prepared.profile.name
+        );
+        return;
+    }
+    let current = session.model.as_deref().unwrap_or(&granted[0]);
+    let digests = session.prepared.models.as_ref().map(|m| &m.models);
+    println!(
+        "Models the profile `{}` grants:",
+        session.prepared.profile.name
+    );
+    for (i, name) in granted.iter().enumerate() {
+        let digest = digests
+            .and_then(|specs| specs.iter().find(|s| &s.name == name))
+            .map(|s| format!("  ({}…)", s.digest.get(..19).unwrap_or(&s.digest)))
+            .unwrap_or_default();
+        let marker = if name == current { "*" } else { " " };
+        let default = if i == 0 { "  default" } else { "" };
+        println!("{marker} {name}{digest}{default}");
+    }
+    println!("`/model NAME` picks one for the next turns.");
+}
+
+fn show_profile(session: &Session) {
+    let p = &session.prepared.profile;
+    println!("profile  {}", p.name);
+    println!("source   {}", p.source);
+    println!("sha256   {}", p.digest);
+    if !p.description.is_empty() {
+        println!("about    {}", p.description);
+    }
+    println!("grants:");
+    if p.grants.is_empty() {
+        println!("  (none: the skill sees no files)");
+    }
+    for g in &p.grants {
+        println!(
+            "  {:<24} {}",
+            g.path.0.to_string(),
+            if g.writable { "read-write" } else { "read" }
+        );
+    }
+    if p.allows_writes() {
+        println!("edits: {} (every change to a file)", p.edits.mode.as_str());
+    } else {
+        println!("edits: none (no read-write grant)");
+    }
+    if p.commands.programs.is_empty() {
+        println!("commands: none");
+    } else {
+        println!(
+            "commands (no network; timeout {} s, output {} bytes):",
+            p.commands.timeout_seconds, p.commands.max_output_bytes
+        );
+        for (program, mode) in &p.commands.programs {
+            println!("  {program:<22} {}", mode.as_str());
+        }
+    }
+    let i = &p.inference;
+    if i.models.is_empty() {
+        println!("inference: none");
+    } else {
+        println!("inference (each turn):");
+        println!("  models                 {}", i.models.join(", "));
+        println!("  max-calls              {}", i.max_calls);
+        println!("  max-prompt-tokens      {}", i.max_prompt_tokens);
+        println!("  max-completion-tokens  {}", i.max_completion_tokens);
+        println!("  default-max-tokens     {}", i.default_max_tokens);
+        println!("  max-call-seconds       {}", i.max_call_seconds);
+    }
+    let l = &p.limits;
+    println!(
+        "limits (each turn): {} s wall clock, {} MiB memory, read {} B, write {} B, output {} B",
+        l.wall_clock_seconds,
+        l.memory_mib,
+        l.max_bytes_read,
+        l.max_bytes_written,
+        l.max_output_bytes
+    );
+    println!("network: never");
+}
+
+fn show_history(session: &Session) {
+    if session.exchanges.is_empty() {
+        println!("No turns yet.");
+        return;
+    }
+    for (i, e) in session.exchanges.iter().enumerate() {
+        let head = format!("[{}] you: ", i + 1);
+        println!("{head}{}", indent(&e.user, head.len()));
+        println!("    agent: {}", indent(e.assistant.trim_end(), 11));
+        println!("    (run {})", e.run_id);
+    }
+}
+
+/// `text`'s second and later lines indented by `width` (blank ones left blank).
+fn indent(text: &str, width: usize) -> String {
+    let pad = " ".repeat(width);
+    text.lines()
+        .enumerate()
+        .map(|(i, line)| {
+            if i == 0 || line.trim().is_empty() {
+                line.trim_end().to_string()
+            } else {
+                format!("{pad}{line}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn show_audit(session: &Session, full: bool) {
+    let Some(run) = session.runs.last() else {
+        println!("No turn has run yet in this session.");
+        return;
+    };
+    let args = AuditShowArgs {
+        filter: AuditFilter {
+            run: Some(run.clone()),
+            since: None,
+            skill: None,
+        },
+        full,
+        limit: 0,
+        json: false,
+    };
+    let dir = airlock_runtime::audit::audit_dir(&session.launcher.home);
+    if let Err(e) = super::super::audit::show(&dir, &args) {
+        eprintln!("error: {e}");
+    }
+}
+
+/// Undo the newest run of this session that changed files and is not
+/// undone yet; nothing is touched if a file changed since (unless `force`).
+fn undo_last(session: &Session, force: bool) -> Result<(), Failure> {
+    let home = &session.launcher.home;
+    for run in session.runs.iter().rev() {
+        // A run with no undo record changed nothing.
+        if undo::find(home, run).is_err() {
+            continue;
+        }
+        let restored = match undo::undo(home, run, force) {
+            Ok(restored) => restored,
+            Err(UndoError::AlreadyUndone(_) | UndoError::Unknown(_)) => continue,
+            Err(UndoError::Conflict { run, path }) => {
+                eprintln!(
+                    "error: {path} has changed since run {run} wrote it; nothing was undone (`/undo --force` puts the old content back anyway)"
+                );
+                return Ok(());
+            }
+            Err(e) => {
+                eprintln!("error: cannot undo run {run}: {e}");
+                return Ok(());
+            }
+        };
+        session
+            .launcher
+            .audit
+            .admin(
+                "undo",
+                serde_json::json!({ "run": run, "force": force, "files": restored }),
+            )
+            .map_err(|e| {
+                Failure::new(
+                    Exit::Audit,
+                    format!(
+                        "run {run} was undone, but the undo could not be recorded in the audit log: {e}"
+                    ),
+                )
+            })?;
+        for r in &restored {
+            println!("{:<9} {}", r.action, r.path);
+        }
+        println!("Undid run {run}: {} change(s).", restored.len());
+        return Ok(());
+    }
+    println!("No turn of this session changed a file that is not undone already.");
+    Ok(())
+}
