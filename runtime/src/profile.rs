@@ -44,10 +44,7 @@ pub const BUILTIN_PROFILES: &[(&str, &str)] = &[
         "assistant",
         include_str!("../../sandbox-profiles/assistant.toml"),
     ),
-    (
-        "coder",
-        include_str!("../../sandbox-profiles/coder.toml"),
-    ),
+    ("coder", include_str!("../../sandbox-profiles/coder.toml")),
 ];
 
 /// A granted workspace path.

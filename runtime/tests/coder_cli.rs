@@ -157,7 +157,10 @@ fn a_question_about_a_file_is_answered_after_a_schema_held_tool_call_reads_it() 
         .unwrap_or_else(|| panic!("the first step reads a file: {}", describe(&out)))
         .to_string();
     let content = std::fs::read_to_string(ws.path().join(&read)).expect("a project file");
-    assert!(stdout.contains(&format!("Steps: read_file {read}")), "{stdout}");
+    assert!(
+        stdout.contains(&format!("Steps: read_file {read}")),
+        "{stdout}"
+    );
 
     let records = run_records(home.path(), &run_id(&stderr));
     let calls = of_kind(&records, "inference");

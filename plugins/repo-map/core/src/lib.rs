@@ -53,7 +53,6 @@ impl Skill for RepoMapSkill {
     }
 }
 
-
 /// Reads every readable file (within the size cap) into a map; withheld
 /// files are listed as such, never read.
 fn build(granted: GrantedFiles, extract: Extract) -> RepoMap {

@@ -53,7 +53,6 @@ impl Skill for SecretScan {
     }
 }
 
-
 /// Reads and scans every readable file. Withheld files are reported, never
 /// read (the host would refuse anyway): they are what the scan could not see.
 fn scan(granted: GrantedFiles) -> Report {
