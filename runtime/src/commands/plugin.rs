@@ -496,7 +496,7 @@ fn print_review(out: &mut dyn Write, requested: &Capabilities, profile: &Profile
         profile.name
     );
     if lines.is_empty() {
-        let _ = writeln!(out, "  (none: no workspace access, no models)");
+        let _ = writeln!(out, "  (none: no workspace access, no models, no programs)");
     }
     for line in &lines {
         let granted = match &line.granted {

@@ -143,6 +143,18 @@ pub fn review(requested: &Capabilities, profile: &Profile) -> Vec<ReviewLine> {
                 .then(|| model.clone()),
         });
     }
+    for program in &requested.exec {
+        lines.push(ReviewLine {
+            capability: "run program".into(),
+            requested: program.clone(),
+            granted: narrowed
+                .commands
+                .programs
+                .get(program)
+                .filter(|mode| **mode != crate::profile::ApprovalMode::Deny)
+                .map(|mode| format!("{} (commands.programs)", mode.as_str())),
+        });
+    }
     lines
 }
 
@@ -178,9 +190,11 @@ pub fn narrow(profile: &Profile, requested: &Capabilities) -> Profile {
         }
     }
     out.grants = grants;
-    // Plugin manifests cannot request commands yet: an installed plugin runs
-    // none, whatever the profile lists.
-    out.commands.programs.clear();
+    // Commands: only the programs the manifest requests, each with the
+    // profile's mode (never more than the profile allows).
+    out.commands
+        .programs
+        .retain(|name, _| requested.exec.contains(name));
     out.inference
         .models
         .retain(|m| requested.models.contains(m));
@@ -249,5 +263,26 @@ mod tests {
         assert!(narrowed.inference.models.is_empty());
         let none = narrow(&profile, &Capabilities::default());
         assert!(none.grants.is_empty());
+    }
+
+    #[test]
+    fn a_plugin_runs_only_the_programs_it_requests_with_the_profiles_mode() {
+        let profile = Profile::builtin("coder").unwrap();
+        let mut requested = caps(&["."], &["."], &["smollm2"]);
+        requested.exec = vec!["make".into(), "bash".into()];
+        let narrowed = narrow(&profile, &requested);
+        let programs: Vec<(&String, &crate::profile::ApprovalMode)> =
+            narrowed.commands.programs.iter().collect();
+        // `bash` is not in the profile, `cargo` was not requested.
+        assert_eq!(
+            programs,
+            [(&"make".to_string(), &crate::profile::ApprovalMode::Ask)]
+        );
+        assert_eq!(
+            narrowed.commands.timeout_seconds,
+            profile.commands.timeout_seconds
+        );
+        let none = narrow(&profile, &caps(&["."], &[], &[]));
+        assert!(none.commands.programs.is_empty());
     }
 }

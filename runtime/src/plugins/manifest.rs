@@ -59,7 +59,9 @@ pub struct Capabilities {
     /// Models it asks for by name.
     #[serde(default)]
     pub models: Vec<String>,
-    /// Reserved for commands behind approval gates; must be empty.
+    /// Programs it may ask to run (bare names, such as `cargo`). A run gets
+    /// those the profile's `[commands.programs]` lists, with the profile's
+    /// approval mode for each; commands always pass the approval gates.
     #[serde(default)]
     pub exec: Vec<String>,
     /// Limits it asks for; a run gets the lower of these and the profile's.
@@ -153,11 +155,15 @@ impl Manifest {
         for model in &caps.models {
             crate::models::check_name(model).map_err(|e| format!("capabilities.models: {e}"))?;
         }
-        if !caps.exec.is_empty() {
-            return Err(
-                "capabilities.exec: running commands is reserved for a later Airlock; leave exec empty"
-                    .into(),
-            );
+        for (i, program) in caps.exec.iter().enumerate() {
+            if !crate::profile::valid_program(program) {
+                return Err(format!(
+                    "capabilities.exec: `{program}` is not a bare program name (no paths, no spaces), such as \"cargo\""
+                ));
+            }
+            if caps.exec[..i].contains(program) {
+                return Err(format!("capabilities.exec: `{program}` is listed twice"));
+            }
         }
         if let Some(c) = &self.component
             && !(c.sha256.len() == 64
@@ -219,11 +225,15 @@ mod tests {
             err.contains("capabilities.workspace-read: `../up`"),
             "{err}"
         );
-        let err = Manifest::parse(&format!("{GOOD}exec = [\"make\"]\n"), "m.toml").unwrap_err();
-        assert!(
-            err.contains("capabilities.exec: running commands is reserved"),
-            "{err}"
-        );
+        let ok = Manifest::parse(&format!("{GOOD}exec = [\"make\", \"cargo\"]\n"), "m.toml")
+            .unwrap();
+        assert_eq!(ok.capabilities.exec, ["make", "cargo"]);
+        let err =
+            Manifest::parse(&format!("{GOOD}exec = [\"/bin/sh\"]\n"), "m.toml").unwrap_err();
+        assert!(err.contains("capabilities.exec: `/bin/sh`"), "{err}");
+        let err =
+            Manifest::parse(&format!("{GOOD}exec = [\"make\", \"make\"]\n"), "m.toml").unwrap_err();
+        assert!(err.contains("`make` is listed twice"), "{err}");
         let err = Manifest::parse(
             &GOOD.replace("wit-version = \"0.1.0\"", "wit-version = \"0.2.0\""),
             "m.toml",
