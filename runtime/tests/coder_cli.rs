@@ -200,9 +200,20 @@ fn a_question_about_a_file_is_answered_after_a_schema_held_tool_call_reads_it() 
 }
 
 #[test]
-fn an_edit_is_made_only_after_a_yes_at_the_terminal_and_is_in_the_audit_trail() {
+fn an_edit_and_the_projects_tests_each_run_only_after_a_yes_and_are_in_the_audit_trail() {
     let home = home_with_model("");
     let ws = project();
+    // The project's notes say how to test; the agent runs that after a change.
+    std::fs::write(
+        ws.path().join("AIRLOCK.md"),
+        "# Notes for agents\nTest: `python3 -B test_calc.py`\n",
+    )
+    .expect("write AIRLOCK.md");
+    std::fs::write(
+        ws.path().join("test_calc.py"),
+        "from src.calc import add\n\nassert add(2, 3) == 5\nprint('tests pass')\n",
+    )
+    .expect("write the test");
     let before = snapshot(ws.path());
     let mut pty = Pty::spawn(
         airlock_command(home.path()),
@@ -212,7 +223,12 @@ fn an_edit_is_made_only_after_a_yes_at_the_terminal_and_is_in_the_audit_trail() 
             &["--arg", "max-steps=2"],
         ),
     );
+    pty.wait_for("following the project's notes in AIRLOCK.md");
     pty.wait_for("skill `coder` wants to");
+    pty.wait_for("Allow?");
+    pty.send("y\r");
+    pty.wait_for("testing the change, as AIRLOCK.md says: python3 -B test_calc.py");
+    pty.wait_for("python3 -B test_calc.py");
     pty.wait_for("Allow?");
     pty.send("y\r");
     let (status, shown) = pty.finish();
@@ -220,18 +236,40 @@ fn an_edit_is_made_only_after_a_yes_at_the_terminal_and_is_in_the_audit_trail() 
         panic!("airlock did not exit normally ({status:?}):\n{shown}");
     };
     assert_eq!(code, 0, "{shown}");
+    assert!(
+        shown.contains("Ran: python3 -B test_calc.py (exit code 0)"),
+        "{shown}"
+    );
 
     let records = run_records(home.path(), &run_id(&shown));
     let approvals = of_kind(&records, "approval");
-    assert_eq!(approvals.len(), 1, "{approvals:#?}");
-    let approval = &approvals[0]["data"];
-    assert_eq!(approval["decision"]["allowed"], true, "{approval:#}");
+    assert_eq!(
+        approvals.len(),
+        2,
+        "the edit and the command: {approvals:#?}"
+    );
+    for approval in &approvals {
+        assert_eq!(
+            approval["data"]["decision"]["allowed"], true,
+            "{approval:#}"
+        );
+    }
     let writes: Vec<&Value> = records
         .iter()
         .filter(|r| r["data"]["op"] == "write-file" && r["data"]["allowed"] == true)
         .collect();
     assert_eq!(writes.len(), 1, "{records:#?}");
     let path = writes[0]["data"]["path"].as_str().expect("a path");
+    let commands = of_kind(&records, "command");
+    let ran = commands
+        .iter()
+        .find(|c| c["data"]["exit-code"] == 0)
+        .unwrap_or_else(|| panic!("the tests ran and passed: {commands:#?}"));
+    assert_eq!(ran["data"]["program"], "python3");
+    assert_eq!(
+        ran["data"]["args"],
+        serde_json::json!(["-B", "test_calc.py"])
+    );
     // The file the trail names is the one that changed on disk, and nothing
     // else did.
     let after = snapshot(ws.path());

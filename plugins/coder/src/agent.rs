@@ -28,6 +28,8 @@ struct Done {
     changed: Vec<String>,
     ran: Vec<String>,
     stopped: Option<String>,
+    /// How many changes the last test run covered.
+    tested: usize,
 }
 
 /// Run one task.
@@ -38,7 +40,12 @@ pub fn run(options: &Options) -> Result<Output, Error> {
     let answer_tokens = options.answer_tokens.min(ctx / 4);
 
     let granted = workspace::granted_files()?;
-    let files: Vec<String> = granted.files.iter().map(|e| e.path.clone()).collect();
+    let files: Vec<String> = granted
+        .files
+        .iter()
+        .map(|e| e.path.clone())
+        .filter(|p| !tools::is_noise(p))
+        .collect();
     let can_write = workspace::grants().iter().any(|g| g.writable);
     let programs = exec::allowed_programs()
         .into_iter()
@@ -46,6 +53,7 @@ pub fn run(options: &Options) -> Result<Output, Error> {
         .collect();
     let toolbox = Toolbox::new(files, can_write, programs);
     let notes = read_notes(&toolbox, ctx);
+    let tests = test_command(notes.as_deref(), &toolbox);
     let observation_chars = observation_chars(ctx);
 
     let mut conv = Conversation {
@@ -104,6 +112,14 @@ pub fn run(options: &Options) -> Result<Output, Error> {
             }
         };
         if action == (Action::Answer {}) {
+            // Changes are tested before the answer, when the notes say how;
+            // a failure goes back to the model while it has steps left.
+            if let Some(passed) = run_tests(tests.as_ref(), &mut conv, &mut done, observation_chars)
+                && !passed
+                && step < options.max_steps
+            {
+                continue;
+            }
             break;
         }
         if seen.contains(&action) {
@@ -144,6 +160,7 @@ pub fn run(options: &Options) -> Result<Output, Error> {
     if let Some(why) = &done.stopped {
         log::warn(&format!("the agent stopped early: {why}"));
     }
+    run_tests(tests.as_ref(), &mut conv, &mut done, observation_chars);
     // The answer is printed as it streams, and printed text is the start
     // of the run's output: the summary follows it.
     answer(&conv, &options.task, &done, &model, answer_tokens, count)?;
@@ -164,8 +181,73 @@ fn with_hint(task: &str, toolbox: &Toolbox) -> String {
 }
 
 /// The system prompt of the answer: no tools, just notes to answer from.
-const ANSWER_SYSTEM: &str = "You are a careful coding assistant on an offline machine. You \
-    answer the user's task from the notes you took while looking at their project.";
+const ANSWER_SYSTEM: &str = "You are a careful coding assistant on an offline machine. \
+    Answer the user's task in plain sentences, using only the notes you took while looking at \
+    their project. Be brief and concrete; say which files you changed and which commands you \
+    ran, if any.";
+
+/// The project's test command (from the notes), when the profile lets the
+/// agent run its program.
+fn test_command(notes: Option<&str>, toolbox: &Toolbox) -> Option<Vec<String>> {
+    let command = prompt::test_command(notes?)?;
+    if toolbox.programs.iter().any(|(name, _)| *name == command[0]) {
+        Some(command)
+    } else {
+        log::warn(&format!(
+            "{} names the test command `{}`, but the profile does not let this run start `{}` \
+             ([commands.programs]); changes will not be tested",
+            prompt::NOTES_FILE,
+            command.join(" "),
+            command[0]
+        ));
+        None
+    }
+}
+
+/// Run the project's tests if files changed since they last ran; the result
+/// becomes a step the model sees. Returns whether they passed, or none when
+/// there was nothing to test.
+fn run_tests(
+    tests: Option<&Vec<String>>,
+    conv: &mut Conversation,
+    done: &mut Done,
+    max: usize,
+) -> Option<bool> {
+    let command = tests?;
+    if done.changed.len() <= done.tested {
+        return None;
+    }
+    done.tested = done.changed.len();
+    let action = Action::RunCommand {
+        program: command[0].clone(),
+        args: command[1..].to_vec(),
+    };
+    log::info(&format!(
+        "testing the change, as {} says: {}",
+        prompt::NOTES_FILE,
+        command.join(" ")
+    ));
+    let (observation, short, passed) = match run_command(&command[0], &command[1..], max) {
+        Ok((text, line, passed)) => {
+            done.ran.push(line);
+            (
+                text,
+                "(the tests ran; their result was shown earlier)".to_string(),
+                passed,
+            )
+        }
+        Err(e) => {
+            let text = format!("Not done: {e}");
+            (text.clone(), text, false)
+        }
+    };
+    conv.steps.push(Step {
+        call: action.to_json(),
+        observation,
+        short,
+    });
+    Some(passed)
+}
 
 /// Stream the answer to the terminal. Results are written out as notes;
 /// when they do not all fit, the oldest are shortened, then left out.
@@ -413,7 +495,13 @@ fn replace_text(path: &str, old: &str, new: &str) -> Result<usize, Error> {
     }
 }
 
-fn run_command(program: &str, args: &[String], max: usize) -> Result<(String, String), Error> {
+/// Run a program; returns the result for the model, a one-line summary and
+/// whether it succeeded.
+fn run_command(
+    program: &str,
+    args: &[String],
+    max: usize,
+) -> Result<(String, String, bool), Error> {
     let result = exec::Command::new(program).args(args).run()?;
     let mut line = program.to_string();
     for a in args {
@@ -432,7 +520,7 @@ fn run_command(program: &str, args: &[String], max: usize) -> Result<(String, St
         tail(&result.stdout, half),
         tail(&result.stderr, half)
     );
-    Ok((out, format!("{line} ({status})")))
+    Ok((out, format!("{line} ({status})"), result.success()))
 }
 
 /// The last `max` characters of `text` (where test failures are).
@@ -472,6 +560,7 @@ mod tests {
             changed: vec!["b.py".into()],
             ran: vec!["make test (exit code 0)".into()],
             stopped: None,
+            tested: 1,
         };
         let s = summary(&done);
         assert!(s.contains("Steps: read_file a.py; write_file b.py (3 bytes)"));

@@ -84,6 +84,26 @@ pub fn system(toolbox: &Toolbox, notes: Option<&str>) -> String {
     p
 }
 
+/// The test command the project's notes name, as a line `test: COMMAND`
+/// (any case, in a list or not, the command in backticks or not), split
+/// into program and arguments.
+pub fn test_command(notes: &str) -> Option<Vec<String>> {
+    notes.lines().find_map(|line| {
+        let line = line.trim().trim_start_matches(['-', '*']).trim();
+        let (key, rest) = line.split_once(':')?;
+        if !matches!(key.trim().to_ascii_lowercase().as_str(), "test" | "tests") {
+            return None;
+        }
+        let words: Vec<String> = rest
+            .trim()
+            .trim_matches('`')
+            .split_whitespace()
+            .map(String::from)
+            .collect();
+        (!words.is_empty()).then_some(words)
+    })
+}
+
 /// Files of the project the task names, by path or by file name, for a
 /// hint next to the task.
 pub fn named_files<'a>(task: &str, files: &'a [String]) -> Vec<&'a str> {
@@ -133,11 +153,7 @@ pub fn answer_request(
     } else {
         p.push_str(&format!("You ran: {}.\n", ran.join("; ")));
     }
-    p.push_str(&format!(
-        "Now answer the task in plain sentences (no JSON), using only what you found. Be \
-         brief and concrete; name the files you changed and the commands you ran, if any.\n\
-         Task: {task}"
-    ));
+    p.push_str(&format!("Task: {task}"));
     p
 }
 
@@ -158,6 +174,26 @@ mod tests {
         assert!(p.contains("- write_file"));
         assert!(p.contains("Project files: src/main.rs"));
         assert!(p.contains("Run `make test` before you finish."));
+    }
+
+    #[test]
+    fn the_test_command_comes_from_a_test_line_in_the_notes() {
+        let notes = "# Notes\nBuild: make\n- Test: `python3 -m pytest -q`\n";
+        assert_eq!(
+            test_command(notes),
+            Some(vec![
+                "python3".into(),
+                "-m".into(),
+                "pytest".into(),
+                "-q".into()
+            ])
+        );
+        assert_eq!(
+            test_command("tests: make check"),
+            Some(vec!["make".into(), "check".into()])
+        );
+        assert_eq!(test_command("Testing is manual."), None);
+        assert_eq!(test_command("test: ``"), None);
     }
 
     #[test]

@@ -293,6 +293,28 @@ fn quote(s: &str) -> String {
     Value::String(s.to_string()).to_string()
 }
 
+/// Build output, caches and dependencies: not worth the model's attention,
+/// so not offered (a model can still search them).
+pub fn is_noise(path: &str) -> bool {
+    const DIRS: [&str; 7] = [
+        "__pycache__",
+        "node_modules",
+        "target",
+        ".git",
+        ".venv",
+        ".mypy_cache",
+        ".pytest_cache",
+    ];
+    const EXTENSIONS: [&str; 7] = ["pyc", "o", "so", "a", "class", "exe", "wasm"];
+    let mut parts = path.split('/');
+    let name = parts.next_back().unwrap_or(path);
+    if path.split('/').any(|part| DIRS.contains(&part)) {
+        return true;
+    }
+    name.rsplit_once('.')
+        .is_some_and(|(_, ext)| EXTENSIONS.contains(&ext))
+}
+
 /// Read a reply as a tool call. The engine enforces the schema, so this
 /// fails only when the reply was cut off (the token limit) or an engine
 /// without schema support answered.
@@ -382,6 +404,15 @@ mod tests {
             schema["oneOf"][0]["properties"]["path"]["enum"],
             serde_json::json!(["README.md", "src/util/io.rs"])
         );
+    }
+
+    #[test]
+    fn build_output_and_caches_are_not_offered() {
+        assert!(is_noise("src/__pycache__/calc.cpython-311.pyc"));
+        assert!(is_noise("target/debug/app"));
+        assert!(is_noise("lib/util.o"));
+        assert!(!is_noise("src/calc.py"));
+        assert!(!is_noise("docs/targets.md"));
     }
 
     #[test]

@@ -183,10 +183,19 @@ pub fn run(root: &Path, req: &CommandRequest) -> Result<CommandOutcome, ExecErro
         .filter(|h| h.starts_with('/') && Path::new(h).is_dir() && *h != "/")
     {
         add(&["--tmpfs", home]);
-        let mut keep: Vec<PathBuf> = [".rustup", ".cargo/bin", ".cargo/registry", ".cargo/git"]
-            .iter()
-            .map(|d| Path::new(home).join(d))
-            .collect();
+        // Toolchain managers whose shims on the PATH need their own folders
+        // (pyenv, nvm) are kept too.
+        let mut keep: Vec<PathBuf> = [
+            ".rustup",
+            ".cargo/bin",
+            ".cargo/registry",
+            ".cargo/git",
+            ".pyenv",
+            ".nvm",
+        ]
+        .iter()
+        .map(|d| Path::new(home).join(d))
+        .collect();
         keep.extend(
             path.split(':')
                 .filter(|d| Path::new(d).starts_with(home))
