@@ -225,11 +225,10 @@ mod tests {
             err.contains("capabilities.workspace-read: `../up`"),
             "{err}"
         );
-        let ok = Manifest::parse(&format!("{GOOD}exec = [\"make\", \"cargo\"]\n"), "m.toml")
-            .unwrap();
+        let ok =
+            Manifest::parse(&format!("{GOOD}exec = [\"make\", \"cargo\"]\n"), "m.toml").unwrap();
         assert_eq!(ok.capabilities.exec, ["make", "cargo"]);
-        let err =
-            Manifest::parse(&format!("{GOOD}exec = [\"/bin/sh\"]\n"), "m.toml").unwrap_err();
+        let err = Manifest::parse(&format!("{GOOD}exec = [\"/bin/sh\"]\n"), "m.toml").unwrap_err();
         assert!(err.contains("capabilities.exec: `/bin/sh`"), "{err}");
         let err =
             Manifest::parse(&format!("{GOOD}exec = [\"make\", \"make\"]\n"), "m.toml").unwrap_err();
