@@ -1,22 +1,326 @@
-//! `airlock mcp`: installed skills as MCP tools over stdio.
+//! `airlock mcp`: installed skills as MCP tools over stdio, for agent
+//! front-ends (Claude Code, Continue, Cline, goose, Codex, ...).
+//!
+//! Each tool call is one audited run of the skill in a fresh sandbox
+//! instance under the profile, with the plugin's files and signature checked
+//! again first. Nobody can be asked over MCP, so whatever the profile says to
+//! ask about is refused. The protocol is the official SDK's (`rmcp`); this
+//! module puts a line filter in front of it (`stdio`), so malformed input is
+//! answered with a JSON-RPC error and never ends the session.
 
+mod schema;
+mod stdio;
+
+use super::launch::{Hooks, Launcher, Prepared, SkillSpec, exit_code, failure_events, status_of};
 use crate::exit::{Exit, Failure};
+use airlock_runtime::clock::Cancel;
+use airlock_runtime::plugins::store::PluginStore;
+use airlock_runtime::{Event, Request};
 use clap::Args;
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
+    ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt};
 use std::path::{Path, PathBuf};
 
-pub const HELP: &str = "";
+pub const HELP: &str = "\
+Serves installed plugins as MCP tools on stdin/stdout (JSON-RPC, one message
+per line), for an agent front-end that starts `airlock mcp` as a stdio
+server. Each tool call runs the skill once, in a fresh sandbox under the
+profile, audited like `airlock run`; the plugin's signature is checked again
+before every call. Nobody can be asked over MCP: edits and commands the
+profile says to ask about are refused (a profile can allow them). Only the
+protocol goes to stdout; diagnostics go to stderr.
+
+Each tool takes `input` (free text) and `args` (KEY: VALUE strings, as
+`airlock run --arg`); the args a skill describes are listed in its schema.
+
+Examples:
+  airlock mcp -w ~/src/project                      (every installed plugin)
+  airlock mcp -w . --skill secret-scan --skill repo-map
+  airlock mcp -w . --profile read-only
+  claude mcp add airlock -- airlock mcp -w /path/to/project
+  airlock audit show --since 1h                     (what the tools did)
+
+docs/mcp.md shows how to register it in common clients.
+
+Exit codes:
+  0   the client closed the session
+  2   usage error: unknown plugin, no plugins installed, bad workspace or profile
+  3   a plugin was refused at start (signature, policy, model drift)
+  6   the audit log cannot be written";
 
 #[derive(Debug, Args)]
 pub struct McpArgs {
-    /// The workspace the agent works on.
+    /// The workspace every tool call works on.
     #[arg(short, long, value_name = "DIR", default_value = ".")]
     pub workspace: PathBuf,
+
+    /// The profile for every call [default: each plugin's profile reviewed
+    /// at install].
+    #[arg(short, long, value_name = "NAME|FILE")]
+    pub profile: Option<String>,
+
+    /// Serve only this installed plugin (repeatable) [default: all].
+    #[arg(short, long = "skill", value_name = "NAME")]
+    pub skills: Vec<String>,
 }
 
-pub fn mcp(
-    _args: McpArgs,
-    _home: Option<PathBuf>,
-    _config: Option<&Path>,
-) -> Result<Exit, Failure> {
-    Err(Failure::new(Exit::Internal, "not yet"))
+/// One served skill.
+struct Served {
+    tool: Tool,
+    prepared: Prepared,
+}
+
+/// The MCP server: the launcher and the skills it serves.
+struct Server {
+    launcher: Launcher,
+    served: Vec<Served>,
+}
+
+pub fn mcp(args: McpArgs, home: Option<PathBuf>, config: Option<&Path>) -> Result<Exit, Failure> {
+    let launcher = Launcher::open(home.as_deref(), config)?;
+    let names = if args.skills.is_empty() {
+        let all: Vec<String> = PluginStore::open(&launcher.home)
+            .list()
+            .into_iter()
+            .map(|i| i.manifest.name)
+            .collect();
+        if all.is_empty() {
+            return Err(Failure::usage(
+                "no plugins are installed, so there is nothing to serve: install one with `airlock plugin install PACKAGE`",
+            ));
+        }
+        all
+    } else {
+        args.skills.clone()
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            Failure::new(
+                Exit::Internal,
+                format!("cannot start the async runtime: {e}"),
+            )
+        })?;
+    rt.block_on(async move {
+        let mut served = Vec::new();
+        for name in &names {
+            let spec = SkillSpec {
+                skill: PathBuf::from(name),
+                allow_unsigned: false,
+                profile: args.profile.clone(),
+                workspace: args.workspace.clone(),
+            };
+            let prepared = launcher.prepare(&spec).await?;
+            let described = launcher
+                .airlock
+                .describe(&prepared.skill)
+                .await
+                .map_err(|e| Failure::new(Exit::Refused, format!("plugin `{name}`: {e}")))?;
+            let manifest = PluginStore::open(&launcher.home)
+                .get(name)
+                .map(|i| i.manifest.description)
+                .unwrap_or_default();
+            let tool = schema::tool(name, &manifest, &described.summary, &prepared.profile.name);
+            served.push(Served { tool, prepared });
+        }
+        eprintln!(
+            "airlock mcp: serving {} on stdio, workspace {}",
+            names.join(", "),
+            served
+                .first()
+                .map(|s| s.prepared.workspace.display().to_string())
+                .unwrap_or_default()
+        );
+        let server = Server { launcher, served };
+        let (input, output) = stdio::filtered();
+        let service = server.serve((input, output)).await.map_err(|e| {
+            Failure::new(Exit::Usage, format!("the MCP session did not start: {e}"))
+        })?;
+        service
+            .waiting()
+            .await
+            .map_err(|e| Failure::new(Exit::Internal, format!("the MCP session failed: {e}")))?;
+        Ok(Exit::Success)
+    })
+}
+
+impl ServerHandler for Server {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new("airlock", env!("CARGO_PKG_VERSION")))
+            .with_instructions(
+                "Airlock's sandboxed skills. Each call runs offline, in a fresh sandbox that \
+                 sees only the workspace the profile grants (never secrets, never the network), \
+                 and is recorded in the local audit log. Edits and commands that need a \
+                 person's approval are refused over MCP.",
+            )
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        Ok(ListToolsResult::with_all_items(
+            self.served.iter().map(|s| s.tool.clone()).collect(),
+        ))
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let Some(served) = self.served.iter().find(|s| s.tool.name == request.name) else {
+            return Err(ErrorData::invalid_params(
+                format!(
+                    "no tool named `{}`; tools: {}",
+                    request.name,
+                    self.served
+                        .iter()
+                        .map(|s| s.tool.name.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                None,
+            ));
+        };
+        let run_request = match schema::request(request.arguments.as_ref()) {
+            Ok(r) => r,
+            Err(message) => return Err(ErrorData::invalid_params(message, None)),
+        };
+        Ok(self.call(served, &run_request, &context).await.into())
+    }
+}
+
+impl Server {
+    /// Run the skill once; every outcome is a tool result (an error result
+    /// when the run failed or was refused), never a protocol error.
+    async fn call(
+        &self,
+        served: &Served,
+        request: &Request,
+        context: &RequestContext<RoleServer>,
+    ) -> CallToolResult {
+        let name = served.tool.name.to_string();
+        if let Err(refusal) = self.launcher.recheck(&served.prepared) {
+            return error_result(format!("refused: {refusal}"), None);
+        }
+        // A client's cancellation stops the run.
+        let cancel = Cancel::new();
+        let watcher = {
+            let cancel = cancel.clone();
+            let ct = context.ct.clone();
+            tokio::spawn(async move {
+                ct.cancelled().await;
+                cancel.cancel();
+            })
+        };
+        let hooks = Hooks {
+            sink: None,
+            approver: None,
+            cancel: Some(cancel),
+        };
+        let finished = self
+            .launcher
+            .execute(&served.prepared, request, hooks)
+            .await;
+        watcher.abort();
+        let finished = match finished {
+            Ok(f) => f,
+            Err(failure) => return error_result(format!("`{name}` did not run: {failure}"), None),
+        };
+        let code = exit_code(&finished.outcome, None);
+        let run_id = finished.run_id.clone();
+        match finished.outcome {
+            Ok(report) => {
+                let mut text = report.output.clone().unwrap_or_default();
+                if let Some(error) = &report.error {
+                    text = format!("skill `{name}` failed: {error}\n{text}");
+                }
+                let denied = denials(&report.events);
+                if !denied.is_empty() {
+                    text.push_str(&format!("\nDenied by the sandbox:\n{denied}"));
+                }
+                text.push_str(&format!("\naudit: run {run_id}"));
+                let structured = serde_json::json!({
+                    "status": status_of(code),
+                    "exit-code": code as u8,
+                    "run-id": run_id,
+                    "findings": report.findings,
+                });
+                let mut result = if report.error.is_some() {
+                    CallToolResult::error(vec![ContentBlock::text(text)])
+                } else {
+                    CallToolResult::success(vec![ContentBlock::text(text)])
+                };
+                result.structured_content = Some(structured);
+                result
+            }
+            Err(failure) => {
+                let denied = denials(failure_events(&failure));
+                let mut text = format!("`{name}` stopped: {failure}");
+                if !denied.is_empty() {
+                    text.push_str(&format!("\nDenied by the sandbox:\n{denied}"));
+                }
+                text.push_str(&format!("\naudit: run {run_id}"));
+                error_result(
+                    text,
+                    Some(serde_json::json!({
+                        "status": status_of(code),
+                        "exit-code": code as u8,
+                        "run-id": run_id,
+                    })),
+                )
+            }
+        }
+    }
+}
+
+fn error_result(text: String, structured: Option<serde_json::Value>) -> CallToolResult {
+    let mut result = CallToolResult::error(vec![ContentBlock::text(text)]);
+    result.structured_content = structured;
+    result
+}
+
+/// The sandbox's refusals during a run, one per line.
+fn denials(events: &[Event]) -> String {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Denied {
+                capability,
+                path,
+                reason,
+            } => Some(format!("  {capability} `{path}`: {reason}\n")),
+            _ => None,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn denials_are_listed_one_per_line() {
+        let events = vec![
+            Event::Denied {
+                capability: "workspace-write".into(),
+                path: "notes.txt".into(),
+                reason: "edits.mode = \"ask\" and nobody can be asked".into(),
+            },
+            Event::Print { text: "x".into() },
+        ];
+        assert_eq!(
+            denials(&events),
+            "  workspace-write `notes.txt`: edits.mode = \"ask\" and nobody can be asked\n"
+        );
+    }
 }

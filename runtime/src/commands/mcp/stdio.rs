@@ -1,0 +1,194 @@
+//! stdin and stdout for the MCP session, with a filter in front of the SDK:
+//! every line that is not a JSON-RPC 2.0 message gets the JSON-RPC error a
+//! client expects (`-32700` parse error, `-32600` invalid request) and the
+//! session goes on. Lines that pass go to the SDK unchanged; its replies and
+//! the filter's share one writer, so they never interleave.
+
+use serde_json::{Value, json};
+use std::io::{BufRead, Read, Write};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, DuplexStream};
+
+/// The longest message accepted, in bytes.
+const MAX_LINE: u64 = 16 * 1024 * 1024;
+
+/// What to do with one input line.
+#[derive(Debug, PartialEq)]
+pub enum Check {
+    /// A JSON-RPC 2.0 message: the SDK handles it.
+    Forward,
+    /// Blank: nothing to do.
+    Skip,
+    /// Not one: this error goes back.
+    Reply(Value),
+}
+
+/// Judge one line of input.
+pub fn check(line: &[u8]) -> Check {
+    if line.iter().all(u8::is_ascii_whitespace) {
+        return Check::Skip;
+    }
+    let value: Value = match serde_json::from_slice(line) {
+        Ok(v) => v,
+        Err(e) => return Check::Reply(error(Value::Null, -32700, &format!("Parse error: {e}"))),
+    };
+    match &value {
+        Value::Object(map) => {
+            let id = map.get("id").cloned().unwrap_or(Value::Null);
+            if map.get("jsonrpc") != Some(&Value::String("2.0".into())) {
+                return Check::Reply(error(
+                    id,
+                    -32600,
+                    "Invalid Request: not a JSON-RPC 2.0 message (\"jsonrpc\": \"2.0\" is missing)",
+                ));
+            }
+            if !map.contains_key("method")
+                && !map.contains_key("result")
+                && !map.contains_key("error")
+            {
+                return Check::Reply(error(
+                    id,
+                    -32600,
+                    "Invalid Request: a message needs a method, a result or an error",
+                ));
+            }
+            Check::Forward
+        }
+        Value::Array(_) => Check::Reply(error(
+            Value::Null,
+            -32600,
+            "Invalid Request: batches are not supported; send one message per line",
+        )),
+        _ => Check::Reply(error(
+            Value::Null,
+            -32600,
+            "Invalid Request: a message must be a JSON object",
+        )),
+    }
+}
+
+fn error(id: Value, code: i64, message: &str) -> Value {
+    json!({ "jsonrpc": "2.0", "id": id, "error": { "code": code, "message": message } })
+}
+
+/// The SDK's input and output streams, wired to the process's stdin and
+/// stdout through the filter. Call from inside the Tokio runtime.
+pub fn filtered() -> (DuplexStream, DuplexStream) {
+    let (mut to_sdk, sdk_input) = tokio::io::duplex(1 << 20);
+    let (sdk_output, from_sdk) = tokio::io::duplex(1 << 20);
+    let (out_tx, out_rx) = std::sync::mpsc::channel::<String>();
+
+    // The one writer of stdout.
+    std::thread::spawn(move || {
+        let mut out = std::io::stdout().lock();
+        for line in out_rx {
+            if out
+                .write_all(line.as_bytes())
+                .and_then(|()| out.write_all(b"\n"))
+                .and_then(|()| out.flush())
+                .is_err()
+            {
+                break;
+            }
+        }
+    });
+    let replies = out_tx.clone();
+    tokio::spawn(async move {
+        let mut lines = tokio::io::BufReader::new(from_sdk).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            if out_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+
+    // stdin is read on a thread of its own (a blocking read cannot be
+    // cancelled); accepted lines reach the SDK through a channel.
+    let (in_tx, mut in_rx) = tokio::sync::mpsc::channel::<Vec<u8>>(64);
+    std::thread::spawn(move || {
+        let stdin = std::io::stdin();
+        let mut stdin = stdin.lock();
+        loop {
+            let mut line = Vec::new();
+            let n = match (&mut stdin).take(MAX_LINE + 1).read_until(b'\n', &mut line) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            if n as u64 > MAX_LINE && !line.ends_with(b"\n") {
+                // Skip the rest of the over-long line, then say why.
+                let mut rest = Vec::new();
+                let _ = stdin.read_until(b'\n', &mut rest);
+                let reply = error(
+                    Value::Null,
+                    -32600,
+                    &format!("Invalid Request: a message longer than {MAX_LINE} bytes"),
+                );
+                if replies.send(reply.to_string()).is_err() {
+                    break;
+                }
+                continue;
+            }
+            match check(&line) {
+                Check::Skip => {}
+                Check::Forward => {
+                    if in_tx.blocking_send(line).is_err() {
+                        break;
+                    }
+                }
+                Check::Reply(reply) => {
+                    if replies.send(reply.to_string()).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    tokio::spawn(async move {
+        while let Some(mut line) = in_rx.recv().await {
+            if !line.ends_with(b"\n") {
+                line.push(b'\n');
+            }
+            if to_sdk.write_all(&line).await.is_err() {
+                break;
+            }
+        }
+        // End of input: the SDK sees it and ends the session.
+        let _ = to_sdk.shutdown().await;
+    });
+    (sdk_input, sdk_output)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(c: Check) -> i64 {
+        match c {
+            Check::Reply(v) => v["error"]["code"].as_i64().unwrap_or_default(),
+            other => panic!("expected an error reply, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn malformed_lines_get_json_rpc_errors() {
+        assert_eq!(code(check(b"this is not json\n")), -32700);
+        assert_eq!(code(check(b"{\"jsonrpc\": \"2.0\", \"id\": 1,")), -32700);
+        assert_eq!(code(check(b"[1, 2]")), -32600);
+        assert_eq!(code(check(b"42")), -32600);
+        assert_eq!(code(check(b"{\"id\": 3, \"method\": \"ping\"}")), -32600);
+        assert_eq!(code(check(b"{\"jsonrpc\": \"2.0\", \"id\": 4}")), -32600);
+        assert_eq!(code(check(b"\xff\xfe")), -32700);
+        match check(b"{\"id\": 7, \"method\": \"ping\"}") {
+            Check::Reply(v) => assert_eq!(v["id"], 7),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn messages_pass_and_blank_lines_are_skipped() {
+        assert_eq!(
+            check(b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\n"),
+            Check::Forward
+        );
+        assert_eq!(check(b"  \n"), Check::Skip);
+    }
+}

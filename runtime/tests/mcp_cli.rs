@@ -1,0 +1,309 @@
+//! `airlock mcp` driven by a real MCP client nobody here wrote: the official
+//! Python SDK from PyPI (`mcp`, installed by scripts/setup-mcp-client,
+//! driven by tests/mcp/client.py), and by raw bytes on its stdin for the
+//! malformed-input cases. The skills are real plugins, signed and installed
+//! as an officer would.
+
+use airlock_tests::guests;
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn airlock(home: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_airlock"))
+        .arg("--home")
+        .arg(home)
+        .args(args)
+        .env_remove("AIRLOCK_HOME")
+        .env_remove("AIRLOCK_LOG")
+        .env("XDG_CONFIG_HOME", home.join("no-config"))
+        .stdin(Stdio::null())
+        .output()
+        .expect("start airlock")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn ok(out: Output) -> String {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stdout:\n{}\nstderr:\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+fn utf8(path: &Path) -> &str {
+    path.to_str().expect("temporary paths are UTF-8")
+}
+
+/// A home whose officer trusts the publisher `acme` and has installed, signed
+/// by it, each (component, manifest, profile).
+fn home_with(plugins: &[(&str, &str, &str)]) -> tempfile::TempDir {
+    let home = tempfile::tempdir().expect("home");
+    let keys = home.path().join("keys");
+    std::fs::create_dir(&keys).expect("mkdir keys");
+    let key = keys.join("acme");
+    ok(airlock(
+        home.path(),
+        &[
+            "plugin",
+            "keygen",
+            "--publisher",
+            "acme",
+            "--out",
+            utf8(&key),
+        ],
+    ));
+    ok(airlock(
+        home.path(),
+        &["trust", "add", "acme", utf8(&keys.join("acme.pub"))],
+    ));
+    for (i, (component, manifest, profile)) in plugins.iter().enumerate() {
+        let manifest_path = keys.join(format!("manifest-{i}.toml"));
+        std::fs::write(&manifest_path, manifest).expect("write the manifest");
+        let package = keys.join(format!("plugin-{i}.airlock"));
+        ok(airlock(
+            home.path(),
+            &[
+                "plugin",
+                "pack",
+                component,
+                "--manifest",
+                utf8(&manifest_path),
+                "--key",
+                utf8(&keys.join("acme.key")),
+                "-o",
+                utf8(&package),
+            ],
+        ));
+        ok(airlock(
+            home.path(),
+            &[
+                "plugin",
+                "install",
+                utf8(&package),
+                "--profile",
+                profile,
+                "--yes",
+            ],
+        ));
+    }
+    home
+}
+
+const SECRET_SCAN: &str = "name = \"secret-scan\"\nversion = \"0.1.0\"\ndescription = \"Finds credentials committed to the workspace.\"\nwit-version = \"0.1.0\"\n[publisher]\nname = \"acme\"\n[capabilities]\nworkspace-read = [\".\"]\n";
+
+const WRITER: &str = "name = \"writer\"\nversion = \"0.1.0\"\ndescription = \"Writes a file it is told to (a test skill).\"\nwit-version = \"0.1.0\"\n[publisher]\nname = \"acme\"\n[capabilities]\nworkspace-read = [\".\"]\nworkspace-write = [\".\"]\n";
+
+/// The Python with the official MCP SDK.
+fn mcp_python() -> PathBuf {
+    let python = std::env::var_os("AIRLOCK_TEST_MCP_PYTHON").unwrap_or_else(|| {
+        panic!(
+            "AIRLOCK_TEST_MCP_PYTHON is not set: run scripts/setup-mcp-client (scripts/test does) \
+             and set it to the python it prints"
+        )
+    });
+    PathBuf::from(python)
+}
+
+/// Run tests/mcp/client.py against `airlock --home HOME mcp ARGS`, making
+/// `calls`; its JSON report.
+fn client(home: &Path, calls: &[Value], args: &[&str]) -> Value {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/mcp/client.py");
+    let mut cmd = Command::new(mcp_python());
+    cmd.arg(script).arg(env!("CARGO_BIN_EXE_airlock"));
+    for call in calls {
+        cmd.arg(call.to_string());
+    }
+    cmd.arg("--")
+        .arg("--home")
+        .arg(home)
+        .arg("mcp")
+        .args(args)
+        .env_remove("AIRLOCK_HOME")
+        .env("XDG_CONFIG_HOME", home.join("no-config"));
+    let out = cmd.output().expect("run the MCP client");
+    let stdout = ok(out);
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
+
+fn workspace_with_a_key() -> tempfile::TempDir {
+    airlock_tests::workspace(&[
+        (
+            "deploy.py",
+            "# AWS's documented example key, not a real one.\nAWS_ACCESS_KEY_ID = \"AKIAIOSFODNN7EXAMPLE\"\n",
+        ),
+        ("notes.txt", "old-text\n"),
+    ])
+}
+
+#[test]
+fn an_mcp_client_lists_the_skills_and_gets_secret_scans_findings_audited() {
+    let home = home_with(&[(guests::SECRET_SCAN, SECRET_SCAN, "read-only")]);
+    let ws = workspace_with_a_key();
+    let call =
+        serde_json::json!({ "name": "secret-scan", "arguments": { "args": { "format": "text" } } });
+    let report = client(home.path(), &[call], &["-w", utf8(ws.path())]);
+
+    assert_eq!(report["server"], "airlock");
+    let tools = report["tools"].as_array().expect("tools");
+    assert_eq!(tools.len(), 1, "{tools:#?}");
+    let tool = &tools[0];
+    assert_eq!(tool["name"], "secret-scan");
+    // The schema comes from what the skill describes.
+    let args = &tool["inputSchema"]["properties"]["args"]["properties"];
+    assert_eq!(
+        args["format"]["description"], "value: text|json|sarif",
+        "{tool:#}"
+    );
+    assert!(args["min-severity"].is_object(), "{tool:#}");
+
+    let result = &report["calls"][0];
+    assert_ne!(result["isError"], true, "{result:#}");
+    let findings = result["structuredContent"]["findings"]
+        .as_array()
+        .expect("findings");
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["path"] == "deploy.py" && f["rule_id"] == "aws-access-key-id"),
+        "{result:#}"
+    );
+    let shown = result["content"][0]["text"].as_str().expect("text");
+    assert!(shown.contains("aws-access-key-id"), "{shown}");
+    assert!(!shown.contains("AKIAIOSFODNN7EXAMPLE"), "redacted: {shown}");
+
+    // The call is in the audit trail, and the trail verifies.
+    let run = result["structuredContent"]["run-id"]
+        .as_str()
+        .expect("run id");
+    let trail = ok(airlock(home.path(), &["audit", "show", "--run", run]));
+    assert!(trail.contains("secret-scan"), "{trail}");
+    assert!(trail.contains("deploy.py"), "{trail}");
+    ok(airlock(home.path(), &["audit", "verify"]));
+}
+
+#[test]
+fn a_call_that_needs_an_approval_is_denied_cleanly_and_changes_nothing() {
+    let home = home_with(&[(guests::ADVERSARY, WRITER, "workspace-write")]);
+    let ws = workspace_with_a_key();
+    let call = serde_json::json!({
+        "name": "writer",
+        "arguments": { "args": { "case": "write", "path": "notes.txt", "content": "new-text" } }
+    });
+    let report = client(home.path(), &[call], &["-w", utf8(ws.path())]);
+    let result = &report["calls"][0];
+    let shown = result["content"][0]["text"].as_str().expect("text");
+    // Nobody can be asked over MCP: the profile's `ask` refuses, naming it.
+    assert!(shown.contains("edits.mode"), "{result:#}");
+    assert!(shown.contains("access-denied"), "{result:#}");
+    assert_eq!(
+        std::fs::read_to_string(ws.path().join("notes.txt")).expect("read"),
+        "old-text\n"
+    );
+    let run = result["structuredContent"]["run-id"]
+        .as_str()
+        .expect("run id");
+    let trail = ok(airlock(
+        home.path(),
+        &["audit", "show", "--run", run, "--json"],
+    ));
+    let records: Vec<Value> = trail
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .collect();
+    // The refusal and the denied write are in the trail.
+    assert!(
+        records.iter().any(|r| r["kind"] == "approval"
+            && r["data"]["decision"]["allowed"] == false
+            && r["data"]["decision"]["how"] == "non-interactive"),
+        "{trail}"
+    );
+    assert!(
+        records.iter().any(|r| r["kind"] == "access"
+            && r["data"]["op"] == "workspace-write"
+            && r["data"]["allowed"] == false),
+        "{trail}"
+    );
+}
+
+#[test]
+fn malformed_json_rpc_gets_a_protocol_error_and_the_session_goes_on() {
+    let home = home_with(&[(guests::SECRET_SCAN, SECRET_SCAN, "read-only")]);
+    let ws = workspace_with_a_key();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_airlock"))
+        .arg("--home")
+        .arg(home.path())
+        .args(["mcp", "-w", utf8(ws.path())])
+        .env_remove("AIRLOCK_HOME")
+        .env("XDG_CONFIG_HOME", home.path().join("no-config"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start airlock mcp");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut next = || -> Value {
+        let line = lines
+            .next()
+            .expect("a reply before the end")
+            .expect("read a reply");
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"))
+    };
+    let mut send = |line: &[u8]| {
+        stdin.write_all(line).expect("write");
+        stdin.write_all(b"\n").expect("write");
+        stdin.flush().expect("flush");
+    };
+
+    send(b"this is not JSON");
+    let reply = next();
+    assert_eq!(reply["error"]["code"], -32700, "{reply}");
+    assert_eq!(reply["id"], Value::Null);
+    send(b"{\"jsonrpc\": \"2.0\", \"id\": 1, \"method\": \"initialize\", \"params\": {");
+    assert_eq!(next()["error"]["code"], -32700);
+    send(b"[{\"jsonrpc\": \"2.0\", \"id\": 2, \"method\": \"ping\"}]");
+    assert_eq!(next()["error"]["code"], -32600);
+    send(b"{\"id\": 3, \"method\": \"ping\"}");
+    let reply = next();
+    assert_eq!(reply["error"]["code"], -32600, "{reply}");
+    assert_eq!(reply["id"], 3);
+    send(b"\xff\xfe\x00 not UTF-8");
+    assert_eq!(next()["error"]["code"], -32700);
+
+    // The session still works: initialize, an unknown method, a tool call.
+    send(br#"{"jsonrpc":"2.0","id":10,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}"#);
+    let reply = next();
+    assert_eq!(reply["id"], 10, "{reply}");
+    assert_eq!(reply["result"]["serverInfo"]["name"], "airlock", "{reply}");
+    send(br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#);
+    send(br#"{"jsonrpc":"2.0","id":11,"method":"no/such/method"}"#);
+    let reply = next();
+    assert_eq!(reply["id"], 11);
+    assert_eq!(reply["error"]["code"], -32601, "{reply}");
+    send(br#"{"jsonrpc":"2.0","id":12,"method":"tools/call","params":{"name":"secret-scan","arguments":{"path":"/etc/shadow"}}}"#);
+    let reply = next();
+    assert_eq!(reply["id"], 12);
+    assert_eq!(reply["error"]["code"], -32602, "{reply}");
+    send(br#"{"jsonrpc":"2.0","id":13,"method":"tools/call","params":{"name":"secret-scan","arguments":{}}}"#);
+    let reply = next();
+    assert_eq!(reply["id"], 13, "{reply}");
+    assert!(
+        reply["result"]["structuredContent"]["findings"]
+            .as_array()
+            .is_some_and(|f| !f.is_empty()),
+        "{reply}"
+    );
+
+    // End of input ends the session normally.
+    drop(stdin);
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(0));
+}
