@@ -63,6 +63,9 @@ pub struct Hooks {
     pub sink: Option<EventSink>,
     pub approver: Option<Arc<dyn Approver>>,
     pub cancel: Option<Cancel>,
+    /// Findings at or above this severity make the run's exit code 5 (in
+    /// the audit record too).
+    pub fail_on: Option<crate::cli::SeverityArg>,
 }
 
 /// A finished run (or one that failed inside the sandbox), with its end
@@ -215,6 +218,7 @@ impl Launcher {
         hooks: Hooks,
     ) -> Result<Finished, Failure> {
         let start_record = prepared.run_start(request);
+        let hooks_fail_on = hooks.fail_on;
         let run_audit = self.audit.begin_run(&start_record).map_err(audit_failure)?;
         let options = RunOptions {
             models: prepared.models.clone(),
@@ -246,7 +250,7 @@ impl Launcher {
             report.signer = prepared.target.signer.clone();
             report.run_id = Some(run_audit.id().to_string());
         }
-        let code = exit_code(&outcome, None);
+        let code = exit_code(&outcome, hooks_fail_on);
         let ended = run_audit.end(run_end(&run_audit, outcome.as_ref(), code, elapsed_ms));
         // After an audit failure the end is tried, but the run fails either way.
         if code != Exit::Audit {

@@ -226,6 +226,7 @@ impl Server {
             sink: None,
             approver: None,
             cancel: Some(cancel),
+            fail_on: None,
         };
         let finished = self
             .launcher

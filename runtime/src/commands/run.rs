@@ -49,6 +49,7 @@ pub fn run(args: RunArgs, home: Option<PathBuf>, config: Option<&Path>) -> Resul
         sink,
         approver,
         cancel: None,
+        fail_on: args.fail_on,
     };
     let finished = rt.block_on(launcher.execute(&prepared, &request, hooks))?;
     view.finish();

@@ -187,6 +187,7 @@ pub fn run(session: &mut Session, message: String) -> Result<(), Failure> {
         sink: Some(sink),
         approver,
         cancel: Some(cancel.clone()),
+        fail_on: None,
     };
 
     let interrupts = &session.interrupts;
