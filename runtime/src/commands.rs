@@ -131,15 +131,33 @@ fn start(home: Option<&PathBuf>) -> Result<Airlock, Failure> {
 
 /// A single-threaded async runtime for one command.
 fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| {
-            Failure::new(
-                Exit::Internal,
-                format!("cannot start the async runtime: {e}"),
-            )
-        })
+    started(
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
+    )
+}
+
+/// An async runtime with two workers, for sessions that watch something
+/// (Ctrl-C, a client's messages) while a skill runs.
+fn session_runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    started(
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build(),
+    )
+}
+
+fn started(
+    rt: std::io::Result<tokio::runtime::Runtime>,
+) -> Result<tokio::runtime::Runtime, Failure> {
+    rt.map_err(|e| {
+        Failure::new(
+            Exit::Internal,
+            format!("cannot start the async runtime: {e}"),
+        )
+    })
 }
 
 /// Compile with a spinner on a terminal while a new component is compiled.

@@ -179,16 +179,7 @@ pub fn chat(args: ChatArgs, home: Option<PathBuf>, config: Option<&Path>) -> Res
         workspace: args.workspace.clone(),
     };
     // Several threads: the skill runs on one while Ctrl-C is watched.
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| {
-            Failure::new(
-                Exit::Internal,
-                format!("cannot start the async runtime: {e}"),
-            )
-        })?;
+    let rt = super::session_runtime()?;
     let prepared = rt.block_on(launcher.prepare(&spec))?;
     let granted = &prepared.profile.inference.models;
     if let Some(model) = &args.model {

@@ -29,28 +29,40 @@ pub const HELP: &str = "\
 Serves installed plugins as MCP tools on stdin/stdout (JSON-RPC, one message
 per line), for an agent front-end that starts `airlock mcp` as a stdio
 server. Each tool call runs the skill once, in a fresh sandbox under the
-profile, audited like `airlock run`; the plugin's signature is checked again
-before every call. Nobody can be asked over MCP: edits and commands the
-profile says to ask about are refused (a profile can allow them). Only the
-protocol goes to stdout; diagnostics go to stderr.
+profile, audited like `airlock run`; the plugin's files and signature are
+checked again before every call. Nobody can be asked over MCP: edits and
+commands the profile says to ask about are refused, naming the profile key
+(e.g. `edits.mode`); a profile can allow them. Only the protocol goes to
+stdout; diagnostics go to stderr. Malformed input gets a JSON-RPC error
+(-32700, -32600) and the session goes on.
 
-Each tool takes `input` (free text) and `args` (KEY: VALUE strings, as
-`airlock run --arg`); the args a skill describes are listed in its schema.
+Each tool is named like its plugin and takes `input` (free text, as
+`airlock run --input`) and `args` (string values, as `airlock run --arg
+KEY=VALUE`); the args a skill describes are listed in its schema.
 
 Examples:
   airlock mcp -w ~/src/project                      (every installed plugin)
   airlock mcp -w . --skill secret-scan --skill repo-map
-  airlock mcp -w . --profile read-only
+  airlock mcp -w . --profile read-only              (one profile for every call)
   claude mcp add airlock -- airlock mcp -w /path/to/project
-  airlock audit show --since 1h                     (what the tools did)
 
-docs/mcp.md shows how to register it in common clients.
+Where to look afterwards: every result ends `audit: run ID`, and its
+structured content has `run-id`, `status` and the findings.
+  airlock audit show --since 1h                     (what the tools did)
+  airlock audit show --run ID --json                (one call: accesses, denials)
+  airlock audit verify                              (the trail is intact)
+
+docs/mcp.md shows how to register it in Claude Code, Codex, goose,
+Continue, Cline and Cursor.
 
 Exit codes:
-  0   the client closed the session
-  2   usage error: unknown plugin, no plugins installed, bad workspace or profile
-  3   a plugin was refused at start (signature, policy, model drift)
-  6   the audit log cannot be written";
+  0   the client closed the session (end of stdin)
+  2   usage error: no plugins installed, --skill names one that is not
+      installed, bad workspace or profile, or the session did not start
+  3   a plugin was refused at start (signature, admin policy, model drift)
+  6   the audit log cannot be written
+A failed or refused tool call does not end the session: it is an error
+result (isError) with the reason, and the next call can go ahead.";
 
 #[derive(Debug, Args)]
 pub struct McpArgs {
@@ -82,31 +94,9 @@ struct Server {
 
 pub fn mcp(args: McpArgs, home: Option<PathBuf>, config: Option<&Path>) -> Result<Exit, Failure> {
     let launcher = Launcher::open(home.as_deref(), config)?;
-    let names = if args.skills.is_empty() {
-        let all: Vec<String> = PluginStore::open(&launcher.home)
-            .list()
-            .into_iter()
-            .map(|i| i.manifest.name)
-            .collect();
-        if all.is_empty() {
-            return Err(Failure::usage(
-                "no plugins are installed, so there is nothing to serve: install one with `airlock plugin install PACKAGE`",
-            ));
-        }
-        all
-    } else {
-        args.skills.clone()
-    };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| {
-            Failure::new(
-                Exit::Internal,
-                format!("cannot start the async runtime: {e}"),
-            )
-        })?;
+    let installed = installed_names(&launcher.home);
+    let names = served_names(&installed, &args.skills)?;
+    let rt = super::session_runtime()?;
     rt.block_on(async move {
         let mut served = Vec::new();
         for name in &names {
@@ -138,16 +128,63 @@ pub fn mcp(args: McpArgs, home: Option<PathBuf>, config: Option<&Path>) -> Resul
                 .unwrap_or_default()
         );
         let server = Server { launcher, served };
-        let (input, output) = stdio::filtered();
-        let service = server.serve((input, output)).await.map_err(|e| {
-            Failure::new(Exit::Usage, format!("the MCP session did not start: {e}"))
-        })?;
-        service
-            .waiting()
-            .await
-            .map_err(|e| Failure::new(Exit::Internal, format!("the MCP session failed: {e}")))?;
+        let (input, output, drain) = stdio::filtered();
+        let service = match server.serve((input, output)).await {
+            Ok(service) => service,
+            Err(e) => {
+                drain.finish().await;
+                return Err(Failure::new(
+                    Exit::Usage,
+                    format!("the MCP session did not start: {e}"),
+                ));
+            }
+        };
+        let ended = service.waiting().await;
+        // The SDK's last replies reach stdout before the process ends.
+        drain.finish().await;
+        ended.map_err(|e| Failure::new(Exit::Internal, format!("the MCP session failed: {e}")))?;
         Ok(Exit::Success)
     })
+}
+
+/// The names of the installed plugins, sorted, each once (the store lists
+/// every installed version).
+fn installed_names(home: &Path) -> Vec<String> {
+    let mut names: Vec<String> = PluginStore::open(home)
+        .list()
+        .into_iter()
+        .map(|i| i.manifest.name)
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// The plugins to serve: every installed one, or those `--skill` names
+/// (each once, in the order given). Naming one that is not installed is a
+/// usage error, before anything is served.
+fn served_names(installed: &[String], requested: &[String]) -> Result<Vec<String>, Failure> {
+    if installed.is_empty() {
+        return Err(Failure::usage(
+            "no plugins are installed, so there is nothing to serve: install one with `airlock plugin install PACKAGE`",
+        ));
+    }
+    if requested.is_empty() {
+        return Ok(installed.to_vec());
+    }
+    let mut names: Vec<String> = Vec::new();
+    for name in requested {
+        if !installed.contains(name) {
+            return Err(Failure::usage(format!(
+                "--skill {name}: no plugin named `{name}` is installed (installed: {}); `airlock mcp` serves installed plugins only, see `airlock plugin list`",
+                installed.join(", ")
+            )));
+        }
+        if !names.contains(name) {
+            names.push(name.clone());
+        }
+    }
+    Ok(names)
 }
 
 impl ServerHandler for Server {
@@ -308,6 +345,33 @@ fn denials(events: &[Event]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn skill_names_must_be_installed_and_are_served_once() {
+        let installed = ["repo-map".to_string(), "secret-scan".to_string()];
+        let served = |requested: &[&str]| {
+            let requested: Vec<String> = requested.iter().map(|s| s.to_string()).collect();
+            served_names(&installed, &requested)
+        };
+        assert_eq!(served(&[]).expect("all"), installed);
+        assert_eq!(
+            served(&["secret-scan", "secret-scan"]).expect("one"),
+            ["secret-scan"]
+        );
+        let unknown = served(&["secret-scan", "./skill.wasm"]).expect_err("unknown");
+        assert_eq!(unknown.code(), Exit::Usage);
+        let message = unknown.to_string();
+        assert!(
+            message.contains("no plugin named `./skill.wasm` is installed"),
+            "{message}"
+        );
+        assert!(
+            message.contains("installed: repo-map, secret-scan"),
+            "{message}"
+        );
+        let none = served_names(&[], &[]).expect_err("nothing installed");
+        assert_eq!(none.code(), Exit::Usage);
+    }
 
     #[test]
     fn denials_are_listed_one_per_line() {

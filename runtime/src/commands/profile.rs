@@ -38,56 +38,7 @@ pub fn profile(cmd: ProfileCommand) -> Result<Exit, Failure> {
                 println!("{}", to_json(&value)?);
                 return Ok(Exit::Success);
             }
-            println!("profile  {}", p.name);
-            println!("source   {}", p.source);
-            println!("sha256   {}", p.digest);
-            if !p.description.is_empty() {
-                println!("about    {}", p.description);
-            }
-            println!("grants:");
-            if p.grants.is_empty() {
-                println!("  (none: the skill sees no files)");
-            }
-            for g in &p.grants {
-                println!(
-                    "  {:<24} {}",
-                    g.path.0.to_string(),
-                    if g.writable { "read-write" } else { "read" }
-                );
-            }
-            let l = &p.limits;
-            println!("limits:");
-            println!("  wall-clock-seconds  {}", l.wall_clock_seconds);
-            println!("  memory-mib          {}", l.memory_mib);
-            println!("  max-bytes-read      {}", l.max_bytes_read);
-            println!("  max-bytes-written   {}", l.max_bytes_written);
-            println!("  max-output-bytes    {}", l.max_output_bytes);
-            println!("  max-files-listed    {}", l.max_files_listed);
-            if p.allows_writes() {
-                println!("edits: {} (every change to a file)", p.edits.mode.as_str());
-            }
-            if p.commands.programs.is_empty() {
-                println!("commands: none");
-            } else {
-                println!(
-                    "commands (no network; timeout {} s, output {} bytes):",
-                    p.commands.timeout_seconds, p.commands.max_output_bytes
-                );
-                for (program, mode) in &p.commands.programs {
-                    println!("  {program:<22} {}", mode.as_str());
-                }
-            }
-            if !p.inference.models.is_empty() {
-                println!(
-                    "models: {} (up to {} calls per run)",
-                    p.inference.models.join(", "),
-                    p.inference.max_calls
-                );
-            }
-            println!("deny-list (built-in, then the profile's):");
-            println!("  {}", p.deny_list().patterns().join(" "));
-            println!("never writable: .git/, .airlock/, Airlock's state directory");
-            println!("network: never");
+            print_profile(&p);
             Ok(Exit::Success)
         }
         ProfileCommand::Check { files } => {
@@ -111,4 +62,64 @@ pub fn profile(cmd: ProfileCommand) -> Result<Exit, Failure> {
             }
         }
     }
+}
+
+/// A profile's effective settings, as `profile show` and chat's `/profile`
+/// print them.
+pub(super) fn print_profile(p: &Profile) {
+    println!("profile  {}", p.name);
+    println!("source   {}", p.source);
+    println!("sha256   {}", p.digest);
+    if !p.description.is_empty() {
+        println!("about    {}", p.description);
+    }
+    println!("grants:");
+    if p.grants.is_empty() {
+        println!("  (none: the skill sees no files)");
+    }
+    for g in &p.grants {
+        println!(
+            "  {:<24} {}",
+            g.path.0.to_string(),
+            if g.writable { "read-write" } else { "read" }
+        );
+    }
+    let l = &p.limits;
+    println!("limits:");
+    println!("  wall-clock-seconds  {}", l.wall_clock_seconds);
+    println!("  memory-mib          {}", l.memory_mib);
+    println!("  max-bytes-read      {}", l.max_bytes_read);
+    println!("  max-bytes-written   {}", l.max_bytes_written);
+    println!("  max-output-bytes    {}", l.max_output_bytes);
+    println!("  max-files-listed    {}", l.max_files_listed);
+    if p.allows_writes() {
+        println!("edits: {} (every change to a file)", p.edits.mode.as_str());
+    }
+    if p.commands.programs.is_empty() {
+        println!("commands: none");
+    } else {
+        println!(
+            "commands (no network; timeout {} s, output {} bytes):",
+            p.commands.timeout_seconds, p.commands.max_output_bytes
+        );
+        for (program, mode) in &p.commands.programs {
+            println!("  {program:<22} {}", mode.as_str());
+        }
+    }
+    let i = &p.inference;
+    if i.models.is_empty() {
+        println!("inference: none");
+    } else {
+        println!("inference (per run):");
+        println!("  models                 {}", i.models.join(", "));
+        println!("  max-calls              {}", i.max_calls);
+        println!("  max-prompt-tokens      {}", i.max_prompt_tokens);
+        println!("  max-completion-tokens  {}", i.max_completion_tokens);
+        println!("  default-max-tokens     {}", i.default_max_tokens);
+        println!("  max-call-seconds       {}", i.max_call_seconds);
+    }
+    println!("deny-list (built-in, then the profile's):");
+    println!("  {}", p.deny_list().patterns().join(" "));
+    println!("never writable: .git/, .airlock/, Airlock's state directory");
+    println!("network: never");
 }

@@ -25,19 +25,7 @@ pub fn undo(
         UndoError::Io(m) => Failure::new(Exit::Internal, m),
         other => Failure::usage(other.to_string()),
     })?;
-    audit
-        .admin(
-            "undo",
-            serde_json::json!({ "run": run, "force": args.force, "files": restored }),
-        )
-        .map_err(|e| {
-            Failure::new(
-                Exit::Audit,
-                format!(
-                    "run {run} was undone, but the undo could not be recorded in the audit log: {e}"
-                ),
-            )
-        })?;
+    record(&audit, &run, args.force, &restored)?;
     if args.json {
         println!(
             "{}",
@@ -50,4 +38,26 @@ pub fn undo(
         println!("Undid run {run}: {} change(s).", restored.len());
     }
     Ok(Exit::Success)
+}
+
+/// Record an undo in the audit log (exit 6 when it cannot be recorded).
+pub(super) fn record(
+    audit: &AuditLog,
+    run: &str,
+    force: bool,
+    restored: &[undo::Restored],
+) -> Result<(), Failure> {
+    audit
+        .admin(
+            "undo",
+            serde_json::json!({ "run": run, "force": force, "files": restored }),
+        )
+        .map_err(|e| {
+            Failure::new(
+                Exit::Audit,
+                format!(
+                    "run {run} was undone, but the undo could not be recorded in the audit log: {e}"
+                ),
+            )
+        })
 }

@@ -3,7 +3,7 @@
 
 use super::{Session, check_model};
 use crate::cli::{AuditFilter, AuditShowArgs};
-use crate::exit::{Exit, Failure};
+use crate::exit::Failure;
 use airlock_runtime::undo::{self, UndoError};
 
 /// What the session does after a command.
@@ -126,62 +126,8 @@ fn show_models(session: &Session) {
 }
 
 fn show_profile(session: &Session) {
-    let p = &session.prepared.profile;
-    println!("profile  {}", p.name);
-    println!("source   {}", p.source);
-    println!("sha256   {}", p.digest);
-    if !p.description.is_empty() {
-        println!("about    {}", p.description);
-    }
-    println!("grants:");
-    if p.grants.is_empty() {
-        println!("  (none: the skill sees no files)");
-    }
-    for g in &p.grants {
-        println!(
-            "  {:<24} {}",
-            g.path.0.to_string(),
-            if g.writable { "read-write" } else { "read" }
-        );
-    }
-    if p.allows_writes() {
-        println!("edits: {} (every change to a file)", p.edits.mode.as_str());
-    } else {
-        println!("edits: none (no read-write grant)");
-    }
-    if p.commands.programs.is_empty() {
-        println!("commands: none");
-    } else {
-        println!(
-            "commands (no network; timeout {} s, output {} bytes):",
-            p.commands.timeout_seconds, p.commands.max_output_bytes
-        );
-        for (program, mode) in &p.commands.programs {
-            println!("  {program:<22} {}", mode.as_str());
-        }
-    }
-    let i = &p.inference;
-    if i.models.is_empty() {
-        println!("inference: none");
-    } else {
-        println!("inference (each turn):");
-        println!("  models                 {}", i.models.join(", "));
-        println!("  max-calls              {}", i.max_calls);
-        println!("  max-prompt-tokens      {}", i.max_prompt_tokens);
-        println!("  max-completion-tokens  {}", i.max_completion_tokens);
-        println!("  default-max-tokens     {}", i.default_max_tokens);
-        println!("  max-call-seconds       {}", i.max_call_seconds);
-    }
-    let l = &p.limits;
-    println!(
-        "limits (each turn): {} s wall clock, {} MiB memory, read {} B, write {} B, output {} B",
-        l.wall_clock_seconds,
-        l.memory_mib,
-        l.max_bytes_read,
-        l.max_bytes_written,
-        l.max_output_bytes
-    );
-    println!("network: never");
+    // Each turn is one run under this profile, so its limits are per turn.
+    super::super::profile::print_profile(&session.prepared.profile);
 }
 
 fn show_history(session: &Session) {
@@ -257,21 +203,7 @@ fn undo_last(session: &Session, force: bool) -> Result<(), Failure> {
                 return Ok(());
             }
         };
-        session
-            .launcher
-            .audit
-            .admin(
-                "undo",
-                serde_json::json!({ "run": run, "force": force, "files": restored }),
-            )
-            .map_err(|e| {
-                Failure::new(
-                    Exit::Audit,
-                    format!(
-                        "run {run} was undone, but the undo could not be recorded in the audit log: {e}"
-                    ),
-                )
-            })?;
+        super::super::undo::record(&session.launcher.audit, run, force, &restored)?;
         for r in &restored {
             println!("{:<9} {}", r.action, r.path);
         }

@@ -3,9 +3,16 @@
 //! client expects (`-32700` parse error, `-32600` invalid request) and the
 //! session goes on. Lines that pass go to the SDK unchanged; its replies and
 //! the filter's share one writer, so they never interleave.
+//!
+//! What rmcp 3.11 does on its own, measured: a line that is not JSON is
+//! dropped without a reply; JSON that is not a message gets `-32600` without
+//! an `id`; and a notification, response or error before `initialize` ends
+//! the session. The filter answers the first two properly and drops the
+//! third (there is nothing to answer) with a note on stderr.
 
 use serde_json::{Value, json};
 use std::io::{BufRead, Read, Write};
+use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, DuplexStream};
 
 /// The longest message accepted, in bytes.
@@ -66,36 +73,106 @@ pub fn check(line: &[u8]) -> Check {
     }
 }
 
+/// Where the session stands, as far as the filter can tell.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub enum Phase {
+    /// No `initialize` request has gone to the SDK yet.
+    #[default]
+    BeforeInitialize,
+    /// One has.
+    Initializing,
+}
+
+/// Before `initialize`, the SDK takes only requests: anything else would
+/// end the session, so it is dropped (a notification or a stray response
+/// has no reply to give). Returns whether to forward `line`, which
+/// [`check`] passed, and the phase after it.
+pub fn admit(phase: Phase, line: &[u8]) -> (bool, Phase) {
+    if phase == Phase::Initializing {
+        return (true, phase);
+    }
+    let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(line) else {
+        return (false, phase);
+    };
+    let is_request = map.get("method").is_some_and(Value::is_string)
+        && map.get("id").is_some_and(|id| !id.is_null());
+    if !is_request {
+        return (false, phase);
+    }
+    let initialize = map.get("method").and_then(Value::as_str) == Some("initialize")
+        && map.get("params").is_some_and(Value::is_object);
+    if initialize {
+        (true, Phase::Initializing)
+    } else {
+        (true, phase)
+    }
+}
+
 fn error(id: Value, code: i64, message: &str) -> Value {
     json!({ "jsonrpc": "2.0", "id": id, "error": { "code": code, "message": message } })
 }
 
+/// What the stdout thread writes.
+enum Out {
+    Line(String),
+    /// Everything before this is written: say so.
+    Flushed(tokio::sync::oneshot::Sender<()>),
+}
+
+/// The session's end: what the SDK wrote last reaches stdout.
+pub struct Drain {
+    forwarder: tokio::task::JoinHandle<()>,
+    out: std::sync::mpsc::Sender<Out>,
+}
+
+impl Drain {
+    /// Wait until the SDK's last reply is written to stdout (call after the
+    /// SDK's session ended; it closes its output then). Bounded, so that a
+    /// client that stopped reading cannot hold the process.
+    pub async fn finish(self) {
+        let bounded = Duration::from_secs(5);
+        let _ = tokio::time::timeout(bounded, self.forwarder).await;
+        let (done, written) = tokio::sync::oneshot::channel();
+        if self.out.send(Out::Flushed(done)).is_ok() {
+            let _ = tokio::time::timeout(bounded, written).await;
+        }
+    }
+}
+
 /// The SDK's input and output streams, wired to the process's stdin and
-/// stdout through the filter. Call from inside the Tokio runtime.
-pub fn filtered() -> (DuplexStream, DuplexStream) {
+/// stdout through the filter, and what ends the session cleanly. Call from
+/// inside the Tokio runtime.
+pub fn filtered() -> (DuplexStream, DuplexStream, Drain) {
     let (mut to_sdk, sdk_input) = tokio::io::duplex(1 << 20);
     let (sdk_output, from_sdk) = tokio::io::duplex(1 << 20);
-    let (out_tx, out_rx) = std::sync::mpsc::channel::<String>();
+    let (out_tx, out_rx) = std::sync::mpsc::channel::<Out>();
 
     // The one writer of stdout.
     std::thread::spawn(move || {
         let mut out = std::io::stdout().lock();
-        for line in out_rx {
-            if out
-                .write_all(line.as_bytes())
-                .and_then(|()| out.write_all(b"\n"))
-                .and_then(|()| out.flush())
-                .is_err()
-            {
-                break;
+        for message in out_rx {
+            match message {
+                Out::Line(line) => {
+                    let written = out
+                        .write_all(line.as_bytes())
+                        .and_then(|()| out.write_all(b"\n"))
+                        .and_then(|()| out.flush());
+                    if written.is_err() {
+                        break;
+                    }
+                }
+                Out::Flushed(done) => {
+                    let _ = done.send(());
+                }
             }
         }
     });
     let replies = out_tx.clone();
-    tokio::spawn(async move {
+    let sdk_lines = out_tx.clone();
+    let forwarder = tokio::spawn(async move {
         let mut lines = tokio::io::BufReader::new(from_sdk).lines();
         while let Ok(Some(line)) = lines.next_line().await {
-            if out_tx.send(line).is_err() {
+            if sdk_lines.send(Out::Line(line)).is_err() {
                 break;
             }
         }
@@ -107,6 +184,8 @@ pub fn filtered() -> (DuplexStream, DuplexStream) {
     std::thread::spawn(move || {
         let stdin = std::io::stdin();
         let mut stdin = stdin.lock();
+        let mut phase = Phase::default();
+        let reply = |value: Value| replies.send(Out::Line(value.to_string())).is_ok();
         loop {
             let mut line = Vec::new();
             let n = match (&mut stdin).take(MAX_LINE + 1).read_until(b'\n', &mut line) {
@@ -117,12 +196,12 @@ pub fn filtered() -> (DuplexStream, DuplexStream) {
                 // Skip the rest of the over-long line, then say why.
                 let mut rest = Vec::new();
                 let _ = stdin.read_until(b'\n', &mut rest);
-                let reply = error(
+                let too_long = error(
                     Value::Null,
                     -32600,
                     &format!("Invalid Request: a message longer than {MAX_LINE} bytes"),
                 );
-                if replies.send(reply.to_string()).is_err() {
+                if !reply(too_long) {
                     break;
                 }
                 continue;
@@ -130,12 +209,18 @@ pub fn filtered() -> (DuplexStream, DuplexStream) {
             match check(&line) {
                 Check::Skip => {}
                 Check::Forward => {
-                    if in_tx.blocking_send(line).is_err() {
+                    let (forward, next) = admit(phase, &line);
+                    phase = next;
+                    if !forward {
+                        eprintln!(
+                            "airlock mcp: ignored a message before `initialize` that is not a request"
+                        );
+                    } else if in_tx.blocking_send(line).is_err() {
                         break;
                     }
                 }
-                Check::Reply(reply) => {
-                    if replies.send(reply.to_string()).is_err() {
+                Check::Reply(value) => {
+                    if !reply(value) {
                         break;
                     }
                 }
@@ -154,7 +239,14 @@ pub fn filtered() -> (DuplexStream, DuplexStream) {
         // End of input: the SDK sees it and ends the session.
         let _ = to_sdk.shutdown().await;
     });
-    (sdk_input, sdk_output)
+    (
+        sdk_input,
+        sdk_output,
+        Drain {
+            forwarder,
+            out: out_tx,
+        },
+    )
 }
 
 #[cfg(test)]
@@ -190,5 +282,23 @@ mod tests {
             Check::Forward
         );
         assert_eq!(check(b"  \n"), Check::Skip);
+    }
+
+    #[test]
+    fn only_requests_reach_the_sdk_before_initialize() {
+        let before = Phase::BeforeInitialize;
+        let notification = br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#;
+        let response = br#"{"jsonrpc":"2.0","id":1,"result":{}}"#;
+        let ping = br#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#;
+        let initialize = br#"{"jsonrpc":"2.0","id":2,"method":"initialize","params":{}}"#;
+        let bad_initialize = br#"{"jsonrpc":"2.0","id":2,"method":"initialize","params":5}"#;
+        assert_eq!(admit(before, notification), (false, before));
+        assert_eq!(admit(before, response), (false, before));
+        assert_eq!(admit(before, ping), (true, before));
+        assert_eq!(admit(before, bad_initialize), (true, before));
+        assert_eq!(admit(before, initialize), (true, Phase::Initializing));
+        let after = Phase::Initializing;
+        assert_eq!(admit(after, notification), (true, after));
+        assert_eq!(admit(after, response), (true, after));
     }
 }
