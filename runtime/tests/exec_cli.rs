@@ -327,3 +327,57 @@ fn unix_sockets_in_tmp_and_run_are_out_of_reach() {
     assert!(text.contains("\n0\n"), "/run is empty inside: {text}");
     assert!(listener.accept().is_err());
 }
+
+/// Run the adversary's `programs` case under `profile` (TOML text).
+fn allowed_programs(profile: &str) -> Output {
+    let f = fixture();
+    let path = f.home.path().join("programs.toml");
+    std::fs::write(&path, profile).expect("profile");
+    Command::new(env!("CARGO_BIN_EXE_airlock"))
+        .arg("--home")
+        .arg(f.home.path())
+        .args(["run", guests::ADVERSARY, "--allow-unsigned", "-w"])
+        .arg(f.ws.path())
+        .arg("--profile")
+        .arg(&path)
+        .args(["--arg", "case=programs"])
+        .env_remove("AIRLOCK_LOG")
+        .output()
+        .expect("run airlock")
+}
+
+#[test]
+fn a_skill_learns_the_programs_it_may_run_and_how_each_is_approved() {
+    let out = allowed_programs(
+        r#"name = "programs"
+[[grant]]
+path = "."
+access = "read"
+[commands.programs]
+true = "allow"
+rm = "deny"
+make = "ask"
+"#,
+    );
+    let text = stdout(&out);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // In name order; `rm`, which the profile denies, is not listed.
+    assert!(
+        text.lines().any(|l| l == "ok: make(ask) true(allow)"),
+        "{text}"
+    );
+    assert!(!text.contains("rm"), "{text}");
+    // A profile that lists no programs: an empty list.
+    let out = allowed_programs("name = \"none\"\n[[grant]]\npath = \".\"\naccess = \"read\"\n");
+    let text = stdout(&out);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.lines().any(|l| l.trim_end() == "ok:"), "{text}");
+}

@@ -99,7 +99,7 @@ fn home_with(plugins: &[(&str, &str, &str)]) -> tempfile::TempDir {
 
 const SECRET_SCAN: &str = "name = \"secret-scan\"\nversion = \"0.1.0\"\ndescription = \"Finds credentials committed to the workspace.\"\nwit-version = \"0.1.0\"\n[publisher]\nname = \"acme\"\n[capabilities]\nworkspace-read = [\".\"]\n";
 
-const WRITER: &str = "name = \"writer\"\nversion = \"0.1.0\"\ndescription = \"Writes a file it is told to (a test skill).\"\nwit-version = \"0.1.0\"\n[publisher]\nname = \"acme\"\n[capabilities]\nworkspace-read = [\".\"]\nworkspace-write = [\".\"]\n";
+const WRITER: &str = "name = \"writer\"\nversion = \"0.1.0\"\ndescription = \"Writes a file it is told to (a test skill).\"\nwit-version = \"0.1.0\"\n[publisher]\nname = \"acme\"\n[capabilities]\nworkspace-read = [\".\"]\nworkspace-write = [\".\"]\n# The test guest can also run programs (its `exec` case); this one asks for none it will use.\ncommands = [\"true\"]\n";
 
 /// The Python with the official MCP SDK.
 fn mcp_python() -> PathBuf {
@@ -166,6 +166,8 @@ fn an_mcp_client_lists_the_skills_and_gets_secret_scans_findings_audited() {
 
     let result = &report["calls"][0];
     assert_ne!(result["isError"], true, "{result:#}");
+    assert_eq!(result["structuredContent"]["status"], "ok", "{result:#}");
+    assert_eq!(result["structuredContent"]["denied"], serde_json::json!([]));
     let findings = result["structuredContent"]["findings"]
         .as_array()
         .expect("findings");
@@ -200,9 +202,14 @@ fn a_call_that_needs_an_approval_is_denied_cleanly_and_changes_nothing() {
     let report = client(home.path(), &[call], &["-w", utf8(ws.path())]);
     let result = &report["calls"][0];
     let shown = result["content"][0]["text"].as_str().expect("text");
-    // Nobody can be asked over MCP: the profile's `ask` refuses, naming it.
+    // Nobody can be asked over MCP: the profile's `ask` refuses, naming it,
+    // and the call is an error result.
+    assert_eq!(result["isError"], true, "{result:#}");
     assert!(shown.contains("edits.mode"), "{result:#}");
     assert!(shown.contains("access-denied"), "{result:#}");
+    let denied = &result["structuredContent"]["denied"][0];
+    assert_eq!(denied["capability"], "workspace-write", "{result:#}");
+    assert_eq!(denied["path"], "notes.txt", "{result:#}");
     assert_eq!(
         std::fs::read_to_string(ws.path().join("notes.txt")).expect("read"),
         "old-text\n"
@@ -233,67 +240,128 @@ fn a_call_that_needs_an_approval_is_denied_cleanly_and_changes_nothing() {
     );
 }
 
+/// `airlock mcp` on pipes, spoken to in raw JSON-RPC lines.
+struct Raw {
+    child: std::process::Child,
+    stdin: Option<std::process::ChildStdin>,
+    replies: std::sync::mpsc::Receiver<String>,
+}
+
+impl Raw {
+    fn start(home: &Path, workspace: &Path) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_airlock"))
+            .arg("--home")
+            .arg(home)
+            .args(["mcp", "-w", utf8(workspace)])
+            .env_remove("AIRLOCK_HOME")
+            .env_remove("AIRLOCK_LOG")
+            .env("XDG_CONFIG_HOME", home.join("no-config"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start airlock mcp");
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, replies) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self {
+            child,
+            stdin,
+            replies,
+        }
+    }
+
+    fn send(&mut self, line: &[u8]) {
+        let stdin = self.stdin.as_mut().expect("stdin is open");
+        stdin.write_all(line).expect("write");
+        stdin.write_all(b"\n").expect("write");
+        stdin.flush().expect("flush");
+    }
+
+    /// The next line on stdout, which must be JSON, within 30 s.
+    fn next(&self) -> Value {
+        let line = self
+            .replies
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("a reply within 30 s");
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"))
+    }
+
+    /// Close stdin; what came after, and the exit code.
+    fn end(mut self) -> (Vec<String>, Option<i32>) {
+        drop(self.stdin.take());
+        let mut rest = Vec::new();
+        loop {
+            match self
+                .replies
+                .recv_timeout(std::time::Duration::from_secs(60))
+            {
+                Ok(line) => rest.push(line),
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                    let _ = self.child.kill();
+                    panic!("airlock mcp did not end within 60 s of the end of its input");
+                }
+            }
+        }
+        let code = self.child.wait().expect("wait").code();
+        (rest, code)
+    }
+}
+
+const INITIALIZE: &[u8] = br#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}"#;
+
 #[test]
 fn malformed_json_rpc_gets_a_protocol_error_and_the_session_goes_on() {
     let home = home_with(&[(guests::SECRET_SCAN, SECRET_SCAN, "read-only")]);
     let ws = workspace_with_a_key();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_airlock"))
-        .arg("--home")
-        .arg(home.path())
-        .args(["mcp", "-w", utf8(ws.path())])
-        .env_remove("AIRLOCK_HOME")
-        .env("XDG_CONFIG_HOME", home.path().join("no-config"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start airlock mcp");
-    let mut stdin = child.stdin.take().expect("stdin");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let mut next = || -> Value {
-        let line = lines
-            .next()
-            .expect("a reply before the end")
-            .expect("read a reply");
-        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"))
-    };
-    let mut send = |line: &[u8]| {
-        stdin.write_all(line).expect("write");
-        stdin.write_all(b"\n").expect("write");
-        stdin.flush().expect("flush");
-    };
+    let mut raw = Raw::start(home.path(), ws.path());
 
-    send(b"this is not JSON");
-    let reply = next();
+    raw.send(b"this is not JSON");
+    let reply = raw.next();
     assert_eq!(reply["error"]["code"], -32700, "{reply}");
     assert_eq!(reply["id"], Value::Null);
-    send(b"{\"jsonrpc\": \"2.0\", \"id\": 1, \"method\": \"initialize\", \"params\": {");
-    assert_eq!(next()["error"]["code"], -32700);
-    send(b"[{\"jsonrpc\": \"2.0\", \"id\": 2, \"method\": \"ping\"}]");
-    assert_eq!(next()["error"]["code"], -32600);
-    send(b"{\"id\": 3, \"method\": \"ping\"}");
-    let reply = next();
+    raw.send(b"{\"jsonrpc\": \"2.0\", \"id\": 1, \"method\": \"initialize\", \"params\": {");
+    assert_eq!(raw.next()["error"]["code"], -32700);
+    raw.send(b"[{\"jsonrpc\": \"2.0\", \"id\": 2, \"method\": \"ping\"}]");
+    assert_eq!(raw.next()["error"]["code"], -32600);
+    raw.send(b"{\"id\": 3, \"method\": \"ping\"}");
+    let reply = raw.next();
     assert_eq!(reply["error"]["code"], -32600, "{reply}");
     assert_eq!(reply["id"], 3);
-    send(b"\xff\xfe\x00 not UTF-8");
-    assert_eq!(next()["error"]["code"], -32700);
+    raw.send(b"\xff\xfe\x00 not UTF-8");
+    assert_eq!(raw.next()["error"]["code"], -32700);
+    // Before `initialize` the SDK would end the session on anything but a
+    // request: a notification or a stray response is dropped (no reply).
+    raw.send(br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#);
+    raw.send(br#"{"jsonrpc":"2.0","id":99,"result":{}}"#);
 
     // The session still works: initialize, an unknown method, a tool call.
-    send(br#"{"jsonrpc":"2.0","id":10,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}"#);
-    let reply = next();
+    raw.send(br#"{"jsonrpc":"2.0","id":10,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}"#);
+    let reply = raw.next();
     assert_eq!(reply["id"], 10, "{reply}");
     assert_eq!(reply["result"]["serverInfo"]["name"], "airlock", "{reply}");
-    send(br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#);
-    send(br#"{"jsonrpc":"2.0","id":11,"method":"no/such/method"}"#);
-    let reply = next();
+    raw.send(br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#);
+    raw.send(br#"{"jsonrpc":"2.0","id":11,"method":"no/such/method"}"#);
+    let reply = raw.next();
     assert_eq!(reply["id"], 11);
     assert_eq!(reply["error"]["code"], -32601, "{reply}");
-    send(br#"{"jsonrpc":"2.0","id":12,"method":"tools/call","params":{"name":"secret-scan","arguments":{"path":"/etc/shadow"}}}"#);
-    let reply = next();
+    raw.send(br#"{"jsonrpc":"2.0","id":12,"method":"tools/call","params":{"name":"secret-scan","arguments":{"path":"/etc/shadow"}}}"#);
+    let reply = raw.next();
     assert_eq!(reply["id"], 12);
     assert_eq!(reply["error"]["code"], -32602, "{reply}");
-    send(br#"{"jsonrpc":"2.0","id":13,"method":"tools/call","params":{"name":"secret-scan","arguments":{}}}"#);
-    let reply = next();
+    // A call, then the end of input at once: the reply still comes.
+    raw.send(br#"{"jsonrpc":"2.0","id":13,"method":"tools/call","params":{"name":"secret-scan","arguments":{}}}"#);
+    let (rest, code) = raw.end();
+    assert_eq!(rest.len(), 1, "one reply after the end of input: {rest:?}");
+    let reply: Value = serde_json::from_str(&rest[0]).expect("JSON");
     assert_eq!(reply["id"], 13, "{reply}");
     assert!(
         reply["result"]["structuredContent"]["findings"]
@@ -301,9 +369,101 @@ fn malformed_json_rpc_gets_a_protocol_error_and_the_session_goes_on() {
             .is_some_and(|f| !f.is_empty()),
         "{reply}"
     );
-
     // End of input ends the session normally.
-    drop(stdin);
-    let status = child.wait().expect("wait");
-    assert_eq!(status.code(), Some(0));
+    assert_eq!(code, Some(0));
+}
+
+/// The audit records of `home`.
+fn audit_records(home: &Path) -> Vec<Value> {
+    ok(airlock(home, &["audit", "show", "--json"]))
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .collect()
+}
+
+#[test]
+fn a_clients_cancellation_stops_the_run_and_the_session_goes_on() {
+    let home = home_with(&[(guests::ADVERSARY, WRITER, "workspace-write")]);
+    let ws = workspace_with_a_key();
+    let mut raw = Raw::start(home.path(), ws.path());
+    raw.send(INITIALIZE);
+    assert_eq!(raw.next()["id"], 1);
+    raw.send(br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#);
+    // Two calls whose skill loops until the profile's 120 s limit, unless
+    // cancelled: they run side by side, and the session still answers.
+    raw.send(br#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"writer","arguments":{"args":{"case":"loop"}}}}"#);
+    raw.send(br#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"writer","arguments":{"args":{"case":"loop"}}}}"#);
+    let started = std::time::Instant::now();
+    let count = |kind: &str| {
+        audit_records(home.path())
+            .into_iter()
+            .filter(|r| r["kind"] == kind)
+            .collect::<Vec<_>>()
+    };
+    while count("run-start").len() < 2 {
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "the runs did not start in 20 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    raw.send(br#"{"jsonrpc":"2.0","id":4,"method":"ping"}"#);
+    assert_eq!(raw.next()["id"], 4, "a ping is answered while skills run");
+    raw.send(br#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":2,"reason":"the user changed their mind"}}"#);
+    raw.send(br#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":3}}"#);
+
+    let ends = loop {
+        let ends = count("run-end");
+        if ends.len() == 2 {
+            break ends;
+        }
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "the cancelled runs did not end in 30 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    for end in &ends {
+        assert_eq!(end["data"]["outcome"], "cancelled", "{end}");
+        assert!(
+            end["data"]["elapsed-ms"]
+                .as_u64()
+                .is_some_and(|ms| ms < 30_000),
+            "stopped by the cancellation, not the 120 s limit: {end}"
+        );
+    }
+    raw.send(br#"{"jsonrpc":"2.0","id":5,"method":"ping"}"#);
+    assert_eq!(raw.next()["id"], 5);
+
+    // A cancelled request gets no response (MCP's cancellation rule).
+    let (rest, code) = raw.end();
+    assert!(rest.is_empty(), "{rest:?}");
+    assert_eq!(code, Some(0));
+    ok(airlock(home.path(), &["audit", "verify"]));
+}
+
+#[test]
+fn only_installed_plugins_can_be_served() {
+    let home = home_with(&[(guests::SECRET_SCAN, SECRET_SCAN, "read-only")]);
+    let ws = workspace_with_a_key();
+    let out = airlock(
+        home.path(),
+        &["mcp", "-w", utf8(ws.path()), "--skill", guests::SECRET_SCAN],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        out.stdout.is_empty(),
+        "nothing on stdout: {}",
+        text(&out.stdout)
+    );
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("is installed (installed: secret-scan)"),
+        "{stderr}"
+    );
+
+    let empty = tempfile::tempdir().expect("home");
+    let out = airlock(empty.path(), &["mcp", "-w", utf8(ws.path())]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("no plugins are installed"));
 }

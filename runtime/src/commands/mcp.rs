@@ -24,6 +24,7 @@ use rmcp::model::{
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub const HELP: &str = "\
 Serves installed plugins as MCP tools on stdin/stdout (JSON-RPC, one message
@@ -86,8 +87,13 @@ struct Served {
     prepared: Prepared,
 }
 
-/// The MCP server: the launcher and the skills it serves.
+/// The MCP server: the launcher and the skills it serves, shared with the
+/// runs it starts.
 struct Server {
+    state: Arc<State>,
+}
+
+struct State {
     launcher: Launcher,
     served: Vec<Served>,
 }
@@ -127,7 +133,9 @@ pub fn mcp(args: McpArgs, home: Option<PathBuf>, config: Option<&Path>) -> Resul
                 .map(|s| s.prepared.workspace.display().to_string())
                 .unwrap_or_default()
         );
-        let server = Server { launcher, served };
+        let server = Server {
+            state: Arc::new(State { launcher, served }),
+        };
         let (input, output, drain) = stdio::filtered();
         let service = match server.serve((input, output)).await {
             Ok(service) => service,
@@ -205,7 +213,7 @@ impl ServerHandler for Server {
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
         Ok(ListToolsResult::with_all_items(
-            self.served.iter().map(|s| s.tool.clone()).collect(),
+            self.state.served.iter().map(|s| s.tool.clone()).collect(),
         ))
     }
 
@@ -214,12 +222,13 @@ impl ServerHandler for Server {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        let Some(served) = self.served.iter().find(|s| s.tool.name == request.name) else {
+        let served = &self.state.served;
+        let Some(index) = served.iter().position(|s| s.tool.name == request.name) else {
             return Err(ErrorData::invalid_params(
                 format!(
                     "no tool named `{}`; tools: {}",
                     request.name,
-                    self.served
+                    served
                         .iter()
                         .map(|s| s.tool.name.to_string())
                         .collect::<Vec<_>>()
@@ -232,7 +241,7 @@ impl ServerHandler for Server {
             Ok(r) => r,
             Err(message) => return Err(ErrorData::invalid_params(message, None)),
         };
-        Ok(self.call(served, &run_request, &context).await.into())
+        Ok(self.call(index, run_request, &context).await.into())
     }
 }
 
@@ -241,12 +250,15 @@ impl Server {
     /// when the run failed or was refused), never a protocol error.
     async fn call(
         &self,
-        served: &Served,
-        request: &Request,
+        index: usize,
+        request: Request,
         context: &RequestContext<RoleServer>,
     ) -> CallToolResult {
+        let Some(served) = self.state.served.get(index) else {
+            return error_result("no such tool".into(), None);
+        };
         let name = served.tool.name.to_string();
-        if let Err(refusal) = self.launcher.recheck(&served.prepared) {
+        if let Err(refusal) = self.state.launcher.recheck(&served.prepared) {
             return error_result(format!("refused: {refusal}"), None);
         }
         // A client's cancellation stops the run.
@@ -259,20 +271,39 @@ impl Server {
                 cancel.cancel();
             })
         };
-        let hooks = Hooks {
-            sink: None,
-            approver: None,
-            cancel: Some(cancel),
-            fail_on: None,
-        };
-        let finished = self
-            .launcher
-            .execute(&served.prepared, request, hooks)
-            .await;
+        // The skill runs on a blocking thread: a skill computing never
+        // yields, and on a runtime worker it would hold up the session
+        // (other calls, pings, this call's cancellation) until it ends.
+        let state = Arc::clone(&self.state);
+        let runtime = tokio::runtime::Handle::current();
+        let run = tokio::task::spawn_blocking(move || {
+            runtime.block_on(async {
+                let hooks = Hooks {
+                    sink: None,
+                    approver: None,
+                    cancel: Some(cancel),
+                    fail_on: None,
+                };
+                match state.served.get(index) {
+                    Some(served) => Some(
+                        state
+                            .launcher
+                            .execute(&served.prepared, &request, hooks)
+                            .await,
+                    ),
+                    None => None,
+                }
+            })
+        })
+        .await;
         watcher.abort();
-        let finished = match finished {
-            Ok(f) => f,
-            Err(failure) => return error_result(format!("`{name}` did not run: {failure}"), None),
+        let finished = match run {
+            Ok(Some(Ok(f))) => f,
+            Ok(Some(Err(failure))) => {
+                return error_result(format!("`{name}` did not run: {failure}"), None);
+            }
+            Ok(None) => return error_result("no such tool".into(), None),
+            Err(e) => return error_result(format!("`{name}` did not finish: {e}"), None),
         };
         let code = exit_code(&finished.outcome, None);
         let run_id = finished.run_id.clone();
@@ -292,8 +323,12 @@ impl Server {
                     "exit-code": code as u8,
                     "run-id": run_id,
                     "findings": report.findings,
+                    "denied": denied_list(&report.events),
                 });
-                let mut result = if report.error.is_some() {
+                // A run in which the sandbox refused something the skill
+                // tried (an edit nobody could approve, say) did not do what
+                // was asked: the client should know.
+                let mut result = if report.error.is_some() || !denied.is_empty() {
                     CallToolResult::error(vec![ContentBlock::text(text)])
                 } else {
                     CallToolResult::success(vec![ContentBlock::text(text)])
@@ -311,6 +346,7 @@ impl Server {
                 error_result(
                     text,
                     Some(serde_json::json!({
+                        "denied": denied_list(failure_events(&failure)),
                         "status": status_of(code),
                         "exit-code": code as u8,
                         "run-id": run_id,
@@ -337,6 +373,25 @@ fn denials(events: &[Event]) -> String {
                 path,
                 reason,
             } => Some(format!("  {capability} `{path}`: {reason}\n")),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The sandbox's refusals during a run, for the structured result.
+fn denied_list(events: &[Event]) -> Vec<serde_json::Value> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Denied {
+                capability,
+                path,
+                reason,
+            } => Some(serde_json::json!({
+                "capability": capability,
+                "path": path,
+                "reason": reason,
+            })),
             _ => None,
         })
         .collect()

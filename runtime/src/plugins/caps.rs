@@ -13,7 +13,9 @@
 //!
 //! At run time the skill gets the overlap of request and profile: each
 //! requested path narrowed to what a profile grant covers, writable only
-//! where both say so; the models both name; the lower of each limit.
+//! where both say so; the models both name; the programs both name, each
+//! with the profile's approval mode (a request never upgrades it), under the
+//! profile's command timeout and output limits; the lower of each limit.
 
 use super::manifest::Capabilities;
 use crate::profile::{Grant, Profile, RelPathString};
@@ -23,6 +25,7 @@ use wasmtime::component::types::ComponentItem;
 
 const WORKSPACE: &str = "airlock:skill/workspace";
 const INFERENCE: &str = "airlock:skill/inference";
+const EXEC: &str = "airlock:skill/exec";
 const WRITE_FUNCTIONS: &[&str] = &["write-file", "create-dir", "remove-file"];
 const READ_FUNCTIONS: &[&str] = &[
     "list-dir",
@@ -42,6 +45,8 @@ pub struct Imported {
     pub writes: Vec<String>,
     /// The inference interface, when imported (its full name).
     pub inference: Option<String>,
+    /// The exec interface's `run`, when imported (`NAME#run`).
+    pub exec: Option<String>,
 }
 
 /// What `compiled` imports, function by function.
@@ -50,6 +55,14 @@ pub fn imported(compiled: &crate::skill::Compiled, engine: &Engine) -> Imported 
     for (name, item) in compiled.component.component_type().imports(engine) {
         if name.starts_with(INFERENCE) {
             out.inference = Some(name.to_string());
+        }
+        if name.starts_with(EXEC)
+            && let ComponentItem::ComponentInstance(instance) = &item.ty
+            && instance
+                .exports(engine)
+                .any(|(function, _)| function == "run")
+        {
+            out.exec = Some(format!("{name}#run"));
         }
         if name.starts_with(WORKSPACE)
             && let ComponentItem::ComponentInstance(instance) = item.ty
@@ -77,6 +90,13 @@ pub fn missing(requested: &Capabilities, imported: &Imported) -> Vec<String> {
             "the component imports `{import}` but the manifest requests no models: add the models it asks for to `capabilities.models`"
         ));
     }
+    if let Some(import) = &imported.exec
+        && requested.commands.is_empty()
+    {
+        errors.push(format!(
+            "the component imports `{import}` but the manifest requests no programs: add the programs it runs to `capabilities.commands`"
+        ));
+    }
     if let Some(import) = imported.writes.first()
         && requested.workspace_write.is_empty()
     {
@@ -98,9 +118,9 @@ pub fn missing(requested: &Capabilities, imported: &Imported) -> Vec<String> {
 /// One line of the review: a requested capability and what it gets.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ReviewLine {
-    /// `workspace-read`, `workspace-write`, `model` or a limit key.
+    /// `workspace-read`, `workspace-write`, `model` or `command`.
     pub capability: String,
-    /// The path, model or limit requested.
+    /// The path, model or program requested.
     pub requested: String,
     /// What the skill gets, or `None` when the profile grants nothing of it.
     pub granted: Option<String>,
@@ -143,9 +163,9 @@ pub fn review(requested: &Capabilities, profile: &Profile) -> Vec<ReviewLine> {
                 .then(|| model.clone()),
         });
     }
-    for program in &requested.exec {
+    for program in &requested.commands {
         lines.push(ReviewLine {
-            capability: "run program".into(),
+            capability: "command".into(),
             requested: program.clone(),
             granted: narrowed
                 .commands
@@ -194,7 +214,7 @@ pub fn narrow(profile: &Profile, requested: &Capabilities) -> Profile {
     // profile's mode (never more than the profile allows).
     out.commands
         .programs
-        .retain(|name, _| requested.exec.contains(name));
+        .retain(|name, _| requested.commands.contains(name));
     out.inference
         .models
         .retain(|m| requested.models.contains(m));
@@ -237,12 +257,16 @@ mod tests {
             reads: vec!["airlock:skill/workspace@0.1.0#read-file".into()],
             writes: vec!["airlock:skill/workspace@0.1.0#write-file".into()],
             inference: Some("airlock:skill/inference@0.1.0".into()),
+            exec: Some("airlock:skill/exec@0.1.0#run".into()),
         };
         let errors = missing(&caps(&["."], &[], &[]), &imported);
-        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert_eq!(errors.len(), 3, "{errors:?}");
         assert!(errors[0].starts_with("the component imports `airlock:skill/inference@0.1.0` but the manifest requests no models"));
-        assert!(errors[1].starts_with("the component imports `airlock:skill/workspace@0.1.0#write-file` but the manifest requests no workspace-write path"));
-        assert!(missing(&caps(&[], &["out"], &["m"]), &imported).is_empty());
+        assert!(errors[1].starts_with("the component imports `airlock:skill/exec@0.1.0#run` but the manifest requests no programs"), "{errors:?}");
+        assert!(errors[2].starts_with("the component imports `airlock:skill/workspace@0.1.0#write-file` but the manifest requests no workspace-write path"));
+        let mut enough = caps(&[], &["out"], &["m"]);
+        enough.commands = vec!["make".into()];
+        assert!(missing(&enough, &imported).is_empty());
     }
 
     #[test]
@@ -269,7 +293,7 @@ mod tests {
     fn a_plugin_runs_only_the_programs_it_requests_with_the_profiles_mode() {
         let profile = Profile::builtin("coder").unwrap();
         let mut requested = caps(&["."], &["."], &["smollm2"]);
-        requested.exec = vec!["make".into(), "bash".into()];
+        requested.commands = vec!["make".into(), "bash".into()];
         let narrowed = narrow(&profile, &requested);
         let programs: Vec<(&String, &crate::profile::ApprovalMode)> =
             narrowed.commands.programs.iter().collect();
@@ -284,5 +308,58 @@ mod tests {
         );
         let none = narrow(&profile, &caps(&["."], &[], &[]));
         assert!(none.commands.programs.is_empty());
+    }
+
+    fn programs_profile() -> Profile {
+        let text = "name = \"p\"\ndescription = \"d\"\n\n[[grant]]\npath = \".\"\naccess = \"read-write\"\n\n[commands.programs]\nmake = \"ask\"\ntrue = \"allow\"\nrm = \"deny\"\n\n[commands]\ntimeout-seconds = 42\nmax-output-bytes = 4096\n";
+        Profile::parse(text, crate::profile::ProfileSource::Builtin("p".into())).unwrap()
+    }
+
+    #[test]
+    fn requested_programs_keep_the_profiles_mode_and_limits() {
+        use crate::profile::ApprovalMode;
+        let profile = programs_profile();
+        let mut requested = caps(&["."], &[], &[]);
+        requested.commands = vec!["true".into(), "rm".into(), "cargo".into()];
+        let narrowed = narrow(&profile, &requested);
+        // `true` stays `allow`, `rm` stays `deny` (a request never upgrades
+        // it), `cargo` is not in the profile, `make` was not requested.
+        let programs: Vec<(&str, ApprovalMode)> = narrowed
+            .commands
+            .programs
+            .iter()
+            .map(|(name, mode)| (name.as_str(), *mode))
+            .collect();
+        assert_eq!(
+            programs,
+            [("rm", ApprovalMode::Deny), ("true", ApprovalMode::Allow)]
+        );
+        assert_eq!(narrowed.commands.timeout_seconds, 42);
+        assert_eq!(narrowed.commands.max_output_bytes, 4096);
+        // An old manifest (no `commands`) gets no programs at all.
+        let old = narrow(&profile, &caps(&["."], &["."], &[]));
+        assert!(old.commands.programs.is_empty());
+    }
+
+    #[test]
+    fn the_review_shows_each_requested_program_and_what_it_gets() {
+        let profile = programs_profile();
+        let mut requested = caps(&["."], &[], &[]);
+        requested.commands = vec!["make".into(), "true".into(), "rm".into(), "cargo".into()];
+        let lines: Vec<(String, String, Option<String>)> = review(&requested, &profile)
+            .into_iter()
+            .filter(|l| l.capability == "command")
+            .map(|l| (l.capability, l.requested, l.granted))
+            .collect();
+        let granted = |mode: &str| Some(format!("{mode} (commands.programs)"));
+        assert_eq!(
+            lines,
+            [
+                ("command".into(), "make".into(), granted("ask")),
+                ("command".into(), "true".into(), granted("allow")),
+                ("command".into(), "rm".into(), None),
+                ("command".into(), "cargo".into(), None),
+            ]
+        );
     }
 }

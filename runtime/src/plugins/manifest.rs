@@ -61,9 +61,11 @@ pub struct Capabilities {
     pub models: Vec<String>,
     /// Programs it may ask to run (bare names, such as `cargo`). A run gets
     /// those the profile's `[commands.programs]` lists, with the profile's
-    /// approval mode for each; commands always pass the approval gates.
-    #[serde(default)]
-    pub exec: Vec<String>,
+    /// approval mode for each (never more); commands always pass the
+    /// approval gates. `exec` is accepted as another spelling of the key.
+    /// Absent or empty: no commands.
+    #[serde(default, alias = "exec", skip_serializing_if = "Vec::is_empty")]
+    pub commands: Vec<String>,
     /// Limits it asks for; a run gets the lower of these and the profile's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limits: Option<RequestedLimits>,
@@ -155,14 +157,16 @@ impl Manifest {
         for model in &caps.models {
             crate::models::check_name(model).map_err(|e| format!("capabilities.models: {e}"))?;
         }
-        for (i, program) in caps.exec.iter().enumerate() {
+        for (i, program) in caps.commands.iter().enumerate() {
             if !crate::profile::valid_program(program) {
                 return Err(format!(
-                    "capabilities.exec: `{program}` is not a bare program name (no paths, no spaces), such as \"cargo\""
+                    "capabilities.commands: `{program}` is not a bare program name (no paths, no spaces, not empty), such as \"cargo\""
                 ));
             }
-            if caps.exec[..i].contains(program) {
-                return Err(format!("capabilities.exec: `{program}` is listed twice"));
+            if caps.commands[..i].contains(program) {
+                return Err(format!(
+                    "capabilities.commands: `{program}` is listed twice"
+                ));
             }
         }
         if let Some(c) = &self.component
@@ -225,19 +229,68 @@ mod tests {
             err.contains("capabilities.workspace-read: `../up`"),
             "{err}"
         );
-        let ok =
-            Manifest::parse(&format!("{GOOD}exec = [\"make\", \"cargo\"]\n"), "m.toml").unwrap();
-        assert_eq!(ok.capabilities.exec, ["make", "cargo"]);
-        let err = Manifest::parse(&format!("{GOOD}exec = [\"/bin/sh\"]\n"), "m.toml").unwrap_err();
-        assert!(err.contains("capabilities.exec: `/bin/sh`"), "{err}");
-        let err =
-            Manifest::parse(&format!("{GOOD}exec = [\"make\", \"make\"]\n"), "m.toml").unwrap_err();
-        assert!(err.contains("`make` is listed twice"), "{err}");
         let err = Manifest::parse(
             &GOOD.replace("wit-version = \"0.1.0\"", "wit-version = \"0.2.0\""),
             "m.toml",
         )
         .unwrap_err();
         assert!(err.contains("targets airlock:skill@0.2.0"), "{err}");
+    }
+
+    #[test]
+    fn commands_are_bare_program_names_listed_once() {
+        let ok = Manifest::parse(
+            &format!("{GOOD}commands = [\"make\", \"cargo\"]\n"),
+            "m.toml",
+        )
+        .unwrap();
+        assert_eq!(ok.capabilities.commands, ["make", "cargo"]);
+        // The canonical form keeps them, under `commands`.
+        let canonical = ok.to_canonical();
+        assert!(
+            canonical.contains("commands = [\"make\", \"cargo\"]"),
+            "{canonical}"
+        );
+        assert_eq!(Manifest::parse(&canonical, "x").unwrap(), ok);
+        // `exec` is another spelling of the same key.
+        let alias =
+            Manifest::parse(&format!("{GOOD}exec = [\"make\", \"cargo\"]\n"), "m.toml").unwrap();
+        assert_eq!(alias, ok);
+        for bad in [
+            "/bin/sh",
+            "../make",
+            "make test",
+            "",
+            " cargo",
+            "car\\tgo",
+            ".",
+        ] {
+            let text = format!("{GOOD}commands = [{}]\n", toml::Value::from(bad));
+            let err = Manifest::parse(&text, "m.toml").unwrap_err();
+            assert!(
+                err.starts_with("m.toml: capabilities.commands: `")
+                    && err.contains("is not a bare program name"),
+                "{bad:?}: {err}"
+            );
+        }
+        let err = Manifest::parse(
+            &format!("{GOOD}commands = [\"make\", \"make\"]\n"),
+            "m.toml",
+        )
+        .unwrap_err();
+        assert_eq!(err, "m.toml: capabilities.commands: `make` is listed twice");
+        let err = Manifest::parse(&format!("{GOOD}commands = \"make\"\n"), "m.toml").unwrap_err();
+        assert!(err.starts_with("m.toml:11: "), "{err}");
+    }
+
+    #[test]
+    fn old_manifests_without_commands_request_none_and_stay_canonical() {
+        let m = Manifest::parse(GOOD, "manifest.toml").unwrap();
+        assert!(m.capabilities.commands.is_empty());
+        let canonical = m.to_canonical();
+        assert!(!canonical.contains("commands"), "{canonical}");
+        assert!(!canonical.contains("exec"), "{canonical}");
+        let empty = Manifest::parse(&format!("{GOOD}commands = []\n"), "m.toml").unwrap();
+        assert_eq!(empty, m);
     }
 }

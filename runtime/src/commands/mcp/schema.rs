@@ -61,6 +61,8 @@ pub fn described_args(summary: &str) -> Vec<(String, String)> {
     sentence
         .trim_end_matches('.')
         .split(',')
+        // `file=PATH or diff=PATH`: two arguments.
+        .flat_map(|item| item.split(" or "))
         .filter_map(|item| {
             let (key, hint) = item.trim().split_once('=')?;
             let key = key.trim();
@@ -136,6 +138,15 @@ mod tests {
         let coder = "The agent. Input: the task. Args: history=JSON, model=NAME, max-steps=N.";
         assert_eq!(described_args(coder).len(), 3);
         assert!(described_args("No arguments here.").is_empty());
+        let review = "Reviews a file. Args: file=PATH or diff=PATH (or a diff as input), \
+                      format=text|json|sarif, max-tokens=N.";
+        let keys: Vec<String> = described_args(review).into_iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, ["file", "diff", "format", "max-tokens"]);
+        assert_eq!(
+            described_args(review)[1].1,
+            "PATH (or a diff as input)",
+            "the hint keeps its note"
+        );
     }
 
     #[test]

@@ -156,6 +156,21 @@ impl Skill for Adversary {
                 }
                 lines.join("\n---\n")
             }
+            // The programs the profile lets this run start, as one line:
+            // `ok: NAME(ask|allow) ...` in the host's order.
+            "programs" => {
+                let programs: Vec<String> = airlock_sdk::exec::allowed_programs()
+                    .iter()
+                    .map(|p| {
+                        let approval = match p.approval {
+                            airlock_sdk::exec::ProgramApproval::Ask => "ask",
+                            airlock_sdk::exec::ProgramApproval::Allow => "allow",
+                        };
+                        format!("{}({approval})", p.name)
+                    })
+                    .collect();
+                format!("ok: {}", programs.join(" "))
+            }
             // Write the same file `times` times.
             "write-times" => {
                 let times: u32 = request
