@@ -405,6 +405,56 @@ pub fn count_tokens(text: &str, model: Option<&str>) -> Result<TokenCount, Infer
         .map_err(wire::error)
 }
 
+/// An answer printed to the user as it was generated ([`print_answer`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PrintedAnswer {
+    /// What was printed: the answer, plus a note when it was cut or empty,
+    /// ending with a newline.
+    pub text: String,
+    /// The finished completion; `None` when the answer began repeating
+    /// itself and was cut (the generation was stopped, never completed).
+    pub completion: Option<Completion>,
+}
+
+/// Generate an answer and print it as it arrives ([`crate::log::print`]),
+/// the way a chat answer should look: a looping answer is cut as soon as
+/// [`repeats_itself`] sees it (stopping the generation), an empty one is
+/// said to be empty, and the text ends with a newline before the host shows
+/// its line about the call.
+pub fn print_answer(request: &ChatRequest) -> Result<PrintedAnswer, InferenceError> {
+    let mut stream = chat_stream(request)?;
+    let mut text = String::new();
+    let mut cut = false;
+    for piece in stream.by_ref() {
+        let piece = piece?;
+        crate::log::print(&piece);
+        text.push_str(&piece);
+        if repeats_itself(&text) {
+            let note = " …\n(The model began repeating itself; the answer was cut there.)";
+            crate::log::print(note);
+            text.push_str(note);
+            cut = true;
+            break;
+        }
+    }
+    if !cut && text.trim().is_empty() {
+        let note = "(The model gave an empty answer.)";
+        crate::log::print(note);
+        text.push_str(note);
+    }
+    if !text.ends_with('\n') {
+        crate::log::print("\n");
+        text.push('\n');
+    }
+    // Dropping a cut stream stops the generation; a whole one is completed.
+    let completion = if cut {
+        None
+    } else {
+        Some(stream.completion()?)
+    };
+    Ok(PrintedAnswer { text, completion })
+}
+
 /// Whether `text` ends in a loop: its last 48 characters occur three times
 /// in its last 512. Small models, decoding greedily, sometimes repeat one
 /// sentence until the token limit; check the answer so far as pieces arrive

@@ -285,27 +285,7 @@ fn answer(
         }
     };
     let request = chat_request(&fitted.messages, model).max_tokens(answer_tokens);
-    let mut stream = inference::chat_stream(&request)?;
-    let mut text = String::new();
-    for piece in stream.by_ref() {
-        let piece = piece?;
-        log::print(&piece);
-        text.push_str(&piece);
-        if inference::repeats_itself(&text) {
-            // Dropping the stream stops the generation.
-            let note = " …\n(The model began repeating itself; the answer was cut there.)";
-            log::print(note);
-            text.push_str(note);
-            break;
-        }
-    }
-    if text.trim().is_empty() {
-        text = "(The model gave an empty answer.)".into();
-        log::print(&text);
-    }
-    if !text.ends_with('\n') {
-        log::print("\n");
-    }
+    inference::print_answer(&request)?;
     Ok(())
 }
 

@@ -225,36 +225,10 @@ struct Answer {
 
 /// Streams the answer to the terminal as it is generated.
 fn stream_answer(chat: &ChatRequest) -> Result<Answer, Error> {
-    let mut stream = inference::chat_stream(chat)?;
-    let mut text = String::new();
-    for piece in stream.by_ref() {
-        let piece = piece?;
-        log::print(&piece);
-        text.push_str(&piece);
-        if inference::repeats_itself(&text) {
-            // Dropping the stream stops the generation: the rest would be
-            // more of the same, at the cost of time and budget.
-            let note = " …\n(The model began repeating itself; the answer was cut there.)";
-            log::print(note);
-            text.push_str(note);
-            end_line(&mut text);
-            return Ok(Answer {
-                finish: None,
-                usage: None,
-            });
-        }
-    }
-    if text.trim().is_empty() {
-        let note = "(The model gave an empty answer.)";
-        log::print(note);
-        text.push_str(note);
-    }
-    // Before `completion`, which makes the host show its line about the call.
-    end_line(&mut text);
-    let completion = stream.completion()?;
+    let printed = inference::print_answer(chat)?;
     Ok(Answer {
-        finish: Some(completion.finish),
-        usage: Some(completion.usage),
+        finish: printed.completion.as_ref().map(|c| c.finish),
+        usage: printed.completion.map(|c| c.usage),
     })
 }
 
@@ -295,15 +269,6 @@ fn tail(
         short_digest(&model.digest),
     ));
     text
-}
-
-/// Ends the printed answer with a newline, so that whatever follows on the
-/// terminal (the host's lines, the sources) starts on a line of its own.
-fn end_line(text: &mut String) {
-    if !text.ends_with('\n') {
-        log::print("\n");
-        text.push('\n');
-    }
 }
 
 /// How many distinct files the excerpts come from.
