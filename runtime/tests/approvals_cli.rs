@@ -14,6 +14,7 @@
 //! processes they wait for.
 #![cfg(unix)]
 
+use airlock_tests::cli::{self, describe, text};
 use airlock_tests::guests;
 use airlock_tests::pty::{Pty, Signal, WaitStatus};
 use serde_json::Value;
@@ -27,13 +28,7 @@ const OLD: &str = "old-text\n";
 /// `airlock --home HOME` with a hermetic environment (no configuration file,
 /// no log override).
 fn airlock_command(home: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_airlock"));
-    cmd.arg("--home")
-        .arg(home)
-        .env_remove("AIRLOCK_HOME")
-        .env_remove("AIRLOCK_LOG")
-        .env("XDG_CONFIG_HOME", home.join("no-config"));
-    cmd
+    cli::hermetic(env!("CARGO_BIN_EXE_airlock"), home)
 }
 
 /// `airlock ARGS`, without a terminal: stdin is /dev/null.
@@ -67,19 +62,6 @@ fn run_args(ws: &Path, profile: &str, skill_args: &[&str], extra: &[&str]) -> Ve
 
 fn utf8(path: &Path) -> &str {
     path.to_str().expect("temporary paths are UTF-8")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn describe(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        text(&out.stdout),
-        text(&out.stderr)
-    )
 }
 
 /// The run id from the summary line `audit: run ID (...)`.

@@ -14,6 +14,7 @@
 //! redraws the prompt as keys are typed.
 #![cfg(unix)]
 
+use airlock_tests::cli::{self, describe, text};
 use airlock_tests::pty::{Pty, WaitStatus};
 use airlock_tests::{guests, test_model};
 use serde_json::Value;
@@ -28,13 +29,7 @@ const QUESTION: &str = "What does the add function do?";
 
 /// `airlock --home HOME` with a hermetic environment.
 fn airlock_command(home: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_airlock"));
-    cmd.arg("--home")
-        .arg(home)
-        .env_remove("AIRLOCK_HOME")
-        .env_remove("AIRLOCK_LOG")
-        .env("XDG_CONFIG_HOME", home.join("no-config"));
-    cmd
+    cli::hermetic(env!("CARGO_BIN_EXE_airlock"), home)
 }
 
 /// `airlock ARGS` without a terminal (stdin is /dev/null).
@@ -48,19 +43,6 @@ fn airlock(home: &Path, args: &[&str]) -> Output {
 
 fn utf8(path: &Path) -> &str {
     path.to_str().expect("temporary paths are UTF-8")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn describe(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        text(&out.stdout),
-        text(&out.stderr)
-    )
 }
 
 /// A fresh home with the test model pinned as `smollm2` (what `assistant`

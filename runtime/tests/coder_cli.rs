@@ -9,6 +9,7 @@
 //! conversation longer than the context is fitted without cutting the task.
 #![cfg(unix)]
 
+use airlock_tests::cli::{self, describe, text};
 use airlock_tests::pty::{Pty, WaitStatus};
 use airlock_tests::{guests, test_model};
 use serde_json::Value;
@@ -36,13 +37,8 @@ fn project() -> tempfile::TempDir {
 }
 
 fn airlock_command(home: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_airlock"));
-    cmd.arg("--home")
-        .arg(home)
-        .arg("--config")
-        .arg(home.join("config.toml"))
-        .env_remove("AIRLOCK_HOME")
-        .env_remove("AIRLOCK_LOG");
+    let mut cmd = cli::hermetic(env!("CARGO_BIN_EXE_airlock"), home);
+    cmd.arg("--config").arg(home.join("config.toml"));
     cmd
 }
 
@@ -52,19 +48,6 @@ fn airlock(home: &Path, args: &[String]) -> Output {
         .stdin(Stdio::null())
         .output()
         .expect("start airlock")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn describe(out: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        out.status.code(),
-        text(&out.stdout),
-        text(&out.stderr)
-    )
 }
 
 /// A home with the test model pinned as `smollm2` (the name the `coder`

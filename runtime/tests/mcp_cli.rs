@@ -4,6 +4,7 @@
 //! malformed-input cases. The skills are real plugins, signed and installed
 //! as an officer would.
 
+use airlock_tests::cli::{self, text};
 use airlock_tests::guests;
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Write};
@@ -11,20 +12,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 fn airlock(home: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_airlock"))
-        .arg("--home")
-        .arg(home)
+    cli::hermetic(env!("CARGO_BIN_EXE_airlock"), home)
         .args(args)
-        .env_remove("AIRLOCK_HOME")
-        .env_remove("AIRLOCK_LOG")
-        .env("XDG_CONFIG_HOME", home.join("no-config"))
         .stdin(Stdio::null())
         .output()
         .expect("start airlock")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 fn ok(out: Output) -> String {

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+pub mod cli;
 #[cfg(unix)]
 pub mod pty;
 
