@@ -1,17 +1,25 @@
 //! Running one approved command in isolation (the `exec` interface's
-//! engine): bubblewrap (`bwrap`) gives it a fresh network namespace (only a
-//! loopback interface, no route), its own PID, IPC and UTS namespaces, a
-//! read-only view of the system with the caller's home hidden, a private
-//! `/tmp`, and the workspace as the one writable place (`.git` and
-//! deny-listed files inside it masked). The environment is rebuilt from an
+//! engine). A command never touches the real workspace: it works on a
+//! private copy of what the profile grants ([`snapshot`]), and its changes
+//! are reviewed afterwards like a skill's edits. Bubblewrap (`bwrap`) builds
+//! its view from nothing: the toolchain read-only, a private `/tmp`, the
+//! copy, and no network (a fresh network namespace with only loopback), in
+//! its own PID, IPC, UTS and cgroup namespaces, with no capabilities, under
+//! a seccomp filter and resource limits. The environment is rebuilt from an
 //! allowlist. When the isolation cannot be set up, nothing runs.
 //!
-//! - [`isolate`]: the bwrap invocation, timeouts and capped output;
+//! - [`isolate`]: the view, the bwrap invocation, timeouts and capped output;
+//! - [`snapshot`]: the private copy and what the command changed in it;
+//! - [`limits`]: processes, memory, CPU time, file size, open files;
+//! - [`seccomp`]: the system calls a command may not make;
 //! - [`env`]: the allowlisted environment;
 //! - [`risk`]: why a command is risky (deletes, history rewrites, network).
 
 pub mod env;
 pub mod isolate;
+pub mod limits;
 pub mod risk;
+pub mod seccomp;
+pub mod snapshot;
 
-pub use isolate::{CommandOutcome, CommandRequest, ExecError, run};
+pub use isolate::{CommandOutcome, CommandRequest, ExecError, Mount, run};

@@ -11,7 +11,7 @@ mod limits;
 mod schema;
 
 pub use approvals::{ApprovalMode, EditPolicy};
-pub use commands::{CommandPolicy, valid_program};
+pub use commands::{CommandLimits, CommandPolicy, ScratchPaths, valid_program};
 pub use inference::InferencePolicy;
 pub use limits::{Limits, MAX_MEMORY_MIB};
 
@@ -338,7 +338,7 @@ fn command_policy(
         }
         policy.programs.insert(program.clone(), *mode);
     }
-    for (key, value, slot) in [
+    let slots: [(&str, &Option<toml::Spanned<u64>>, &mut u64); 10] = [
         (
             "timeout-seconds",
             &spec.timeout_seconds,
@@ -349,7 +349,32 @@ fn command_policy(
             &spec.max_output_bytes,
             &mut policy.max_output_bytes,
         ),
-    ] {
+        (
+            "max-processes",
+            &spec.max_processes,
+            &mut policy.max_processes,
+        ),
+        ("memory-mib", &spec.memory_mib, &mut policy.memory_mib),
+        ("cpu-seconds", &spec.cpu_seconds, &mut policy.cpu_seconds),
+        ("max-file-mib", &spec.max_file_mib, &mut policy.max_file_mib),
+        (
+            "max-open-files",
+            &spec.max_open_files,
+            &mut policy.max_open_files,
+        ),
+        ("tmp-mib", &spec.tmp_mib, &mut policy.tmp_mib),
+        (
+            "max-snapshot-mib",
+            &spec.max_snapshot_mib,
+            &mut policy.max_snapshot_mib,
+        ),
+        (
+            "max-scratch-mib",
+            &spec.max_scratch_mib,
+            &mut policy.max_scratch_mib,
+        ),
+    ];
+    for (key, value, slot) in slots {
         let Some(value) = value else { continue };
         let v = *value.get_ref();
         let (_, min, max) = commands::RANGES
@@ -364,6 +389,27 @@ fn command_policy(
             ));
         }
         *slot = v;
+    }
+    if let Some(list) = &spec.scratch {
+        let entries = list.get_ref();
+        if entries.len() > commands::MAX_SCRATCH_PATTERNS {
+            return Err(at(
+                Some(list.span()),
+                format!(
+                    "commands.scratch lists {} paths: at most {} are allowed; use globs such as \"*.egg-info/\" to cover several",
+                    entries.len(),
+                    commands::MAX_SCRATCH_PATTERNS
+                ),
+            ));
+        }
+        for entry in entries {
+            if let Err(why) = ScratchPaths::new(std::slice::from_ref(entry.get_ref())) {
+                return Err(at(Some(entry.span()), format!("commands.scratch: {why}")));
+            }
+        }
+        let patterns: Vec<&str> = entries.iter().map(|e| e.get_ref().as_str()).collect();
+        policy.scratch = ScratchPaths::new(&patterns)
+            .map_err(|why| at(Some(list.span()), format!("commands.scratch: {why}")))?;
     }
     Ok(policy)
 }

@@ -64,7 +64,7 @@ impl RunState {
     pub(crate) fn exec_view(&mut self) -> crate::host::exec::ExecView<'_> {
         crate::host::exec::ExecView {
             state: &mut self.exec,
-            gate: self.workspace.gate_mut(),
+            workspace: &mut self.workspace,
             journal: &mut self.journal,
         }
     }

@@ -1,5 +1,27 @@
 //! The bubblewrap invocation: what a command can see and reach.
+//!
+//! The view is built from nothing (bubblewrap's root is an empty tmpfs) and
+//! holds only:
+//! - the toolchain, read-only: `/usr` and the `/bin`, `/sbin`, `/lib*`
+//!   links or folders; from `/etc` only [`ETC_ALLOWED`]; the toolchain
+//!   folders under the caller's home ([`HOME_TOOLCHAINS`] and `PATH`
+//!   entries there) and `PATH` entries under `/opt`;
+//! - a private, size-capped `/tmp`, a minimal `/dev`, and `/proc` of the
+//!   command's own PID namespace;
+//! - the workspace mounts the caller gives (a private copy of the granted
+//!   workspace, version-control folders read-only);
+//! - nothing else: no other part of any home, no `/mnt`, `/media`, `/srv`,
+//!   `/run`, `/var`, no host sockets.
+//!
+//! Airlock's state directory is masked with an empty tmpfs wherever a mount
+//! would show it, and those masks are issued after every bind, so no later
+//! bind can uncover it. The command runs under a seccomp filter
+//! ([`super::seccomp`]), with every capability dropped, in new network,
+//! PID, IPC, UTS and cgroup namespaces, under the limits of
+//! [`super::limits`].
 
+use super::limits::Confinement;
+use crate::profile::CommandLimits;
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::os::unix::process::ExitStatusExt;
@@ -11,6 +33,61 @@ use std::time::{Duration, Instant};
 /// Where bubblewrap is looked for (never on a caller-controlled PATH).
 const BWRAP: &[&str] = &["/usr/bin/bwrap", "/bin/bwrap", "/usr/local/bin/bwrap"];
 
+/// System folders (or their compatibility links) shown read-only.
+pub const SYSTEM_DIRS: &[&str] = &[
+    "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
+];
+
+/// What a command sees of `/etc`: what compilers, interpreters and the
+/// dynamic linker read. Never `shadow`, `gshadow`, `sudoers`, ssh host
+/// keys, or tool configuration that may hold credentials (`pip.conf`,
+/// `npmrc`, `gitconfig`).
+pub const ETC_ALLOWED: &[&str] = &[
+    "alternatives",
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "passwd",
+    "group",
+    "nsswitch.conf",
+    "localtime",
+    "timezone",
+    "ssl",
+    "ca-certificates",
+    "ca-certificates.conf",
+    "hosts",
+    "host.conf",
+    "gai.conf",
+    "protocols",
+    "services",
+    "mime.types",
+    "os-release",
+    "debian_version",
+    "perl",
+    "python3",
+    "inputrc",
+    "bash.bashrc",
+    "profile",
+    "magic",
+    "magic.mime",
+    "maven",
+];
+
+/// `/etc` entries with these prefixes are shown too (versioned folders:
+/// `python3.11`, `java-17-openjdk`).
+pub const ETC_ALLOWED_PREFIXES: &[&str] = &["python3.", "java-"];
+
+/// Toolchain folders under the caller's home, shown read-only when they
+/// exist. `.cargo` is shown only in part: its `credentials.toml` is not.
+pub const HOME_TOOLCHAINS: &[&str] = &[
+    ".rustup",
+    ".cargo/bin",
+    ".cargo/registry",
+    ".cargo/git",
+    ".pyenv",
+    ".nvm",
+];
+
 /// One command to run.
 #[derive(Debug, Clone)]
 pub struct CommandRequest {
@@ -18,22 +95,33 @@ pub struct CommandRequest {
     pub program: String,
     /// Its arguments.
     pub args: Vec<String>,
-    /// The working directory, workspace-relative (checked by the caller).
-    pub cwd: String,
+    /// The working directory, absolute in the command's view (inside a
+    /// workspace mount; checked by the caller).
+    pub cwd: PathBuf,
     /// Killed after this long.
     pub timeout: Duration,
     /// Bytes kept of stdout, and of stderr.
     pub max_output_bytes: usize,
-    /// Workspace-relative paths the command must not see (deny-listed
-    /// files and folders): files become empty, folders empty.
-    pub masked: Vec<String>,
-    /// Workspace-relative folders the command may read but not change
-    /// (`.git`: hooks and config could run code later).
-    pub read_only: Vec<String>,
-    /// Absolute folders outside the workspace to hide (Airlock's state).
+    /// The workspace as the command sees it, in order (a later mount may
+    /// sit inside an earlier one).
+    pub mounts: Vec<Mount>,
+    /// Absolute folders the command must never see (Airlock's state).
     pub hidden: Vec<PathBuf>,
     /// The caller's environment, from which the allowlist is taken.
     pub caller_env: BTreeMap<String, String>,
+    /// The limits of the profile's `[commands]`.
+    pub limits: CommandLimits,
+}
+
+/// A folder shown to the command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mount {
+    /// The folder on the host.
+    pub source: PathBuf,
+    /// Where the command sees it.
+    pub target: PathBuf,
+    /// Whether the command may write it.
+    pub writable: bool,
 }
 
 /// What a finished command left.
@@ -55,6 +143,11 @@ pub struct CommandOutcome {
     pub timed_out: bool,
     /// Wall-clock time.
     pub elapsed: Duration,
+    /// The limit the kernel reported stopping it, when one did: the key
+    /// and a sentence.
+    pub limit: Option<(String, String)>,
+    /// The limits in force and how each is enforced.
+    pub limits: String,
 }
 
 /// Why a command did not run.
@@ -65,11 +158,11 @@ pub enum ExecError {
     Unavailable(String),
     /// The program is not on the sandbox's PATH.
     #[error(
-        "program `{0}` was not found on the PATH (the sandbox's PATH is the caller's, minus relative entries)"
+        "program `{0}` was not found in the command sandbox (its PATH holds the caller's PATH folders that the sandbox shows: system folders, toolchains under the home, /opt)"
     )]
     NotFound(String),
     /// The working directory is not inside the workspace.
-    #[error("working directory {0:?} is not a folder inside the workspace")]
+    #[error("working directory {0:?} is not a granted folder inside the workspace")]
     BadCwd(String),
     /// Starting or waiting failed.
     #[error("cannot run the command: {0}")]
@@ -90,7 +183,7 @@ pub fn probe() -> Result<&'static str, ExecError> {
             };
             let out = Command::new(bwrap)
                 .args(["--unshare-net", "--unshare-pid", "--unshare-ipc", "--die-with-parent"])
-                .args(["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--", "true"])
+                .args(["--ro-bind", "/usr", "/usr", "--dev", "/dev", "--proc", "/proc", "--", "/usr/bin/true"])
                 .env_clear()
                 .stdin(Stdio::null())
                 .output()
@@ -108,37 +201,158 @@ pub fn probe() -> Result<&'static str, ExecError> {
         .map_err(ExecError::Unavailable)
 }
 
-fn find_program(program: &str, path: &str) -> Option<PathBuf> {
-    if program.starts_with('/') {
-        return Path::new(program).is_file().then(|| PathBuf::from(program));
-    }
-    if program.contains('/') {
-        return None;
-    }
-    path.split(':')
-        .map(|dir| Path::new(dir).join(program))
-        .find(|p| p.is_file())
+/// The read-only part of the view: system folders, the `/etc` allow-list,
+/// toolchains. Each is (source, target) with the same path; links at the
+/// top level (`/bin -> usr/bin`) are re-created as links.
+#[derive(Debug, Default)]
+pub struct SystemView {
+    /// Read-only binds.
+    pub binds: Vec<PathBuf>,
+    /// Links at the root: (link path, its target).
+    pub links: Vec<(PathBuf, PathBuf)>,
+    /// The sandbox's PATH: the caller's entries that the view shows.
+    pub path: Vec<PathBuf>,
 }
 
-/// Run `req` in the workspace at `root`.
-pub fn run(root: &Path, req: &CommandRequest) -> Result<CommandOutcome, ExecError> {
+impl SystemView {
+    /// The view for a caller with environment `env`, never showing
+    /// anything inside `hidden` or `workspace`.
+    pub fn new(env: &BTreeMap<String, String>, hidden: &[PathBuf], workspace: &Path) -> Self {
+        let mut view = Self::default();
+        for dir in SYSTEM_DIRS {
+            let p = Path::new(dir);
+            match std::fs::symlink_metadata(p) {
+                Ok(m) if m.file_type().is_symlink() => {
+                    if let Ok(target) = std::fs::read_link(p) {
+                        view.links.push((p.to_path_buf(), target));
+                    }
+                }
+                Ok(m) if m.is_dir() => view.binds.push(p.to_path_buf()),
+                _ => {}
+            }
+        }
+        if let Ok(entries) = std::fs::read_dir("/etc") {
+            let mut etc: Vec<PathBuf> = entries
+                .flatten()
+                .filter(|e| {
+                    let name = e.file_name();
+                    let name = name.to_string_lossy();
+                    ETC_ALLOWED.contains(&name.as_ref())
+                        || ETC_ALLOWED_PREFIXES.iter().any(|p| name.starts_with(p))
+                })
+                .map(|e| e.path())
+                .collect();
+            etc.sort();
+            view.binds.extend(etc);
+        }
+        let outside = |d: &Path| {
+            !d.starts_with(workspace)
+                && !workspace.starts_with(d)
+                && !hidden.iter().any(|h| d.starts_with(h) || h.starts_with(d))
+        };
+        let home = env
+            .get("HOME")
+            .map(PathBuf::from)
+            .filter(|h| h.is_absolute() && h != Path::new("/"));
+        let caller_path: Vec<PathBuf> = env
+            .get("PATH")
+            .map(|p| {
+                p.split(':')
+                    .map(PathBuf::from)
+                    .filter(|d| d.is_absolute())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut toolchains: Vec<PathBuf> = Vec::new();
+        if let Some(home) = &home {
+            toolchains.extend(HOME_TOOLCHAINS.iter().map(|d| home.join(d)));
+            toolchains.extend(caller_path.iter().filter(|d| d.starts_with(home)).cloned());
+        }
+        toolchains.extend(
+            caller_path
+                .iter()
+                .filter(|d| d.starts_with("/opt"))
+                .cloned(),
+        );
+        for key in ["RUSTUP_HOME"] {
+            if let Some(dir) = env.get(key).map(PathBuf::from).filter(|d| d.is_absolute()) {
+                toolchains.push(dir);
+            }
+        }
+        if let Some(dir) = env.get("CARGO_HOME").map(PathBuf::from).filter(|d| d.is_absolute()) {
+            toolchains.extend(["bin", "registry", "git"].iter().map(|s| dir.join(s)));
+        }
+        toolchains.sort();
+        toolchains.dedup();
+        for dir in toolchains {
+            let Ok(real) = dir.canonicalize() else {
+                continue;
+            };
+            // The real folder must be where it says (no link out of the
+            // home into something else) and outside what is hidden.
+            if real.is_dir()
+                && real == dir
+                && outside(&real)
+                && !view.binds.iter().any(|b| real.starts_with(b))
+            {
+                view.binds.push(real);
+            }
+        }
+        let shown = |d: &Path| {
+            view.binds.iter().any(|b| d.starts_with(b))
+                || view.links.iter().any(|(l, _)| d.starts_with(l))
+        };
+        view.path = caller_path.into_iter().filter(|d| shown(d)).collect();
+        view.path.dedup();
+        if view.path.is_empty() {
+            view.path = ["/usr/local/bin", "/usr/bin", "/bin"]
+                .iter()
+                .map(PathBuf::from)
+                .collect();
+        }
+        view
+    }
+
+    /// Whether the command can see `path` (a host path) through this view.
+    fn shows(&self, path: &Path) -> bool {
+        self.binds.iter().any(|b| path.starts_with(b))
+    }
+
+    /// Find `program` on the view's PATH: the file must exist and its real
+    /// path must lie in the view.
+    pub fn find_program(&self, program: &str) -> Option<PathBuf> {
+        let candidates: Vec<PathBuf> = if program.starts_with('/') {
+            vec![PathBuf::from(program)]
+        } else if program.contains('/') {
+            return None;
+        } else {
+            self.path.iter().map(|d| d.join(program)).collect()
+        };
+        candidates.into_iter().find(|p| {
+            p.is_file()
+                && p.canonicalize()
+                    .is_ok_and(|real| self.shows(&real))
+        })
+    }
+}
+
+/// Run `req` in the command sandbox.
+pub fn run(req: &CommandRequest) -> Result<CommandOutcome, ExecError> {
     let bwrap = probe()?;
-    let root = root.canonicalize().map_err(|e| {
-        ExecError::Io(format!(
-            "cannot resolve the workspace {}: {e}",
-            root.display()
-        ))
-    })?;
-    let cwd = root
-        .join(&req.cwd)
-        .canonicalize()
-        .ok()
-        .filter(|c| c.starts_with(&root) && c.is_dir())
-        .ok_or_else(|| ExecError::BadCwd(req.cwd.clone()))?;
-    let env = super::env::build(&req.caller_env);
-    let path = env.get("PATH").cloned().unwrap_or_default();
-    let program = find_program(&req.program, &path)
+    let workspace = req
+        .mounts
+        .first()
+        .map(|m| m.target.clone())
+        .ok_or_else(|| ExecError::BadCwd(req.cwd.display().to_string()))?;
+    let view = SystemView::new(&req.caller_env, &req.hidden, &workspace);
+    let mut env = super::env::build(&req.caller_env);
+    let path: Vec<String> = view.path.iter().map(|p| p.display().to_string()).collect();
+    env.insert("PATH".into(), path.join(":"));
+    let program = view
+        .find_program(&req.program)
         .ok_or_else(|| ExecError::NotFound(req.program.clone()))?;
+    let confinement = Confinement::new(&req.limits).map_err(ExecError::Unavailable)?;
+    let seccomp = super::seccomp::SeccompFd::new().map_err(ExecError::Unavailable)?;
 
     let mut args: Vec<String> = [
         "--unshare-net",
@@ -154,95 +368,67 @@ pub fn run(root: &Path, req: &CommandRequest) -> Result<CommandOutcome, ExecErro
         // command could remount the read-only system writable.
         "--cap-drop",
         "ALL",
-        "--ro-bind",
-        "/",
-        "/",
-        "--dev",
-        "/dev",
-        "--proc",
-        "/proc",
-        // Private temporary and runtime folders: a new network namespace
-        // does not cut Unix sockets (a resolver, Docker, D-Bus, SSH agents),
-        // and those live here.
-        "--tmpfs",
-        "/tmp",
-        "--tmpfs",
-        "/var/tmp",
-        "--tmpfs",
-        "/run",
     ]
     .iter()
     .map(|s| (*s).to_string())
     .collect();
     let mut add = |words: &[&str]| args.extend(words.iter().map(|w| (*w).to_string()));
-    // The caller's home is hidden (keys, tokens, shell history), except the
-    // toolchains a build needs, read-only.
-    if let Some(home) = req
-        .caller_env
-        .get("HOME")
-        .filter(|h| h.starts_with('/') && Path::new(h).is_dir() && *h != "/")
-    {
-        add(&["--tmpfs", home]);
-        // Toolchain managers whose shims on the PATH need their own folders
-        // (pyenv, nvm) are kept too.
-        let mut keep: Vec<PathBuf> = [
-            ".rustup",
-            ".cargo/bin",
-            ".cargo/registry",
-            ".cargo/git",
-            ".pyenv",
-            ".nvm",
-        ]
-        .iter()
-        .map(|d| Path::new(home).join(d))
-        .collect();
-        keep.extend(
-            path.split(':')
-                .filter(|d| Path::new(d).starts_with(home))
-                .map(PathBuf::from),
+    let mut shown: Vec<(PathBuf, PathBuf)> = Vec::new();
+    for bind in &view.binds {
+        let d = bind.display().to_string();
+        add(&["--ro-bind", &d, &d]);
+        shown.push((bind.clone(), bind.clone()));
+    }
+    for (link, target) in &view.links {
+        add(&[
+            "--symlink",
+            &target.display().to_string(),
+            &link.display().to_string(),
+        ]);
+    }
+    let tmp_bytes = req.limits.tmp_mib.saturating_mul(1024 * 1024).to_string();
+    add(&["--dev", "/dev", "--proc", "/proc"]);
+    add(&["--size", &tmp_bytes, "--tmpfs", "/tmp"]);
+    add(&["--dir", "/var", "--symlink", "../tmp", "/var/tmp"]);
+    for mount in &req.mounts {
+        let (s, t) = (
+            mount.source.display().to_string(),
+            mount.target.display().to_string(),
         );
-        for dir in keep {
-            if dir.is_dir() && !dir.starts_with(&root) {
-                let d = dir.display().to_string();
-                add(&["--ro-bind", &d, &d]);
+        add(&[if mount.writable { "--bind" } else { "--ro-bind" }, &s, &t]);
+        shown.push((mount.source.clone(), mount.target.clone()));
+    }
+    // Last: mask Airlock's state wherever a mount above shows it.
+    for hidden in req.hidden.iter().filter_map(|h| h.canonicalize().ok()) {
+        for (source, target) in &shown {
+            if let Ok(rest) = hidden.strip_prefix(source) {
+                let d = target.join(rest).display().to_string();
+                add(&["--tmpfs", &d, "--remount-ro", &d]);
             }
         }
     }
-    for hidden in req.hidden.iter().filter_map(|h| h.canonicalize().ok()) {
-        if hidden.is_dir() && !root.starts_with(&hidden) {
-            let d = hidden.display().to_string();
-            add(&["--tmpfs", &d]);
-        }
-    }
-    let r = root.display().to_string();
-    add(&["--bind", &r, &r]);
-    for ro in &req.read_only {
-        let p = root.join(ro);
-        if p.is_dir() {
-            let d = p.display().to_string();
-            add(&["--ro-bind", &d, &d]);
-        }
-    }
-    for masked in &req.masked {
-        let p = root.join(masked);
-        let d = p.display().to_string();
-        if p.is_dir() {
-            add(&["--tmpfs", &d]);
-        } else if p.exists() {
-            add(&["--ro-bind", "/dev/null", &d]);
-        }
-    }
-    let c = cwd.display().to_string();
+    let c = req.cwd.display().to_string();
     add(&["--chdir", &c, "--clearenv"]);
     for (k, v) in &env {
         add(&["--setenv", k, v]);
     }
+    args.extend(seccomp.args());
     args.push("--".into());
+    args.extend(confinement.sandbox_prefix());
     args.push(program.display().to_string());
     args.extend(req.args.iter().cloned());
 
+    let prefix = confinement.host_prefix();
+    let mut command = match prefix.split_first() {
+        Some((first, rest)) => {
+            let mut c = Command::new(first);
+            c.args(rest).arg(bwrap);
+            c
+        }
+        None => Command::new(bwrap),
+    };
     let started = Instant::now();
-    let mut child = Command::new(bwrap)
+    let mut child = command
         .args(&args)
         .env_clear()
         .stdin(Stdio::null())
@@ -250,6 +436,7 @@ pub fn run(root: &Path, req: &CommandRequest) -> Result<CommandOutcome, ExecErro
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| ExecError::Io(format!("cannot start {bwrap}: {e}")))?;
+    drop(seccomp);
     let cap = req.max_output_bytes;
     let reader = |stream: Option<Box<dyn Read + Send>>| {
         std::thread::spawn(move || {
@@ -298,6 +485,8 @@ pub fn run(root: &Path, req: &CommandRequest) -> Result<CommandOutcome, ExecErro
         }
     };
     let elapsed = started.elapsed();
+    // With --die-with-parent and a PID namespace, everything the command
+    // started is gone once bwrap is; the cgroups are emptied on drop too.
     let (stdout, stdout_truncated) = out.join().unwrap_or_default();
     let (stderr, stderr_truncated) = err.join().unwrap_or_default();
     // bwrap reports a child killed by signal N as exit status 128 + N.
@@ -308,6 +497,9 @@ pub fn run(root: &Path, req: &CommandRequest) -> Result<CommandOutcome, ExecErro
         }
         (code, None) => (code, None),
     };
+    let limit = confinement
+        .verdict(exit_code, signal)
+        .map(|hit| (hit.key.to_string(), hit.message));
     Ok(CommandOutcome {
         exit_code,
         signal,
@@ -317,5 +509,7 @@ pub fn run(root: &Path, req: &CommandRequest) -> Result<CommandOutcome, ExecErro
         stderr_truncated,
         timed_out,
         elapsed,
+        limit,
+        limits: confinement.describe(),
     })
 }

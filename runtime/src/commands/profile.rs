@@ -105,6 +105,24 @@ pub(super) fn print_profile(p: &Profile) {
         for (program, mode) in &p.commands.programs {
             println!("  {program:<22} {}", mode.as_str());
         }
+        let c = &p.commands;
+        println!("  limits of one command:");
+        println!("    max-processes        {}", c.max_processes);
+        println!("    memory-mib           {}", c.memory_mib);
+        println!("    cpu-seconds          {}", c.cpu_seconds);
+        println!("    max-file-mib         {}", c.max_file_mib);
+        println!("    max-open-files       {}", c.max_open_files);
+        println!("    tmp-mib              {}", c.tmp_mib);
+        println!("    max-snapshot-mib     {}", c.max_snapshot_mib);
+        println!("    max-scratch-mib      {}", c.max_scratch_mib);
+        if c.scratch.is_empty() {
+            println!("    scratch              none");
+        } else {
+            println!(
+                "    scratch              {}",
+                c.scratch.patterns().join(" ")
+            );
+        }
     }
     let i = &p.inference;
     if i.models.is_empty() {

@@ -1,6 +1,9 @@
 //! `airlock:skill/exec`: a program the profile lists, after the approval
-//! gate, in the command sandbox ([`crate::command`]): no network, an allowlisted
-//! environment, writes only inside the workspace, a timeout.
+//! gate, in the command sandbox ([`crate::command`]): no network, an
+//! allowlisted environment, a minimal view of the system, limits, a seccomp
+//! filter, and a private copy of the granted workspace. What the command
+//! changed in its copy is then reviewed and applied like a skill's edits
+//! (`edits.mode`, undo, audit, `limits.max-bytes-written`).
 //!
 //! Order of checks: the program must be listed (else refused before anyone
 //! is asked), the working directory must be inside the workspace, risky
@@ -9,7 +12,9 @@
 //! audit trail before the command starts. If the sandbox cannot be set up,
 //! the command is refused: Airlock never runs one unisolated.
 
-use crate::approval::{ApprovalRequest, Gate, Subject};
+use crate::approval::{ApprovalRequest, Subject};
+use crate::command::snapshot::{Snapshot, SnapshotSpec};
+use crate::host::workspace::{WorkspaceState, WorkspaceView};
 use crate::audit::record::kind;
 use crate::bindings::exec_api::{self as api, Command, CommandResult};
 use crate::bindings::types::Error;
@@ -18,6 +23,8 @@ use crate::profile::CommandPolicy;
 use crate::sandbox::denylist::DenyList;
 use crate::sandbox::paths::RelPath;
 use serde_json::json;
+use crate::command::Mount;
+use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use wasmtime::component::HasData;
@@ -58,53 +65,13 @@ impl ExecState {
     }
 }
 
-/// The most entries looked at when finding deny-listed files to mask.
-const MASK_SCAN_LIMIT: usize = 200_000;
-
-/// Workspace-relative paths the deny-list withholds (a withheld folder is
-/// masked whole), so a command cannot read them either.
-fn masked_paths(root: &std::path::Path, deny: &DenyList) -> Result<Vec<String>, String> {
-    let mut out = Vec::new();
-    let mut stack = vec![(root.to_path_buf(), String::new())];
-    let mut seen = 0usize;
-    while let Some((dir, rel)) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            seen += 1;
-            if seen > MASK_SCAN_LIMIT {
-                return Err(format!(
-                    "the workspace has more than {MASK_SCAN_LIMIT} entries; Airlock cannot check them all for secrets to hide from the command"
-                ));
-            }
-            let Some(name) = entry.file_name().to_str().map(str::to_string) else {
-                continue;
-            };
-            let path = if rel.is_empty() {
-                name
-            } else {
-                format!("{rel}/{name}")
-            };
-            let Ok(kind) = entry.file_type() else {
-                continue;
-            };
-            if deny.matching_rule(&path).is_some() {
-                out.push(path);
-            } else if kind.is_dir() && !kind.is_symlink() {
-                stack.push((entry.path(), path));
-            }
-        }
-    }
-    Ok(out)
-}
-
 /// The borrowed view the generated `Host` trait is implemented on.
 pub struct ExecView<'a> {
     /// Per-run state.
     pub state: &'a mut ExecState,
-    /// The run's approval gate (shared with file edits).
-    pub gate: &'a mut Gate,
+    /// The run's workspace (its approval gate, and the edit machinery that
+    /// applies a command's changes).
+    pub workspace: &'a mut WorkspaceState,
     /// The run's journal.
     pub journal: &'a mut Journal,
 }
@@ -169,10 +136,31 @@ impl ExecView<'_> {
         if !self.state.root.join(cwd.to_path()).is_dir() {
             return Err(Error::NotFound(format!("{cwd} (the working directory)")));
         }
-        let risks: Vec<String> = crate::command::risk::assess(&program, &command.args)
-            .iter()
-            .map(ToString::to_string)
-            .collect();
+        if self
+            .workspace
+            .sandbox()
+            .grant_for(&cwd, crate::sandbox::resolve::Need::Read)
+            .is_none()
+        {
+            return Err(self.deny(
+                &program,
+                format!("the working directory `{cwd}` is not granted by the profile"),
+            ));
+        }
+        let caller_env = crate::command::env::current();
+        let view = crate::command::isolate::SystemView::new(
+            &caller_env,
+            &self.state.hidden,
+            &self.state.root,
+        );
+        let real = view
+            .find_program(&program)
+            .and_then(|p| p.canonicalize().ok());
+        let risks: Vec<String> =
+            crate::command::risk::assess_resolved(&program, real.as_deref(), &command.args)
+                .iter()
+                .map(ToString::to_string)
+                .collect();
         let request = ApprovalRequest {
             skill: self.state.skill.clone(),
             subject: Subject::Command {
@@ -182,11 +170,17 @@ impl ExecView<'_> {
             },
             risks,
         };
-        let decision = self.gate.decide(mode, &request);
+        let decision = self.workspace.gate_mut().decide(mode, &request);
+        // The audit trail gets the arguments redacted like prompts are.
+        let args = self.redacted_args(&command.args);
+        let mut recorded = request.clone();
+        if let Subject::Command { args: a, .. } = &mut recorded.subject {
+            a.clone_from(&args);
+        }
         crate::host::types::audit_durable(
             self.journal,
             kind::APPROVAL,
-            json!({ "request": request, "decision": decision, "mode": mode }),
+            json!({ "request": recorded, "decision": decision, "mode": mode }),
         )?;
         if !decision.allowed {
             let reason = decision.reason.unwrap_or_else(|| "not approved".into());
@@ -205,34 +199,82 @@ impl ExecView<'_> {
         if timeout.is_zero() {
             return Err(Error::limit("limits.wall-clock-seconds", 0, 1));
         }
-        let masked = masked_paths(&self.state.root, &self.state.deny)
-            .map_err(|reason| self.deny(&program, reason))?;
+        let snapshot = self.snapshot().map_err(|reason| self.deny(&program, reason))?;
+        let mounts = self.mounts(&snapshot);
         let sandboxed = crate::command::CommandRequest {
             program: program.clone(),
             args: command.args.clone(),
-            cwd: cwd.to_string(),
+            cwd: self.state.root.join(cwd.to_path()),
             timeout,
             max_output_bytes: usize::try_from(self.state.policy.max_output_bytes)
                 .unwrap_or(usize::MAX),
-            masked,
-            read_only: vec![".git".into()],
+            mounts,
             hidden: self.state.hidden.clone(),
-            caller_env: crate::command::env::current(),
+            caller_env,
+            limits: self.state.policy.limits(),
         };
-        let outcome = match crate::command::run(&self.state.root, &sandboxed) {
+        let outcome = match crate::command::run(&sandboxed) {
             Ok(o) => o,
             Err(e) => {
                 let reason = e.to_string();
                 if self.journal.audited() {
                     self.journal.audit(
                         kind::COMMAND,
-                        json!({ "program": program, "args": command.args, "cwd": cwd.to_string(), "error": reason }),
+                        json!({ "program": program, "args": args, "cwd": cwd.to_string(), "error": reason }),
                         true,
                     );
                 }
                 return Err(self.deny(&program, reason));
             }
         };
+        let policy = &self.state.policy;
+        let (changes, scratch_bytes) = snapshot
+            .changes(&self.state.deny, &|p| policy.is_scratch(p))
+            .map_err(|e| Error::Failed(e.to_string()))?;
+        drop(snapshot);
+        let applied = WorkspaceView {
+            state: self.workspace,
+            journal: self.journal,
+        }
+        .apply_command_changes(changes)
+        .map_err(|e| Error::Failed(format!("the audit log failed: {e}")))?;
+        let mut notes = Vec::new();
+        if let Some((_, message)) = &outcome.limit {
+            notes.push(message.clone());
+        } else if outcome.exit_code != Some(0) && !outcome.timed_out {
+            notes.push(format!(
+                "the command ended with {}; {}",
+                match (outcome.exit_code, outcome.signal) {
+                    (_, Some(sig)) => format!("signal {sig}"),
+                    (Some(code), None) => format!("exit status {code}"),
+                    (None, None) => "no status".into(),
+                },
+                outcome.limits
+            ));
+        }
+        let scratch_cap = self.state.policy.max_scratch_mib.saturating_mul(1024 * 1024);
+        if scratch_bytes > scratch_cap {
+            notes.push(format!(
+                "build output under commands.scratch paths was {} MiB, over commands.max-scratch-mib = {}; it was discarded, as scratch output always is",
+                scratch_bytes / (1024 * 1024),
+                self.state.policy.max_scratch_mib
+            ));
+        }
+        notes.extend(applied.iter().map(|a| match &a.reason {
+            None => format!("{} `{}`: applied to the workspace", a.change, a.path),
+            Some(why) => format!("{} `{}`: not applied: {why}", a.change, a.path),
+        }));
+        let mut stderr = outcome.stderr;
+        if !notes.is_empty() {
+            if !stderr.is_empty() && !stderr.ends_with('\n') {
+                stderr.push('\n');
+            }
+            for note in &notes {
+                stderr.push_str("[airlock] ");
+                stderr.push_str(note);
+                stderr.push('\n');
+            }
+        }
         let result = CommandResult {
             exit_code: outcome.exit_code,
             signal: outcome.signal,
@@ -240,7 +282,7 @@ impl ExecView<'_> {
             timed_out: outcome.timed_out,
             elapsed_ms: u64::try_from(outcome.elapsed.as_millis()).unwrap_or(u64::MAX),
             stdout: outcome.stdout,
-            stderr: outcome.stderr,
+            stderr,
         };
         if self.journal.audited() {
             let (stdout, r1) = self.journal.audit_redact(&result.stdout);
@@ -254,13 +296,16 @@ impl ExecView<'_> {
                 kind::COMMAND,
                 json!({
                     "program": program,
-                    "args": command.args,
+                    "args": args,
                     "cwd": cwd.to_string(),
                     "exit-code": result.exit_code,
                     "signal": result.signal,
                     "timed-out": result.timed_out,
                     "truncated": result.truncated,
                     "elapsed-ms": result.elapsed_ms,
+                    "limit": outcome.limit.as_ref().map(|(key, _)| key),
+                    "limits": outcome.limits,
+                    "changes": applied,
                     "stdout": stdout,
                     "stderr": stderr,
                     "redacted": redacted,
@@ -268,6 +313,83 @@ impl ExecView<'_> {
             )?;
         }
         Ok(result)
+    }
+
+    /// The arguments as the audit log keeps them: secrets redacted.
+    fn redacted_args(&self, args: &[String]) -> Vec<String> {
+        args.iter()
+            .map(|a| self.journal.audit_redact(a).0)
+            .collect()
+    }
+
+    /// The private copy of the granted workspace the command works on.
+    fn snapshot(&self) -> Result<Snapshot, String> {
+        let grants: Vec<Vec<u8>> = self
+            .workspace
+            .sandbox()
+            .grants()
+            .iter()
+            .map(|g| g.path.0.to_string().into_bytes())
+            .map(|p| if p == b"." { Vec::new() } else { p })
+            .collect();
+        let parent = self
+            .state
+            .hidden
+            .first()
+            .map(|home| home.join("tmp"))
+            .unwrap_or_else(std::env::temp_dir);
+        let policy = &self.state.policy;
+        Snapshot::take(&SnapshotSpec {
+            root: &self.state.root,
+            grants,
+            deny: &self.state.deny,
+            exclude: self.state.hidden.clone(),
+            is_scratch: &|p| policy.is_scratch(p),
+            max_bytes: policy.max_snapshot_mib.saturating_mul(1024 * 1024),
+            parent: &parent,
+        })
+        .map_err(|e| e.to_string())
+    }
+
+    /// The workspace as the command sees it: the copy at the workspace's
+    /// own path, each grant writable or read-only as the profile says
+    /// (a folder the profile does not grant is not in the copy), and each
+    /// `.git` folder read-only from the real tree.
+    fn mounts(&self, snapshot: &Snapshot) -> Vec<Mount> {
+        let root = &self.state.root;
+        let mut grants: Vec<(String, bool)> = self
+            .workspace
+            .sandbox()
+            .grants()
+            .iter()
+            .map(|g| (g.path.0.to_string(), g.writable))
+            .collect();
+        grants.sort_by_key(|(p, _)| if p == "." { 0 } else { p.split('/').count() });
+        let mut mounts = vec![Mount {
+            source: snapshot.path().to_path_buf(),
+            target: root.clone(),
+            writable: false,
+        }];
+        for (path, writable) in grants {
+            let rel = if path == "." { String::new() } else { path };
+            let source = snapshot.path().join(&rel);
+            if source.is_dir() {
+                mounts.push(Mount {
+                    source,
+                    target: root.join(&rel),
+                    writable,
+                });
+            }
+        }
+        for vcs in snapshot.vcs_dirs() {
+            let rel = std::path::Path::new(std::ffi::OsStr::from_bytes(vcs));
+            mounts.push(Mount {
+                source: root.join(rel),
+                target: root.join(rel),
+                writable: false,
+            });
+        }
+        mounts
     }
 }
 

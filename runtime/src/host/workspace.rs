@@ -18,7 +18,11 @@ use cap_fs_ext::{FollowSymlinks, OpenOptionsFollowExt};
 use cap_std::fs::{Dir, File, OpenOptions};
 use serde_json::{Value, json};
 use std::io::{Read, Seek, SeekFrom, Write};
+use cap_std::fs::PermissionsExt as _;
+use std::os::unix::fs::PermissionsExt;
 use wasmtime::component::HasData;
+
+mod changes;
 
 /// The most bytes one `read-file` or `read-range` call returns. Larger files
 /// are read in ranges, so one call cannot balloon the guest's memory.
@@ -99,6 +103,11 @@ impl WorkspaceState {
     /// The run's approval gate (shared with the exec interface).
     pub(crate) fn gate_mut(&mut self) -> &mut crate::approval::Gate {
         &mut self.edits.gate
+    }
+
+    /// The run's sandbox (grants, deny-list).
+    pub(crate) fn sandbox(&self) -> &Sandbox {
+        &self.sandbox
     }
 
     /// What the run has used.
@@ -608,7 +617,60 @@ impl WorkspaceView<'_> {
         }])
     }
 
-    fn write_atomically(&mut self, raw: &str, contents: &[u8]) -> Result<(), Error> {
+    /// Create a folder (and its parents), after the approval gate.
+    fn make_dir(&mut self, path: &str) -> Result<(), Error> {
+        let resolved = self.resolve(path, Need::Write)?;
+        let exists = self
+            .root()
+            .symlink_metadata(resolved.real.to_path())
+            .is_ok_and(|m| m.is_dir());
+        if exists {
+            return Ok(());
+        }
+        self.approve_change(&resolved.real, "create-dir", None, None)?;
+        self.audit_change("create-dir", &resolved.real, json!({}))?;
+        self.root()
+            .create_dir_all(resolved.real.to_path())
+            .map_err(|e| io_error(&resolved.real, e))
+    }
+
+    /// Remove a regular file by its own path, after the approval gate.
+    fn remove(&mut self, path: &str) -> Result<(), Error> {
+        let resolved = self.resolve_existing(path, Need::Write)?;
+        let meta = self
+            .root()
+            .symlink_metadata(resolved.asked.to_path())
+            .map_err(|e| io_error(&resolved.asked, e))?;
+        if meta.file_type().is_symlink() || resolved.real != resolved.asked {
+            return Err(Error::InvalidInput(format!(
+                "`{}` is reached through a symbolic link; remove-file only removes regular files by their own path",
+                resolved.asked
+            )));
+        }
+        if !meta.is_file() {
+            return Err(Error::InvalidInput(format!(
+                "`{}` is not a regular file",
+                resolved.asked
+            )));
+        }
+        let before = self.current_content(&resolved.real)?;
+        self.approve_change(&resolved.real, "delete", before.as_deref(), None)?;
+        self.audit_change(
+            "remove-file",
+            &resolved.real,
+            json!({ "bytes": meta.len() }),
+        )?;
+        self.root()
+            .remove_file(resolved.real.to_path())
+            .map_err(|e| io_error(&resolved.real, e))
+    }
+
+    fn write_atomically(
+        &mut self,
+        raw: &str,
+        contents: &[u8],
+        mode: Option<u32>,
+    ) -> Result<(), Error> {
         let resolved = self.resolve(raw, Need::Write)?;
         let len = contents.len() as u64;
         if len > MAX_WRITE_PER_CALL {
@@ -673,6 +735,18 @@ impl WorkspaceView<'_> {
             let mut options = OpenOptions::new();
             options.write(true).create_new(true);
             let mut file = dir.open_with(&temp, &options)?;
+            // The new file keeps the permission bits of the one it replaces
+            // (an executable script stays executable), or gets `mode`.
+            let prior = dir
+                .symlink_metadata(name)
+                .ok()
+                .filter(|m| m.is_file())
+                .map(|m| m.permissions().mode() & 0o777);
+            if let Some(bits) = prior.or(mode) {
+                file.set_permissions(cap_std::fs::Permissions::from_std(
+                    std::fs::Permissions::from_mode(bits),
+                ))?;
+            }
             file.write_all(contents)?;
             file.sync_all()?;
             crash_before_rename_fault();
@@ -788,7 +862,7 @@ impl api::Host for WorkspaceView<'_> {
     }
 
     fn write_file(&mut self, path: String, contents: Vec<u8>) -> HostResult<()> {
-        let result = self.write_atomically(&path, &contents);
+        let result = self.write_atomically(&path, &contents, None);
         self.journal.audit_check()?;
         if let Err(e) = &result {
             self.audit_change_failed("write-file", &path, e);
@@ -798,21 +872,7 @@ impl api::Host for WorkspaceView<'_> {
     }
 
     fn create_dir(&mut self, path: String) -> HostResult<()> {
-        let result = (|| {
-            let resolved = self.resolve(&path, Need::Write)?;
-            let exists = self
-                .root()
-                .symlink_metadata(resolved.real.to_path())
-                .is_ok_and(|m| m.is_dir());
-            if exists {
-                return Ok(());
-            }
-            self.approve_change(&resolved.real, "create-dir", None, None)?;
-            self.audit_change("create-dir", &resolved.real, json!({}))?;
-            self.root()
-                .create_dir_all(resolved.real.to_path())
-                .map_err(|e| io_error(&resolved.real, e))
-        })();
+        let result = self.make_dir(&path);
         self.journal.audit_check()?;
         if let Err(e) = &result {
             self.audit_change_failed("create-dir", &path, e);
@@ -822,35 +882,7 @@ impl api::Host for WorkspaceView<'_> {
     }
 
     fn remove_file(&mut self, path: String) -> HostResult<()> {
-        let result = (|| {
-            let resolved = self.resolve_existing(&path, Need::Write)?;
-            let meta = self
-                .root()
-                .symlink_metadata(resolved.asked.to_path())
-                .map_err(|e| io_error(&resolved.asked, e))?;
-            if meta.file_type().is_symlink() || resolved.real != resolved.asked {
-                return Err(Error::InvalidInput(format!(
-                    "`{}` is reached through a symbolic link; remove-file only removes regular files by their own path",
-                    resolved.asked
-                )));
-            }
-            if !meta.is_file() {
-                return Err(Error::InvalidInput(format!(
-                    "`{}` is not a regular file",
-                    resolved.asked
-                )));
-            }
-            let before = self.current_content(&resolved.real)?;
-            self.approve_change(&resolved.real, "delete", before.as_deref(), None)?;
-            self.audit_change(
-                "remove-file",
-                &resolved.real,
-                json!({ "bytes": meta.len() }),
-            )?;
-            self.root()
-                .remove_file(resolved.real.to_path())
-                .map_err(|e| io_error(&resolved.real, e))
-        })();
+        let result = self.remove(&path);
         self.journal.audit_check()?;
         if let Err(e) = &result {
             self.audit_change_failed("remove-file", &path, e);

@@ -7,7 +7,9 @@
 //! grants only models the ceiling grants, within the ceiling's budget.
 
 use super::{toml_list, trust};
-use crate::profile::{InferencePolicy, Limits, Profile, ProfileSource, builtin_names};
+use crate::profile::{
+    CommandPolicy, InferencePolicy, Limits, Profile, ProfileSource, builtin_names,
+};
 use crate::sandbox::denylist::DenyList;
 use crate::sandbox::paths::RelPath;
 use std::path::{Path, PathBuf};
@@ -122,6 +124,22 @@ fn limit_pairs(l: &Limits) -> [(&'static str, u64); 6] {
     ]
 }
 
+/// Every numeric key of `[commands]`, as the profile writes it.
+fn command_pairs(c: &CommandPolicy) -> [(&'static str, u64); 10] {
+    [
+        ("timeout-seconds", c.timeout_seconds),
+        ("max-output-bytes", c.max_output_bytes),
+        ("max-processes", c.max_processes),
+        ("memory-mib", c.memory_mib),
+        ("cpu-seconds", c.cpu_seconds),
+        ("max-file-mib", c.max_file_mib),
+        ("max-open-files", c.max_open_files),
+        ("tmp-mib", c.tmp_mib),
+        ("max-snapshot-mib", c.max_snapshot_mib),
+        ("max-scratch-mib", c.max_scratch_mib),
+    ]
+}
+
 fn budget_pairs(i: &InferencePolicy) -> [(&'static str, u64); 5] {
     [
         ("max-calls", i.max_calls),
@@ -220,22 +238,17 @@ pub(super) fn exceeded(profile: &Profile, ceiling: &Profile) -> Vec<String> {
             Some(_) => {}
         }
     }
-    for (key, mine, theirs) in [
-        (
-            "timeout-seconds",
-            profile.commands.timeout_seconds,
-            ceiling.commands.timeout_seconds,
-        ),
-        (
-            "max-output-bytes",
-            profile.commands.max_output_bytes,
-            ceiling.commands.max_output_bytes,
-        ),
-    ] {
-        if !profile.commands.programs.is_empty() && mine > theirs {
-            over.push(format!(
-                "commands.{key} = {mine} is above the ceiling's {theirs}"
-            ));
+    // The numbers only matter to a profile that lets a skill run anything.
+    if !profile.commands.programs.is_empty() {
+        for ((key, mine), (_, theirs)) in command_pairs(&profile.commands)
+            .into_iter()
+            .zip(command_pairs(&ceiling.commands))
+        {
+            if mine > theirs {
+                over.push(format!(
+                    "commands.{key} = {mine} is above the ceiling's {theirs}"
+                ));
+            }
         }
     }
 
@@ -344,14 +357,12 @@ pub(super) fn meet(a: &Profile, b: &Profile) -> Result<Profile, String> {
     }
     commands.insert("programs".into(), programs.into());
     let as_toml_int = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
-    commands.insert(
-        "timeout-seconds".into(),
-        as_toml_int(a.commands.timeout_seconds.min(b.commands.timeout_seconds)).into(),
-    );
-    commands.insert(
-        "max-output-bytes".into(),
-        as_toml_int(a.commands.max_output_bytes.min(b.commands.max_output_bytes)).into(),
-    );
+    for ((key, x), (_, y)) in command_pairs(&a.commands)
+        .into_iter()
+        .zip(command_pairs(&b.commands))
+    {
+        commands.insert(key.into(), as_toml_int(x.min(y)).into());
+    }
     table.insert("commands".into(), commands.into());
     table.insert("name".into(), format!("{}+{}", a.name, b.name).into());
     table.insert(

@@ -237,6 +237,61 @@ fn allowed_models_refuses_other_models() {
 }
 
 #[test]
+fn command_limits_may_not_exceed_the_ceilings() {
+    let ceiling = profile(concat!(
+        "[[grant]]\npath = \".\"\naccess = \"read-write\"\n",
+        "[commands.programs]\nmake = \"ask\"\n",
+        "[commands]\nmax-processes = 64\nmemory-mib = 512\ncpu-seconds = 60\nmax-file-mib = 64\n",
+        "max-open-files = 256\ntmp-mib = 32\nmax-snapshot-mib = 100\nmax-scratch-mib = 200\n",
+    ));
+    let policy = Policy {
+        profile_ceiling: Some(ceiling.clone()),
+        ..Policy::default()
+    };
+    let within = profile(concat!(
+        "[[grant]]\npath = \".\"\naccess = \"read-write\"\n",
+        "[commands.programs]\nmake = \"ask\"\n",
+        "[commands]\nmax-processes = 64\nmemory-mib = 256\ncpu-seconds = 60\nmax-file-mib = 1\n",
+        "max-open-files = 16\ntmp-mib = 32\nmax-snapshot-mib = 100\nmax-scratch-mib = 200\n",
+        "scratch = [\"target/\"]\n",
+    ));
+    assert_eq!(policy.check_profile(&within), Ok(()));
+    // Defaults are above this ceiling on every new key.
+    let defaults = profile(concat!(
+        "[[grant]]\npath = \".\"\naccess = \"read-write\"\n",
+        "[commands.programs]\nmake = \"ask\"\n",
+    ));
+    let err = policy.check_profile(&defaults).unwrap_err();
+    for over in [
+        "commands.max-processes = 256 is above the ceiling's 64",
+        "commands.memory-mib = 2048 is above the ceiling's 512",
+        "commands.cpu-seconds = 600 is above the ceiling's 60",
+        "commands.max-file-mib = 512 is above the ceiling's 64",
+        "commands.max-open-files = 1024 is above the ceiling's 256",
+        "commands.tmp-mib = 256 is above the ceiling's 32",
+        "commands.max-snapshot-mib = 1024 is above the ceiling's 100",
+        "commands.max-scratch-mib = 2048 is above the ceiling's 200",
+    ] {
+        assert!(err.contains(over), "{over}: {err}");
+    }
+    // A profile that runs no program is not held to the command numbers.
+    let none = profile("[[grant]]\npath = \".\"\naccess = \"read-write\"\n");
+    assert_eq!(policy.check_profile(&none), Ok(()));
+
+    // Two ceilings: the smaller of each command number.
+    let merged = meet_of(&ceiling, &Profile::builtin("coder").unwrap());
+    let c = &merged.commands;
+    assert_eq!(
+        (c.max_processes, c.memory_mib, c.cpu_seconds, c.tmp_mib),
+        (64, 512, 60, 32)
+    );
+}
+
+fn meet_of(a: &Profile, b: &Profile) -> Profile {
+    super::ceiling::meet(a, b).unwrap()
+}
+
+#[test]
 fn two_ceilings_both_hold() {
     let merged = sys("profile-ceiling = \"workspace-write\"\n")
         .merge(env("profile-ceiling = \"locked-down\"\n"))

@@ -42,6 +42,15 @@ pub struct CommandsSpec {
     pub programs: std::collections::BTreeMap<Spanned<String>, super::approvals::ApprovalMode>,
     pub timeout_seconds: Option<Spanned<u64>>,
     pub max_output_bytes: Option<Spanned<u64>>,
+    pub max_processes: Option<Spanned<u64>>,
+    pub memory_mib: Option<Spanned<u64>>,
+    pub cpu_seconds: Option<Spanned<u64>>,
+    pub max_file_mib: Option<Spanned<u64>>,
+    pub max_open_files: Option<Spanned<u64>>,
+    pub tmp_mib: Option<Spanned<u64>>,
+    pub max_snapshot_mib: Option<Spanned<u64>>,
+    pub max_scratch_mib: Option<Spanned<u64>>,
+    pub scratch: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// The `[edits]` table.

@@ -94,6 +94,37 @@ impl DenyList {
     }
 }
 
+impl DenyList {
+    /// [`Self::matching_rule`] for a path given as raw bytes
+    /// (workspace-relative, `/`-separated), as the filesystem names it.
+    /// A name that is not UTF-8 is matched byte for byte (ASCII letters
+    /// without case), never skipped: a secret under a folder whose name is
+    /// not UTF-8 is still withheld.
+    pub fn matching_rule_bytes(&self, path: &[u8]) -> Option<&str> {
+        use std::os::unix::ffi::OsStrExt;
+        if let Ok(text) = std::str::from_utf8(path) {
+            return self.matching_rule(text);
+        }
+        let lowered = path.to_ascii_lowercase();
+        let as_path = |b: &[u8]| std::path::Path::new(std::ffi::OsStr::from_bytes(b)).to_path_buf();
+        let whole = self.set.matches(as_path(&lowered));
+        if let Some(&i) = whole.first() {
+            return Some(&self.patterns[i]);
+        }
+        for component in lowered.split(|&b| b == b'/').filter(|c| !c.is_empty()) {
+            let text = std::str::from_utf8(component).ok();
+            let hit = match text {
+                Some(t) => self.set.matches(t.to_lowercase()),
+                None => self.set.matches(as_path(component)),
+            };
+            if let Some(&i) = hit.first() {
+                return Some(&self.patterns[i]);
+            }
+        }
+        None
+    }
+}
+
 fn compile(pattern: &str) -> Result<Glob, PatternError> {
     if pattern.trim().is_empty() {
         return Err(PatternError {
@@ -114,6 +145,17 @@ fn compile(pattern: &str) -> Result<Glob, PatternError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_that_are_not_utf8_are_matched_as_bytes() {
+        let deny = list();
+        assert_eq!(deny.matching_rule_bytes(b"\xff/.env"), Some(".env"));
+        assert_eq!(deny.matching_rule_bytes(b"a/\xfe\xff/ID_RSA"), Some("id_rsa*"));
+        assert_eq!(deny.matching_rule_bytes(b".ssh/\xff"), Some(".ssh"));
+        assert_eq!(deny.matching_rule_bytes(b"k\xff.pem"), Some("*.pem"));
+        assert_eq!(deny.matching_rule_bytes(b"\xff/notes.txt"), None);
+        assert_eq!(deny.matching_rule_bytes(b"src/.env"), Some(".env"));
+    }
 
     fn list() -> DenyList {
         DenyList::new::<&str>(&[]).expect("built-in patterns compile")

@@ -1,0 +1,838 @@
+//! The seccomp filter every command runs under, handed to bubblewrap as
+//! compiled BPF programs (`--add-seccomp-fd FD`, once per program).
+//!
+//! The filter is a deny list on top of bubblewrap's namespaces: every
+//! system call is allowed except those in [`REFUSED`], which fail with
+//! `EPERM` (`clone3` with `ENOSYS`). They fall into a few groups:
+//!
+//! - **New namespaces**: `unshare` (whatever the flags), `setns`, and
+//!   `clone` with any `CLONE_NEW*` flag. A user namespace would give the
+//!   command a full set of capabilities over new mount and network
+//!   namespaces, which is the usual first step of a kernel exploit and of a
+//!   way around the sandbox's own mounts.
+//! - **Mounts**: `mount`, `umount2`, `pivot_root`, `chroot` and the new mount
+//!   API (`fsopen`, `fsconfig`, `fsmount`, `fspick`, `move_mount`,
+//!   `open_tree`, `mount_setattr`).
+//! - **Other processes' memory**: `ptrace`, `process_vm_readv`,
+//!   `process_vm_writev`.
+//! - **Kernel attack surface a command never needs**: keyrings, `bpf`,
+//!   `perf_event_open`, `io_uring_*`, `userfaultfd`, file handles
+//!   (`open_by_handle_at` walks around bind mounts), `fanotify_init`.
+//! - **Whole-machine operations**: modules, `kexec_*`, `reboot`, `swapon`,
+//!   `swapoff`, `acct`, `quotactl`, `syslog`.
+//! - **Weakening the process itself**: `personality` with anything but
+//!   `PER_LINUX` (0) or the query `0xffffffff`, so `ADDR_NO_RANDOMIZE`
+//!   (0x0040000, `setarch -R`) cannot turn address-space randomisation off.
+//! - **Terminal injection**: `ioctl(TIOCSTI)` and `ioctl(TIOCLINUX)`, which
+//!   push keystrokes into the input of the terminal the command shares with
+//!   the user. The request is compared on its low 32 bits, the width the
+//!   kernel uses, so high bits set in the 64-bit argument do not get past.
+//!
+//! `clone3` returns `ENOSYS` rather than `EPERM`: its flags sit in memory a
+//! filter cannot read, so it is refused whole, and `ENOSYS` is what makes
+//! glibc (pthread_create, posix_spawn) fall back to `clone`, whose flags
+//! are an argument the filter checks. seccompiler gives one action per
+//! filter, so that is a second program; the kernel runs every installed
+//! program and the most restrictive answer wins.
+//!
+//! **Other system call ABIs.** Each program starts with seccompiler's
+//! architecture check: a system call whose `AUDIT_ARCH` is not the native
+//! one (the i386 ABI through `int 0x80` on x86_64, AArch32 on aarch64)
+//! kills the whole process (`SECCOMP_RET_KILL_PROCESS`, i.e. `SIGSYS`).
+//! x32 system calls, on the other hand, report `AUDIT_ARCH_X86_64` with bit
+//! 0x40000000 set in the number, and seccompiler only compares numbers for
+//! equality, so `mount | 0x40000000` would pass its programs. On x86_64 a
+//! third, hand-written program (eight instructions) therefore refuses every
+//! number in `0x40000000..=0x7fffffff` with `EPERM`, whether or not the
+//! kernel was built with x32 support.
+//!
+//! **What a seccomp filter cannot do here.**
+//! - It sees numbers and register arguments only, never memory: it cannot
+//!   look at paths, at `clone3`'s flags or at `io_uring` submissions (the
+//!   last two are refused whole for that reason). Files and the network are
+//!   bubblewrap's job (mounts and namespaces), not this filter's.
+//! - It is a deny list: system calls added by later kernels are allowed
+//!   until they are listed here.
+//! - It does not protect against bugs in the system calls it allows.
+//! - A command whose persona was already changed before Airlock started
+//!   cannot set it again (only 0 and the query are allowed).
+//!
+//! **How the programs reach bubblewrap.** Each program is written into a
+//! sealed memfd whose close-on-exec flag is cleared just before
+//! [`SeccompFd::new`] returns, so the `bwrap` spawned next inherits it at
+//! the same number; bwrap reads it to EOF and closes its copy, and dropping
+//! the [`SeccompFd`] closes ours. Because the read moves the offset shared
+//! by every copy, a [`SeccompFd`] serves exactly one spawn: build a new one
+//! per command, and drop it as soon as `spawn` returns.
+//!
+//! The trade-off of a non-close-on-exec fd (passing it to one child only
+//! would need `pre_exec`, i.e. unsafe code): a child spawned by another
+//! thread between [`SeccompFd::new`] and the drop inherits it too. The
+//! content cannot be changed (the memfd is sealed against writing, growing
+//! and shrinking) and holds nothing secret, but the file offset is shared:
+//! a *sandboxed* command that inherited it could read part of the program
+//! before our bwrap does, leaving bwrap the tail of it, a weaker filter.
+//! So only one [`SeccompFd`] exists at a time in this process:
+//! [`SeccompFd::new`] waits until the previous one is dropped. Every
+//! sandboxed command needs one, so none can be spawned inside another's
+//! window; other children (trusted tools) may still inherit the fds
+//! harmlessly. Hence also: never hold two in one thread (it would wait for
+//! itself).
+
+use std::collections::BTreeMap;
+use std::io::{Seek, SeekFrom, Write};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::sync::{Condvar, Mutex, PoisonError};
+
+use rustix::fs::{MemfdFlags, SealFlags, fcntl_add_seals, memfd_create};
+use rustix::io::{FdFlags, fcntl_setfd};
+use seccompiler::{
+    BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
+    SeccompRule, TargetArch, sock_filter,
+};
+
+/// The system calls refused inside the command sandbox, with the reason,
+/// for documentation and `--help`. All fail with `EPERM` except `clone3`
+/// (`ENOSYS`); `personality`, `ioctl` and `clone` only for the arguments
+/// named.
+pub const REFUSED: &[(&str, &str)] = &[
+    (
+        "unshare",
+        "new namespaces (any flags): a user namespace hands out capabilities",
+    ),
+    ("setns", "entering other namespaces"),
+    ("clone", "only with a CLONE_NEW* flag: new namespaces"),
+    (
+        "clone3",
+        "ENOSYS: its flags are in memory the filter cannot read; libc falls back to clone",
+    ),
+    ("mount", "mounting file systems"),
+    (
+        "umount2",
+        "unmounting (would uncover what the sandbox hides)",
+    ),
+    ("pivot_root", "changing the root file system"),
+    ("chroot", "changing the root directory"),
+    ("fsopen", "new mount API"),
+    ("fsconfig", "new mount API"),
+    ("fsmount", "new mount API"),
+    ("fspick", "new mount API"),
+    ("move_mount", "new mount API"),
+    ("open_tree", "new mount API (cloning mounts)"),
+    ("mount_setattr", "changing mount flags (read-only, nosuid)"),
+    ("ptrace", "tracing or controlling other processes"),
+    ("process_vm_readv", "reading other processes' memory"),
+    ("process_vm_writev", "writing other processes' memory"),
+    ("keyctl", "kernel keyrings (shared secrets, attack surface)"),
+    ("add_key", "kernel keyrings"),
+    ("request_key", "kernel keyrings"),
+    ("bpf", "loading eBPF programs into the kernel"),
+    (
+        "perf_event_open",
+        "performance monitoring (side channels, attack surface)",
+    ),
+    (
+        "io_uring_setup",
+        "io_uring: system calls the filter cannot see",
+    ),
+    ("io_uring_enter", "io_uring"),
+    ("io_uring_register", "io_uring"),
+    (
+        "userfaultfd",
+        "page-fault handling in user space (exploit primitive)",
+    ),
+    (
+        "open_by_handle_at",
+        "opening files by handle, around bind mounts",
+    ),
+    ("name_to_handle_at", "file handles"),
+    ("fanotify_init", "watching file access system-wide"),
+    ("init_module", "loading kernel modules"),
+    ("finit_module", "loading kernel modules"),
+    ("delete_module", "unloading kernel modules"),
+    ("kexec_load", "replacing the running kernel"),
+    ("kexec_file_load", "replacing the running kernel"),
+    ("reboot", "rebooting the machine"),
+    ("swapon", "swap configuration"),
+    ("swapoff", "swap configuration"),
+    ("acct", "process accounting"),
+    ("quotactl", "disk quotas"),
+    (
+        "syslog",
+        "the kernel log (addresses, other users' activity)",
+    ),
+    (
+        "personality",
+        "except PER_LINUX (0) and the query 0xffffffff: ADDR_NO_RANDOMIZE would turn ASLR off",
+    ),
+    (
+        "ioctl",
+        "TIOCSTI and TIOCLINUX only: injecting keystrokes into the terminal",
+    ),
+];
+
+/// `(name, x86_64 number, aarch64 number)` of every system call in
+/// [`REFUSED`] (from the kernel's `unistd_64.h` and `asm-generic/unistd.h`).
+const NUMBERS: &[(&str, i64, i64)] = &[
+    ("unshare", 272, 97),
+    ("setns", 308, 268),
+    ("clone", 56, 220),
+    ("clone3", 435, 435),
+    ("mount", 165, 40),
+    ("umount2", 166, 39),
+    ("pivot_root", 155, 41),
+    ("chroot", 161, 51),
+    ("fsopen", 430, 430),
+    ("fsconfig", 431, 431),
+    ("fsmount", 432, 432),
+    ("fspick", 433, 433),
+    ("move_mount", 429, 429),
+    ("open_tree", 428, 428),
+    ("mount_setattr", 442, 442),
+    ("ptrace", 101, 117),
+    ("process_vm_readv", 310, 270),
+    ("process_vm_writev", 311, 271),
+    ("keyctl", 250, 219),
+    ("add_key", 248, 217),
+    ("request_key", 249, 218),
+    ("bpf", 321, 280),
+    ("perf_event_open", 298, 241),
+    ("io_uring_setup", 425, 425),
+    ("io_uring_enter", 426, 426),
+    ("io_uring_register", 427, 427),
+    ("userfaultfd", 323, 282),
+    ("open_by_handle_at", 304, 265),
+    ("name_to_handle_at", 303, 264),
+    ("fanotify_init", 300, 262),
+    ("init_module", 175, 105),
+    ("finit_module", 313, 273),
+    ("delete_module", 176, 106),
+    ("kexec_load", 246, 104),
+    ("kexec_file_load", 320, 294),
+    ("reboot", 169, 142),
+    ("swapon", 167, 224),
+    ("swapoff", 168, 225),
+    ("acct", 163, 89),
+    ("quotactl", 179, 60),
+    ("syslog", 103, 116),
+    ("personality", 135, 92),
+    ("ioctl", 16, 29),
+];
+
+/// `EPERM` and `ENOSYS`: the same numbers on x86_64 and aarch64.
+const EPERM: u32 = 1;
+const ENOSYS: u32 = 38;
+
+/// `TIOCSTI` (push a byte into the terminal's input) and `TIOCLINUX`
+/// (its Linux-console cousin; can paste the selection), the same on both
+/// architectures.
+const TERMINAL_INJECTION: &[u64] = &[0x5412, 0x541C];
+
+/// `PER_LINUX` and the query value of `personality`.
+const PERSONALITY_ALLOWED: &[u64] = &[0, 0xffff_ffff];
+
+/// `CLONE_NEWUSER`, `CLONE_NEWNS`, `CLONE_NEWPID`, `CLONE_NEWNET`,
+/// `CLONE_NEWUTS`, `CLONE_NEWIPC`, `CLONE_NEWCGROUP`, `CLONE_NEWTIME`.
+/// (`clone` cannot actually take `CLONE_NEWTIME`, whose bit is part of the
+/// exit-signal byte; no valid signal has that bit, so refusing it costs
+/// nothing.)
+const NAMESPACE_FLAGS: &[u64] = &[
+    0x1000_0000,
+    0x0002_0000,
+    0x2000_0000,
+    0x4000_0000,
+    0x0400_0000,
+    0x0800_0000,
+    0x0200_0000,
+    0x0000_0080,
+];
+
+/// The compiled filter, ready to hand to bubblewrap: one sealed memfd per
+/// BPF program, inherited by the next spawned child (not close-on-exec).
+/// Serves one spawn; dropping it closes this process's copies and lets the
+/// next [`SeccompFd::new`] proceed (one exists at a time, see the module
+/// documentation).
+#[derive(Debug)]
+pub struct SeccompFd {
+    // Declared first: the fds are closed before the turn is handed on.
+    fds: Vec<OwnedFd>,
+    _turn: Turn,
+}
+
+impl SeccompFd {
+    /// Builds the filter for this machine's architecture (x86_64 or
+    /// aarch64; any other is an error naming it). Waits while another
+    /// [`SeccompFd`] of this process is alive.
+    pub fn new() -> Result<Self, String> {
+        let arch = Arch::native()?;
+        let turn = Turn::take();
+        let fds = programs(arch)?
+            .iter()
+            .map(|program| program_fd(program))
+            .collect::<Result<Vec<_>, _>>()?;
+        // Last, so that nothing fallible runs while the fds are inheritable.
+        for fd in &fds {
+            fcntl_setfd(fd, FdFlags::empty())
+                .map_err(|e| format!("seccomp filter: cannot make the memfd inheritable: {e}"))?;
+        }
+        Ok(Self { fds, _turn: turn })
+    }
+
+    /// The bubblewrap arguments that load the filter, e.g.
+    /// `["--add-seccomp-fd", "5", "--add-seccomp-fd", "6"]`; they go
+    /// before the `--` that ends bwrap's options. Not to be combined with
+    /// `--seccomp`.
+    pub fn args(&self) -> Vec<String> {
+        self.fds
+            .iter()
+            .flat_map(|fd| ["--add-seccomp-fd".to_owned(), fd.as_raw_fd().to_string()])
+            .collect()
+    }
+}
+
+/// The right to hold inheritable seccomp fds: one holder at a time in the
+/// process, released on drop (a flag and a condition variable rather than
+/// a `MutexGuard`, so that [`SeccompFd`] stays `Send`).
+#[derive(Debug)]
+struct Turn;
+
+static TAKEN: Mutex<bool> = Mutex::new(false);
+static RELEASED: Condvar = Condvar::new();
+
+impl Turn {
+    fn take() -> Self {
+        // The flag is a plain bool: a panic elsewhere cannot leave it
+        // inconsistent, so a poisoned lock is used as is.
+        let mut taken = TAKEN.lock().unwrap_or_else(PoisonError::into_inner);
+        while *taken {
+            taken = RELEASED.wait(taken).unwrap_or_else(PoisonError::into_inner);
+        }
+        *taken = true;
+        Turn
+    }
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        *TAKEN.lock().unwrap_or_else(PoisonError::into_inner) = false;
+        RELEASED.notify_one();
+    }
+}
+
+/// The architectures with a filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Arch {
+    X86_64,
+    Aarch64,
+}
+
+impl Arch {
+    fn native() -> Result<Self, String> {
+        match std::env::consts::ARCH {
+            "x86_64" => Ok(Self::X86_64),
+            "aarch64" => Ok(Self::Aarch64),
+            other => Err(format!(
+                "no seccomp filter for the {other} architecture (x86_64 and aarch64 only)"
+            )),
+        }
+    }
+
+    fn target(self) -> TargetArch {
+        match self {
+            Self::X86_64 => TargetArch::x86_64,
+            Self::Aarch64 => TargetArch::aarch64,
+        }
+    }
+
+    fn number(self, name: &str) -> Result<i64, String> {
+        NUMBERS
+            .iter()
+            .find(|(n, ..)| *n == name)
+            .map(|&(_, x86_64, aarch64)| match self {
+                Self::X86_64 => x86_64,
+                Self::Aarch64 => aarch64,
+            })
+            .ok_or_else(|| format!("seccomp filter: no number for {name}"))
+    }
+}
+
+/// The BPF programs, in the order bwrap installs them: the `EPERM`
+/// program, the `clone3` one, and on x86_64 the x32 one.
+fn programs(arch: Arch) -> Result<Vec<BpfProgram>, String> {
+    let mut programs = vec![refused_program(arch)?, clone3_program(arch)?];
+    if arch == Arch::X86_64 {
+        programs.push(x32_program());
+    }
+    Ok(programs)
+}
+
+/// One condition on the low 32 bits of argument `index`.
+fn dword(index: u8, op: SeccompCmpOp, value: u64) -> Result<SeccompCondition, String> {
+    SeccompCondition::new(index, SeccompCmpArgLen::Dword, op, value)
+        .map_err(|e| format!("seccomp filter: {e}"))
+}
+
+fn rule(conditions: Vec<SeccompCondition>) -> Result<SeccompRule, String> {
+    SeccompRule::new(conditions).map_err(|e| format!("seccomp filter: {e}"))
+}
+
+/// Every system call of [`REFUSED`] but `clone3`: `EPERM`.
+fn refused_program(arch: Arch) -> Result<BpfProgram, String> {
+    let mut rules: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
+    for &(name, _) in REFUSED {
+        // Rules of one system call are alternatives; an empty list matches
+        // every call.
+        let chain = match name {
+            "clone3" => continue,
+            // personality(unsigned int): neither 0 nor the query.
+            "personality" => vec![rule(
+                PERSONALITY_ALLOWED
+                    .iter()
+                    .map(|&v| dword(0, SeccompCmpOp::Ne, v))
+                    .collect::<Result<_, _>>()?,
+            )?],
+            // ioctl(fd, unsigned int cmd, ...).
+            "ioctl" => TERMINAL_INJECTION
+                .iter()
+                .map(|&request| rule(vec![dword(1, SeccompCmpOp::Eq, request)?]))
+                .collect::<Result<_, _>>()?,
+            // clone(unsigned long flags, ...) on both architectures; the
+            // kernel uses the low 32 bits.
+            "clone" => NAMESPACE_FLAGS
+                .iter()
+                .map(|&flag| rule(vec![dword(0, SeccompCmpOp::MaskedEq(flag), flag)?]))
+                .collect::<Result<_, _>>()?,
+            _ => Vec::new(),
+        };
+        rules.insert(arch.number(name)?, chain);
+    }
+    compile(rules, SeccompAction::Errno(EPERM), arch)
+}
+
+/// `clone3`: `ENOSYS`, so libc falls back to the filtered `clone`.
+fn clone3_program(arch: Arch) -> Result<BpfProgram, String> {
+    let rules = BTreeMap::from([(arch.number("clone3")?, Vec::new())]);
+    compile(rules, SeccompAction::Errno(ENOSYS), arch)
+}
+
+fn compile(
+    rules: BTreeMap<i64, Vec<SeccompRule>>,
+    action: SeccompAction,
+    arch: Arch,
+) -> Result<BpfProgram, String> {
+    SeccompFilter::new(rules, SeccompAction::Allow, action, arch.target())
+        .and_then(BpfProgram::try_from)
+        .map_err(|e| format!("seccomp filter: {e}"))
+}
+
+// Classic BPF, for the one program seccompiler cannot express.
+const BPF_LD_W_ABS: u16 = 0x20;
+const BPF_JMP_JEQ_K: u16 = 0x15;
+const BPF_JMP_JGT_K: u16 = 0x25;
+const BPF_JMP_JGE_K: u16 = 0x35;
+const BPF_RET_K: u16 = 0x06;
+const SECCOMP_RET_KILL_PROCESS: u32 = 0x8000_0000;
+const SECCOMP_RET_ERRNO: u32 = 0x0005_0000;
+const SECCOMP_RET_ALLOW: u32 = 0x7fff_0000;
+const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
+/// `offsetof(struct seccomp_data, nr)` and `arch`.
+const DATA_NR: u32 = 0;
+const DATA_ARCH: u32 = 4;
+/// `__X32_SYSCALL_BIT`.
+const X32_SYSCALL_BIT: u32 = 0x4000_0000;
+
+/// x86_64 only: every x32 system call (number in `0x40000000..=0x7fffffff`)
+/// fails with `EPERM`; seccompiler only matches exact numbers.
+fn x32_program() -> BpfProgram {
+    let op = |code, k, jt, jf| sock_filter { code, jt, jf, k };
+    vec![
+        op(BPF_LD_W_ABS, DATA_ARCH, 0, 0),
+        op(BPF_JMP_JEQ_K, AUDIT_ARCH_X86_64, 1, 0),
+        op(BPF_RET_K, SECCOMP_RET_KILL_PROCESS, 0, 0),
+        op(BPF_LD_W_ABS, DATA_NR, 0, 0),
+        op(BPF_JMP_JGE_K, X32_SYSCALL_BIT, 0, 2),
+        // Above: negative numbers (-1 is "no system call" for tracers).
+        op(BPF_JMP_JGT_K, 0x7fff_ffff, 1, 0),
+        op(BPF_RET_K, SECCOMP_RET_ERRNO | EPERM, 0, 0),
+        op(BPF_RET_K, SECCOMP_RET_ALLOW, 0, 0),
+    ]
+}
+
+/// The program as the kernel's `struct sock_filter[]`: per instruction
+/// `code: u16, jt: u8, jf: u8, k: u32`, native-endian, 8 bytes.
+fn program_bytes(program: &[sock_filter]) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(program.len() * 8);
+    for instruction in program {
+        bytes.extend_from_slice(&instruction.code.to_ne_bytes());
+        bytes.push(instruction.jt);
+        bytes.push(instruction.jf);
+        bytes.extend_from_slice(&instruction.k.to_ne_bytes());
+    }
+    bytes
+}
+
+/// A sealed memfd holding the program, offset 0, still close-on-exec.
+fn program_fd(program: &[sock_filter]) -> Result<OwnedFd, String> {
+    let error = |e: &dyn std::fmt::Display| format!("seccomp filter: memfd: {e}");
+    let fd = memfd_create(
+        "airlock-seccomp",
+        MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING,
+    )
+    .map_err(|e| error(&e))?;
+    let mut file = std::fs::File::from(fd);
+    file.write_all(&program_bytes(program))
+        .map_err(|e| error(&e))?;
+    file.seek(SeekFrom::Start(0)).map_err(|e| error(&e))?;
+    let fd = OwnedFd::from(file);
+    fcntl_add_seals(
+        &fd,
+        SealFlags::WRITE | SealFlags::GROW | SealFlags::SHRINK | SealFlags::SEAL,
+    )
+    .map_err(|e| error(&e))?;
+    Ok(fd)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+    use std::process::{Command, Output, Stdio};
+
+    const BWRAP: &str = "/usr/bin/bwrap";
+
+    /// The system calls of [`REFUSED`] refused only for some arguments, or
+    /// by the second program.
+    const CONDITIONAL: &[&str] = &["clone", "clone3", "personality", "ioctl"];
+
+    /// Runs `command` under bubblewrap with the filter (no network, own
+    /// PIDs, read-only root).
+    fn sandboxed(command: &[&str]) -> Output {
+        let seccomp = SeccompFd::new().unwrap();
+        let child = Command::new(BWRAP)
+            .args(["--unshare-net", "--unshare-pid", "--die-with-parent"])
+            .args(["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"])
+            .args(seccomp.args())
+            .arg("--")
+            .args(command)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // As soon as it is spawned: the next test's SeccompFd waits for it.
+        drop(seccomp);
+        child.wait_with_output().unwrap()
+    }
+
+    /// The system's Python (a pyenv shim costs a bash and 150 ms).
+    fn python3() -> &'static str {
+        if Path::new("/usr/bin/python3").exists() {
+            "/usr/bin/python3"
+        } else {
+            "python3"
+        }
+    }
+
+    /// Runs a Python script in the sandbox, with `sys_call(nr, *args)`
+    /// returning `(result, errno)` and `nr(name)` the native numbers.
+    fn python(script: &str) -> Output {
+        let arch = Arch::native().unwrap();
+        let numbers: Vec<String> = NUMBERS
+            .iter()
+            .map(|(name, ..)| format!("{name:?}: {}", arch.number(name).unwrap()))
+            .collect();
+        let prelude = format!(
+            "import ctypes, os, sys\n\
+             libc = ctypes.CDLL(None, use_errno=True)\n\
+             libc.syscall.restype = ctypes.c_long\n\
+             NR = {{{}}}\n\
+             def sys_call(nr, *args):\n    \
+                 ctypes.set_errno(0)\n    \
+                 r = libc.syscall(ctypes.c_long(nr), *[ctypes.c_long(a) for a in args])\n    \
+                 return r, ctypes.get_errno()\n",
+            numbers.join(", ")
+        );
+        sandboxed(&[python3(), "-c", &format!("{prelude}{script}")])
+    }
+
+    fn text(bytes: &[u8]) -> String {
+        String::from_utf8_lossy(bytes).into_owned()
+    }
+
+    /// stdout, after checking that the command succeeded.
+    fn succeeded(output: &Output) -> String {
+        assert!(
+            output.status.success(),
+            "{:?}\nstdout: {}\nstderr: {}",
+            output.status,
+            text(&output.stdout),
+            text(&output.stderr)
+        );
+        text(&output.stdout)
+    }
+
+    fn status_line(status: &str, key: &str) -> Option<String> {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(key))
+            .map(|value| value.trim().to_owned())
+    }
+
+    #[test]
+    fn a_command_runs_with_seccomp_mode_2() {
+        let inside = succeeded(&sandboxed(&["cat", "/proc/self/status"]));
+        assert!(inside.contains("Seccomp:\t2"), "{inside}");
+        // Our programs come on top of whatever this process already has
+        // (a container's filter, say), so the mode alone proves little.
+        let outside = std::fs::read_to_string("/proc/self/status").unwrap();
+        if let Some(before) = status_line(&outside, "Seccomp_filters:") {
+            let before: usize = before.parse().unwrap();
+            let after: usize = status_line(&inside, "Seccomp_filters:")
+                .unwrap()
+                .parse()
+                .unwrap();
+            let ours = programs(Arch::native().unwrap()).unwrap().len();
+            assert_eq!(after, before + ours, "{inside}");
+        }
+        let grep = succeeded(&sandboxed(&["grep", "Seccomp:", "/proc/self/status"]));
+        assert_eq!(grep, "Seccomp:\t2\n");
+    }
+
+    #[test]
+    fn unshare_r_inside_the_sandbox_is_refused() {
+        let output = sandboxed(&["unshare", "-r", "true"]);
+        assert!(!output.status.success(), "{output:?}");
+        assert!(
+            text(&output.stderr).contains("Operation not permitted"),
+            "{output:?}"
+        );
+    }
+
+    #[test]
+    fn unshare_n_inside_the_sandbox_is_refused() {
+        let output = sandboxed(&["unshare", "-n", "true"]);
+        assert!(!output.status.success(), "{output:?}");
+        assert!(
+            text(&output.stderr).contains("Operation not permitted"),
+            "{output:?}"
+        );
+    }
+
+    #[test]
+    fn unshare_with_no_flags_at_all_is_refused() {
+        // unshare(0) is a harmless no-op for anyone: only the filter
+        // refuses it.
+        let out = succeeded(&python("print(sys_call(NR['unshare'], 0))"));
+        assert_eq!(out, "(-1, 1)\n");
+    }
+
+    #[test]
+    fn mounting_a_tmpfs_inside_the_sandbox_is_refused() {
+        let output = sandboxed(&["mount", "-t", "tmpfs", "x", "/mnt"]);
+        assert!(!output.status.success(), "{output:?}");
+        assert!(!output.stderr.is_empty(), "{output:?}");
+        // The system call itself, and the new mount API.
+        let out = succeeded(&python(
+            "print(libc.mount(b'x', b'/mnt', b'tmpfs', 0, None), ctypes.get_errno())\n\
+             print(libc.syscall(ctypes.c_long(NR['fsopen']), b'tmpfs', 0), ctypes.get_errno())",
+        ));
+        assert_eq!(out, "-1 1\n-1 1\n");
+    }
+
+    #[test]
+    fn clone_into_any_new_namespace_is_refused() {
+        // Without the filter a call would fork: the child leaves at once.
+        let flags: Vec<String> = NAMESPACE_FLAGS.iter().map(u64::to_string).collect();
+        let out = succeeded(&python(&format!(
+            "errnos = []\n\
+             for flag in [{}]:\n    \
+                 r, e = sys_call(NR['clone'], flag | 17, 0, 0, 0, 0)\n    \
+                 if r == 0:\n        \
+                     os._exit(0)\n    \
+                 errnos.append(e)\n\
+             print(errnos)",
+            flags.join(", ")
+        )));
+        assert_eq!(out, format!("{:?}\n", vec![1; NAMESPACE_FLAGS.len()]));
+    }
+
+    #[test]
+    fn clone3_answers_enosys() {
+        // Without the filter: EINVAL (size 0).
+        let out = succeeded(&python("print(sys_call(NR['clone3'], 0, 0))"));
+        assert_eq!(out, "(-1, 38)\n");
+    }
+
+    #[test]
+    fn background_jobs_threads_and_subprocesses_still_work() {
+        // glibc tries clone3 first (threads, posix_spawn) and falls back to
+        // clone on ENOSYS.
+        succeeded(&sandboxed(&["bash", "-c", "true & wait"]));
+        let out = succeeded(&python(
+            "import subprocess, threading\n\
+             print(subprocess.run(['true']).returncode)\n\
+             t = threading.Thread(target=lambda: print('thread', flush=True))\n\
+             t.start(); t.join()\n\
+             pid = os.posix_spawnp('true', ['true'], dict(os.environ))\n\
+             print(os.waitpid(pid, 0)[1])",
+        ));
+        assert_eq!(out, "0\nthread\n0\n");
+    }
+
+    #[test]
+    fn terminal_injection_ioctls_are_refused() {
+        // stdin is /dev/null: without the filter these answer ENOTTY (25).
+        // 0x1_0000_5412 is TIOCSTI with a high bit set, which the kernel
+        // truncates away; an ordinary ioctl still works.
+        let out = succeeded(&python(
+            "c = ctypes.c_char(b'x')\n\
+             for request in [0x5412, 0x541C, 0x1_0000_5412]:\n    \
+                 print(sys_call(NR['ioctl'], 0, request, ctypes.addressof(c)))\n\
+             r, w = os.pipe()\n\
+             n = ctypes.c_int(-1)\n\
+             print(sys_call(NR['ioctl'], r, 0x541B, ctypes.addressof(n)), n.value)",
+        ));
+        assert_eq!(out, "(-1, 1)\n(-1, 1)\n(-1, 1)\n(0, 0) 0\n");
+    }
+
+    #[test]
+    fn setarch_r_cannot_turn_off_aslr() {
+        let output = sandboxed(&["sh", "-c", "setarch \"$(uname -m)\" -R true"]);
+        assert!(!output.status.success(), "{output:?}");
+        assert!(
+            text(&output.stderr).contains("Operation not permitted"),
+            "{output:?}"
+        );
+        // Querying and setting PER_LINUX remain allowed.
+        let out = succeeded(&python(
+            "print(sys_call(NR['personality'], 0xffffffff))\n\
+             print(sys_call(NR['personality'], 0))\n\
+             print(sys_call(NR['personality'], 0x0040000))",
+        ));
+        assert_eq!(out, "(0, 0)\n(0, 0)\n(-1, 1)\n");
+    }
+
+    #[test]
+    fn every_unconditionally_refused_system_call_answers_eperm() {
+        // Arguments of -1: without the filter most calls would fail with
+        // EFAULT, EBADF or EINVAL instead, and none would do anything.
+        let names: Vec<String> = REFUSED
+            .iter()
+            .map(|(name, _)| *name)
+            .filter(|name| !CONDITIONAL.contains(name))
+            .map(|name| format!("{name:?}"))
+            .collect();
+        let out = succeeded(&python(&format!(
+            "for name in [{}]:\n    \
+                 print(name, sys_call(NR[name], -1, -1, -1, -1, -1, -1)[1])",
+            names.join(", ")
+        )));
+        let expected: String = REFUSED
+            .iter()
+            .filter(|(name, _)| !CONDITIONAL.contains(name))
+            .map(|(name, _)| format!("{name} 1\n"))
+            .collect();
+        assert_eq!(out, expected);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn x32_system_calls_are_refused() {
+        // getpid with the x32 bit: without the filter, ENOSYS (38) on a
+        // kernel without x32, a PID with it.
+        let out = succeeded(&python(
+            "print(sys_call(0x40000000 | 39))\n\
+             print(sys_call(0x40000000 | 165, 0, 0, 0, 0, 0))\n\
+             print(sys_call(39)[0] > 0)",
+        ));
+        assert_eq!(out, "(-1, 1)\n(-1, 1)\nTrue\n");
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn an_i386_system_call_kills_the_command() {
+        // mov eax, 20 (i386 getpid); int 0x80; ret, run from an executable
+        // mapping: seccompiler's architecture check answers KILL_PROCESS.
+        let output = python(
+            "import mmap\n\
+             page = mmap.mmap(-1, 4096, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)\n\
+             page.write(bytes([0xb8, 20, 0, 0, 0, 0xcd, 0x80, 0xc3]))\n\
+             code = ctypes.CFUNCTYPE(ctypes.c_int)(ctypes.addressof(ctypes.c_char.from_buffer(page)))\n\
+             print('before', flush=True)\n\
+             print('returned', code(), flush=True)",
+        );
+        // bwrap reports a child killed by signal N as 128 + N; SIGSYS is 31.
+        assert_eq!(output.status.code(), Some(128 + 31), "{output:?}");
+        assert_eq!(text(&output.stdout), "before\n");
+    }
+
+    #[test]
+    fn the_fds_are_inheritable_and_named_in_the_args() {
+        let seccomp = SeccompFd::new().unwrap();
+        let args = seccomp.args();
+        let expected = programs(Arch::native().unwrap()).unwrap().len();
+        assert_eq!(args.len(), 2 * expected);
+        for (pair, fd) in args.chunks(2).zip(&seccomp.fds) {
+            assert_eq!(pair[0], "--add-seccomp-fd");
+            assert_eq!(pair[1], fd.as_raw_fd().to_string());
+            assert_eq!(rustix::io::fcntl_getfd(fd).unwrap(), FdFlags::empty());
+            assert!(
+                rustix::fs::fcntl_get_seals(fd)
+                    .unwrap()
+                    .contains(SealFlags::WRITE)
+            );
+        }
+    }
+
+    #[test]
+    fn a_second_seccomp_fd_waits_until_the_first_is_dropped() {
+        // Otherwise a command spawned by another thread could inherit this
+        // one's fds and read part of the program before its bwrap does.
+        let first = SeccompFd::new().unwrap();
+        let (sent, received) = std::sync::mpsc::channel();
+        let other = std::thread::spawn(move || {
+            let second = SeccompFd::new().unwrap();
+            sent.send(second.args()).unwrap();
+        });
+        let wait = std::time::Duration::from_millis(200);
+        assert!(received.recv_timeout(wait).is_err());
+        drop(first);
+        let args = received
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .unwrap();
+        assert_eq!(args[0], "--add-seccomp-fd");
+        other.join().unwrap();
+    }
+
+    #[test]
+    fn a_program_is_8_native_endian_bytes_per_instruction() {
+        let program = [sock_filter {
+            code: 0x0102,
+            jt: 3,
+            jf: 4,
+            k: 0x0506_0708,
+        }];
+        let mut expected = 0x0102_u16.to_ne_bytes().to_vec();
+        expected.extend([3, 4]);
+        expected.extend(0x0506_0708_u32.to_ne_bytes());
+        assert_eq!(program_bytes(&program), expected);
+    }
+
+    #[test]
+    fn both_architectures_compile_and_every_name_has_a_number() {
+        let refused: Vec<&str> = REFUSED.iter().map(|(name, _)| *name).collect();
+        let numbered: Vec<&str> = NUMBERS.iter().map(|(name, ..)| *name).collect();
+        assert_eq!(refused, numbered);
+        for name in CONDITIONAL {
+            assert!(refused.contains(name));
+        }
+        for arch in [Arch::X86_64, Arch::Aarch64] {
+            let programs = programs(arch).unwrap();
+            assert_eq!(programs.len(), if arch == Arch::X86_64 { 3 } else { 2 });
+            assert!(programs.iter().all(|p| !p.is_empty() && p.len() < 4096));
+        }
+        assert_eq!(rustix::io::Errno::PERM.raw_os_error(), EPERM as i32);
+        assert_eq!(rustix::io::Errno::NOSYS.raw_os_error(), ENOSYS as i32);
+    }
+}
