@@ -168,6 +168,10 @@ fn a_command_gets_none_of_the_callers_secrets() {
 #[test]
 fn writes_land_in_the_workspace_only() {
     let f = fixture();
+    // A command's changes are reviewed like a skill's edits: this profile
+    // lets them through without asking.
+    std::fs::write(&f.profile, PROFILE.replace("[commands]\n", "[edits]\nmode = \"allow\"\n[commands]\n"))
+        .expect("profile");
     let outside = tempfile::tempdir().expect("outside");
     let target = outside.path().join("planted.txt");
     write(

@@ -183,7 +183,7 @@ pub fn probe() -> Result<&'static str, ExecError> {
             };
             let out = Command::new(bwrap)
                 .args(["--unshare-net", "--unshare-pid", "--unshare-ipc", "--die-with-parent"])
-                .args(["--ro-bind", "/usr", "/usr", "--dev", "/dev", "--proc", "/proc", "--", "/usr/bin/true"])
+                .args(["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--", "true"])
                 .env_clear()
                 .stdin(Stdio::null())
                 .output()
@@ -407,6 +407,9 @@ pub fn run(req: &CommandRequest) -> Result<CommandOutcome, ExecError> {
             }
         }
     }
+    // The root of the view (bubblewrap's tmpfs, holding only mount points)
+    // is read-only: nothing can be planted beside the mounts.
+    add(&["--remount-ro", "/"]);
     let c = req.cwd.display().to_string();
     add(&["--chdir", &c, "--clearenv"]);
     for (k, v) in &env {
