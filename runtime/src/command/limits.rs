@@ -41,7 +41,7 @@
 //! [`Confinement`] kills whatever is left in its cgroups and removes them.
 
 use crate::profile::CommandLimits;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -234,12 +234,7 @@ impl Confinement {
         for place in places {
             me.make(place)?;
         }
-        me.oom_kills_before = me
-            .groups
-            .iter()
-            .filter(|g| g.memory)
-            .map(Cgroup::oom_kills)
-            .sum();
+        me.oom_kills_before = me.memory_cgroup().map_or(0, Cgroup::oom_kills);
         me.rlimits = rlimits_for(limits, me.memory_cgroup().is_some(), root, user_tasks);
         Ok(me)
     }
@@ -759,6 +754,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+    use std::path::Path;
     use std::process::{Command, Stdio};
     use std::sync::Mutex;
     use std::time::Instant;
@@ -1006,6 +1002,7 @@ mod tests {
     fn describe_names_each_mechanism_in_use() {
         let conf = Confinement::new(&limits()).unwrap();
         let text = conf.describe();
+        println!("{text}");
         assert!(text.starts_with("limits: 256 processes ("), "{text}");
         match conf.pids_cgroup() {
             Some(g) => assert!(
@@ -1040,6 +1037,9 @@ mod tests {
         // As root on this kind of machine (cgroup v1 writable) both cgroups are used.
         if conf.root && Path::new("/sys/fs/cgroup/pids/cgroup.procs").exists() {
             assert!(text.contains("(pids cgroup v1)"), "{text}");
+        }
+        if conf.root && Path::new("/sys/fs/cgroup/memory/cgroup.procs").exists() {
+            assert!(text.contains("(memory cgroup v1, swap included)"), "{text}");
         }
         let prefix = conf.sandbox_prefix();
         assert_eq!(prefix[0], PRLIMIT);
