@@ -494,3 +494,32 @@ fn the_coder_profiles_test_commands_still_work() {
     assert!(!c.ws.join("target").exists());
 }
 
+
+#[test]
+fn a_file_edited_by_hand_while_the_command_ran_is_a_conflict_not_overwritten() {
+    let c = case("allow", "");
+    c.write("notes.txt", "before\n");
+    c.write("edit.sh", "sleep 3\necho from-command > notes.txt\n");
+    let child = cli::hermetic(env!("CARGO_BIN_EXE_airlock"), &c.home)
+        .args(c.args("bash", "edit.sh"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run airlock");
+    // The command's private copy is made in the state directory's `tmp/`:
+    // once it exists, the command has its copy; edit the real file then.
+    let copies = c.home.join("tmp");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !std::fs::read_dir(&copies).is_ok_and(|mut d| d.next().is_some()) {
+        assert!(std::time::Instant::now() < deadline, "no copy was made");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    c.write("notes.txt", "edited by hand\n");
+    let out = child.wait_with_output().expect("airlock");
+    assert!(text(&out.stdout).contains("conflict"), "{}", describe(&out));
+    assert_eq!(
+        std::fs::read_to_string(c.ws.join("notes.txt")).expect("notes"),
+        "edited by hand\n"
+    );
+}
