@@ -352,17 +352,29 @@ fn command_policy(
         (
             "max-processes",
             &spec.max_processes,
-            &mut policy.max_processes,
+            &mut policy.limits.max_processes,
         ),
-        ("memory-mib", &spec.memory_mib, &mut policy.memory_mib),
-        ("cpu-seconds", &spec.cpu_seconds, &mut policy.cpu_seconds),
-        ("max-file-mib", &spec.max_file_mib, &mut policy.max_file_mib),
+        (
+            "memory-mib",
+            &spec.memory_mib,
+            &mut policy.limits.memory_mib,
+        ),
+        (
+            "cpu-seconds",
+            &spec.cpu_seconds,
+            &mut policy.limits.cpu_seconds,
+        ),
+        (
+            "max-file-mib",
+            &spec.max_file_mib,
+            &mut policy.limits.max_file_mib,
+        ),
         (
             "max-open-files",
             &spec.max_open_files,
-            &mut policy.max_open_files,
+            &mut policy.limits.max_open_files,
         ),
-        ("tmp-mib", &spec.tmp_mib, &mut policy.tmp_mib),
+        ("tmp-mib", &spec.tmp_mib, &mut policy.limits.tmp_mib),
         (
             "max-snapshot-mib",
             &spec.max_snapshot_mib,

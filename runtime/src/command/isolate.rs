@@ -279,7 +279,11 @@ impl SystemView {
                 toolchains.push(dir);
             }
         }
-        if let Some(dir) = env.get("CARGO_HOME").map(PathBuf::from).filter(|d| d.is_absolute()) {
+        if let Some(dir) = env
+            .get("CARGO_HOME")
+            .map(PathBuf::from)
+            .filter(|d| d.is_absolute())
+        {
             toolchains.extend(["bin", "registry", "git"].iter().map(|s| dir.join(s)));
         }
         toolchains.sort();
@@ -328,11 +332,9 @@ impl SystemView {
         } else {
             self.path.iter().map(|d| d.join(program)).collect()
         };
-        candidates.into_iter().find(|p| {
-            p.is_file()
-                && p.canonicalize()
-                    .is_ok_and(|real| self.shows(&real))
-        })
+        candidates
+            .into_iter()
+            .find(|p| p.is_file() && p.canonicalize().is_ok_and(|real| self.shows(&real)))
     }
 }
 
@@ -395,7 +397,15 @@ pub fn run(req: &CommandRequest) -> Result<CommandOutcome, ExecError> {
             mount.source.display().to_string(),
             mount.target.display().to_string(),
         );
-        add(&[if mount.writable { "--bind" } else { "--ro-bind" }, &s, &t]);
+        add(&[
+            if mount.writable {
+                "--bind"
+            } else {
+                "--ro-bind"
+            },
+            &s,
+            &t,
+        ]);
         shown.push((mount.source.clone(), mount.target.clone()));
     }
     // Last: mask Airlock's state wherever a mount above shows it.

@@ -251,8 +251,8 @@ impl Snapshot {
             }
             .map_err(|e| SnapshotError::Io(format!("reading the command's copy: {e}")))?;
             for item in listing {
-                let item =
-                    item.map_err(|e| SnapshotError::Io(format!("reading the command's copy: {e}")))?;
+                let item = item
+                    .map_err(|e| SnapshotError::Io(format!("reading the command's copy: {e}")))?;
                 entries += 1;
                 if entries > MAX_ENTRIES {
                     return Err(SnapshotError::TooManyEntries);
@@ -338,7 +338,8 @@ impl Snapshot {
                     "version-control internals: a command's change there is never applied",
                 );
             } else if self.is_excluded(&change.path) {
-                change.kind = not_applied("Airlock's state directory is never changed by a command");
+                change.kind =
+                    not_applied("Airlock's state directory is never changed by a command");
             }
         }
         out.sort_by(|a, b| a.path.cmp(&b.path));
@@ -490,7 +491,9 @@ impl Copier<'_, '_> {
                 std::fs::Permissions::from_mode(mode | 0o700),
             );
         } else if ft.is_symlink() {
-            let target = real.read_link_contents(os(&path)).map_err(|e| self.io(&path, e))?;
+            let target = real
+                .read_link_contents(os(&path))
+                .map_err(|e| self.io(&path, e))?;
             std::os::unix::fs::symlink(&target, self.dest(&path)).map_err(|e| self.io(&path, e))?;
             self.snap.baseline.insert(
                 path,
@@ -536,8 +539,11 @@ impl Copier<'_, '_> {
             hasher.update(&buf[..n]);
             to.write_all(&buf[..n]).map_err(|e| self.io(&path, e))?;
         }
-        std::fs::set_permissions(self.dest(&path), std::fs::Permissions::from_mode(mode | 0o600))
-            .map_err(|e| self.io(&path, e))?;
+        std::fs::set_permissions(
+            self.dest(&path),
+            std::fs::Permissions::from_mode(mode | 0o600),
+        )
+        .map_err(|e| self.io(&path, e))?;
         self.snap.baseline.insert(
             path,
             Baseline::File {
@@ -717,10 +723,17 @@ mod tests {
         std::os::unix::fs::symlink("/etc/passwd", c.join("link")).expect("symlink");
         let (changes, scratch_bytes) = snap.changes(&deny(), &scratch).expect("changes");
         assert_eq!(scratch_bytes, 1000);
-        let by_path: BTreeMap<&[u8], &ChangeKind> =
-            changes.iter().map(|c| (c.path.as_slice(), &c.kind)).collect();
-        assert!(matches!(by_path[&b"src/a.txt"[..]], ChangeKind::Modify { content, .. } if content == b"changed\n"));
-        assert!(matches!(by_path[&b"src/gone.txt"[..]], ChangeKind::Delete { .. }));
+        let by_path: BTreeMap<&[u8], &ChangeKind> = changes
+            .iter()
+            .map(|c| (c.path.as_slice(), &c.kind))
+            .collect();
+        assert!(
+            matches!(by_path[&b"src/a.txt"[..]], ChangeKind::Modify { content, .. } if content == b"changed\n")
+        );
+        assert!(matches!(
+            by_path[&b"src/gone.txt"[..]],
+            ChangeKind::Delete { .. }
+        ));
         assert!(matches!(
             by_path[&b"new.sh"[..]],
             ChangeKind::Create {
@@ -728,8 +741,12 @@ mod tests {
                 ..
             }
         ));
-        assert!(matches!(by_path[&b".env"[..]], ChangeKind::NotApplied(why) if why.contains("deny-list")));
-        assert!(matches!(by_path[&b"link"[..]], ChangeKind::NotApplied(why) if why.contains("symbolic")));
+        assert!(
+            matches!(by_path[&b".env"[..]], ChangeKind::NotApplied(why) if why.contains("deny-list"))
+        );
+        assert!(
+            matches!(by_path[&b"link"[..]], ChangeKind::NotApplied(why) if why.contains("symbolic"))
+        );
         assert!(!by_path.contains_key(&b"same.txt"[..]));
         assert!(!by_path.keys().any(|p| p.starts_with(b"target")));
     }
@@ -751,6 +768,9 @@ mod tests {
         })
         .err()
         .expect("refused");
-        assert!(err.to_string().contains("commands.max-snapshot-mib"), "{err}");
+        assert!(
+            err.to_string().contains("commands.max-snapshot-mib"),
+            "{err}"
+        );
     }
 }

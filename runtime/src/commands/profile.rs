@@ -107,12 +107,12 @@ pub(super) fn print_profile(p: &Profile) {
         }
         let c = &p.commands;
         println!("  limits of one command:");
-        println!("    max-processes        {}", c.max_processes);
-        println!("    memory-mib           {}", c.memory_mib);
-        println!("    cpu-seconds          {}", c.cpu_seconds);
-        println!("    max-file-mib         {}", c.max_file_mib);
-        println!("    max-open-files       {}", c.max_open_files);
-        println!("    tmp-mib              {}", c.tmp_mib);
+        println!("    max-processes        {}", c.limits.max_processes);
+        println!("    memory-mib           {}", c.limits.memory_mib);
+        println!("    cpu-seconds          {}", c.limits.cpu_seconds);
+        println!("    max-file-mib         {}", c.limits.max_file_mib);
+        println!("    max-open-files       {}", c.limits.max_open_files);
+        println!("    tmp-mib              {}", c.limits.tmp_mib);
         println!("    max-snapshot-mib     {}", c.max_snapshot_mib);
         println!("    max-scratch-mib      {}", c.max_scratch_mib);
         if c.scratch.is_empty() {

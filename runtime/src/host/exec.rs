@@ -13,17 +13,17 @@
 //! the command is refused: Airlock never runs one unisolated.
 
 use crate::approval::{ApprovalRequest, Subject};
-use crate::command::snapshot::{Snapshot, SnapshotSpec};
-use crate::host::workspace::{WorkspaceState, WorkspaceView};
 use crate::audit::record::kind;
 use crate::bindings::exec_api::{self as api, Command, CommandResult};
 use crate::bindings::types::Error;
+use crate::command::Mount;
+use crate::command::snapshot::{Snapshot, SnapshotSpec};
+use crate::host::workspace::{WorkspaceState, WorkspaceView};
 use crate::journal::{Event, Journal};
 use crate::profile::CommandPolicy;
 use crate::sandbox::denylist::DenyList;
 use crate::sandbox::paths::RelPath;
 use serde_json::json;
-use crate::command::Mount;
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -199,7 +199,9 @@ impl ExecView<'_> {
         if timeout.is_zero() {
             return Err(Error::limit("limits.wall-clock-seconds", 0, 1));
         }
-        let snapshot = self.snapshot().map_err(|reason| self.deny(&program, reason))?;
+        let snapshot = self
+            .snapshot()
+            .map_err(|reason| self.deny(&program, reason))?;
         let mounts = self.mounts(&snapshot);
         let sandboxed = crate::command::CommandRequest {
             program: program.clone(),
@@ -252,7 +254,11 @@ impl ExecView<'_> {
                 outcome.limits
             ));
         }
-        let scratch_cap = self.state.policy.max_scratch_mib.saturating_mul(1024 * 1024);
+        let scratch_cap = self
+            .state
+            .policy
+            .max_scratch_mib
+            .saturating_mul(1024 * 1024);
         if scratch_bytes > scratch_cap {
             notes.push(format!(
                 "build output under commands.scratch paths was {} MiB, over commands.max-scratch-mib = {}; it was discarded, as scratch output always is",

@@ -15,10 +15,10 @@ use crate::profile::Limits;
 use crate::sandbox::paths::RelPath;
 use crate::sandbox::resolve::{Need, Refusal, Resolved, Sandbox};
 use cap_fs_ext::{FollowSymlinks, OpenOptionsFollowExt};
+use cap_std::fs::PermissionsExt as _;
 use cap_std::fs::{Dir, File, OpenOptions};
 use serde_json::{Value, json};
 use std::io::{Read, Seek, SeekFrom, Write};
-use cap_std::fs::PermissionsExt as _;
 use std::os::unix::fs::PermissionsExt;
 use wasmtime::component::HasData;
 

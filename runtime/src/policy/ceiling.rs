@@ -129,12 +129,12 @@ fn command_pairs(c: &CommandPolicy) -> [(&'static str, u64); 10] {
     [
         ("timeout-seconds", c.timeout_seconds),
         ("max-output-bytes", c.max_output_bytes),
-        ("max-processes", c.max_processes),
-        ("memory-mib", c.memory_mib),
-        ("cpu-seconds", c.cpu_seconds),
-        ("max-file-mib", c.max_file_mib),
-        ("max-open-files", c.max_open_files),
-        ("tmp-mib", c.tmp_mib),
+        ("max-processes", c.limits.max_processes),
+        ("memory-mib", c.limits.memory_mib),
+        ("cpu-seconds", c.limits.cpu_seconds),
+        ("max-file-mib", c.limits.max_file_mib),
+        ("max-open-files", c.limits.max_open_files),
+        ("tmp-mib", c.limits.tmp_mib),
         ("max-snapshot-mib", c.max_snapshot_mib),
         ("max-scratch-mib", c.max_scratch_mib),
     ]

@@ -282,7 +282,12 @@ fn command_limits_may_not_exceed_the_ceilings() {
     let merged = meet_of(&ceiling, &Profile::builtin("coder").unwrap());
     let c = &merged.commands;
     assert_eq!(
-        (c.max_processes, c.memory_mib, c.cpu_seconds, c.tmp_mib),
+        (
+            c.limits.max_processes,
+            c.limits.memory_mib,
+            c.limits.cpu_seconds,
+            c.limits.tmp_mib
+        ),
         (64, 512, 60, 32)
     );
 }

@@ -20,23 +20,11 @@ pub struct CommandPolicy {
     pub timeout_seconds: u64,
     /// Bytes of stdout (and of stderr) kept from one command. Default 1 MiB.
     pub max_output_bytes: u64,
-    /// Processes and threads one command may have at once (the pids cgroup,
-    /// else `RLIMIT_NPROC`). Default 256.
-    pub max_processes: u64,
-    /// MiB of memory of the whole command, all its processes together (the
-    /// memory cgroup, swap included, else `RLIMIT_DATA` per process).
-    /// Default 2048.
-    pub memory_mib: u64,
-    /// CPU seconds of each process of the command (`RLIMIT_CPU`). Default 600.
-    pub cpu_seconds: u64,
-    /// MiB of the largest file the command may write (`RLIMIT_FSIZE`).
-    /// Default 512.
-    pub max_file_mib: u64,
-    /// Files each process of the command may have open (`RLIMIT_NOFILE`).
-    /// Default 1024.
-    pub max_open_files: u64,
-    /// MiB of the command's private `/tmp` (a tmpfs). Default 256.
-    pub tmp_mib: u64,
+    /// The kernel-enforced limits of one command (`max-processes`,
+    /// `memory-mib`, `cpu-seconds`, `max-file-mib`, `max-open-files`,
+    /// `tmp-mib`), written at the top level of `[commands]`.
+    #[serde(flatten)]
+    pub limits: CommandLimits,
     /// MiB of the granted workspace the command may be given a private copy
     /// of; above it the command is refused, naming this key. Default 1024.
     pub max_snapshot_mib: u64,
@@ -54,12 +42,7 @@ impl Default for CommandPolicy {
             programs: BTreeMap::new(),
             timeout_seconds: 300,
             max_output_bytes: 1024 * 1024,
-            max_processes: 256,
-            memory_mib: 2048,
-            cpu_seconds: 600,
-            max_file_mib: 512,
-            max_open_files: 1024,
-            tmp_mib: 256,
+            limits: CommandLimits::default(),
             max_snapshot_mib: 1024,
             max_scratch_mib: 2048,
             scratch: ScratchPaths::default(),
@@ -70,14 +53,7 @@ impl Default for CommandPolicy {
 impl CommandPolicy {
     /// The kernel-enforced limits of one command, for the executor.
     pub fn limits(&self) -> CommandLimits {
-        CommandLimits {
-            max_processes: self.max_processes,
-            memory_mib: self.memory_mib,
-            cpu_seconds: self.cpu_seconds,
-            max_file_mib: self.max_file_mib,
-            max_open_files: self.max_open_files,
-            tmp_mib: self.tmp_mib,
-        }
+        self.limits
     }
 
     /// Whether `rel_path` (workspace-relative, `/`-separated, raw bytes:
@@ -89,26 +65,41 @@ impl CommandPolicy {
 
 /// The limits the kernel holds one command to, taken from the profile's
 /// `[commands]` table ([`CommandPolicy::limits`]). Each field is the key of
-/// the same name; see [`CommandPolicy`] for defaults.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// the same name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct CommandLimits {
-    /// `commands.max-processes`: processes and threads at once.
+    /// `commands.max-processes`: processes and threads one command may have
+    /// at once (the pids cgroup, else `RLIMIT_NPROC`). Default 256.
     pub max_processes: u64,
-    /// `commands.memory-mib`: MiB of memory of the whole command.
+    /// `commands.memory-mib`: MiB of memory of the whole command, all its
+    /// processes together (the memory cgroup, swap included, else
+    /// `RLIMIT_DATA` per process). Default 2048.
     pub memory_mib: u64,
-    /// `commands.cpu-seconds`: CPU seconds of each process.
+    /// `commands.cpu-seconds`: CPU seconds of each process (`RLIMIT_CPU`).
+    /// Default 600.
     pub cpu_seconds: u64,
-    /// `commands.max-file-mib`: MiB of the largest file written.
+    /// `commands.max-file-mib`: MiB of the largest file the command may
+    /// write (`RLIMIT_FSIZE`). Default 512.
     pub max_file_mib: u64,
-    /// `commands.max-open-files`: open files per process.
+    /// `commands.max-open-files`: files each process may have open
+    /// (`RLIMIT_NOFILE`). Default 1024.
     pub max_open_files: u64,
-    /// `commands.tmp-mib`: MiB of the private `/tmp`.
+    /// `commands.tmp-mib`: MiB of the command's private `/tmp` (a tmpfs).
+    /// Default 256.
     pub tmp_mib: u64,
 }
 
 impl Default for CommandLimits {
     fn default() -> Self {
-        CommandPolicy::default().limits()
+        Self {
+            max_processes: 256,
+            memory_mib: 2048,
+            cpu_seconds: 600,
+            max_file_mib: 512,
+            max_open_files: 1024,
+            tmp_mib: 256,
+        }
     }
 }
 

@@ -150,7 +150,10 @@ mod tests {
     fn names_that_are_not_utf8_are_matched_as_bytes() {
         let deny = list();
         assert_eq!(deny.matching_rule_bytes(b"\xff/.env"), Some(".env"));
-        assert_eq!(deny.matching_rule_bytes(b"a/\xfe\xff/ID_RSA"), Some("id_rsa*"));
+        assert_eq!(
+            deny.matching_rule_bytes(b"a/\xfe\xff/ID_RSA"),
+            Some("id_rsa*")
+        );
         assert_eq!(deny.matching_rule_bytes(b".ssh/\xff"), Some(".ssh"));
         assert_eq!(deny.matching_rule_bytes(b"k\xff.pem"), Some("*.pem"));
         assert_eq!(deny.matching_rule_bytes(b"\xff/notes.txt"), None);
