@@ -267,7 +267,10 @@ fn connect_a_unix_socket_placed_in_srv() {
     let stdout = text(&out.stdout);
     assert!(stdout.contains("REFUSED"), "{}", describe(&out));
     assert!(!stdout.contains("CONNECTED"), "{stdout}");
-    assert!(listener.accept().is_err(), "the host socket took a connection");
+    assert!(
+        listener.accept().is_err(),
+        "the host socket took a connection"
+    );
 }
 
 #[test]
@@ -373,7 +376,11 @@ fn a_commands_write_under_allow_is_applied_audited_and_undone() {
     c.write("notes.txt", "before\n");
     c.write("edit.sh", "echo after > notes.txt\necho new > added.txt\n");
     let out = c.exec("bash", "edit.sh");
-    assert!(text(&out.stdout).contains("ok: exit=Some(0)"), "{}", describe(&out));
+    assert!(
+        text(&out.stdout).contains("ok: exit=Some(0)"),
+        "{}",
+        describe(&out)
+    );
     assert_eq!(
         std::fs::read_to_string(c.ws.join("notes.txt")).expect("notes"),
         "after\n"
@@ -454,7 +461,10 @@ fn a_secret_in_a_command_argument_is_redacted_in_the_audit_log() {
     assert!(text(&out.stdout).starts_with("ok:"), "{}", describe(&out));
     let all = serde_json::to_string(&c.audit()).expect("json");
     assert!(all.contains("\"command\""), "{all}");
-    assert!(!all.contains(token), "the token reached the audit log: {all}");
+    assert!(
+        !all.contains(token),
+        "the token reached the audit log: {all}"
+    );
 }
 
 /// The coder profile's test commands work in the sandbox: Python, make,
@@ -472,9 +482,17 @@ fn the_coder_profiles_test_commands_still_work() {
     );
     c.write("Makefile", "test:\n\tpython3 -B test_x.py\n");
     let out = c.exec("python3", "-B test_x.py");
-    assert!(text(&out.stdout).contains("exit=Some(0)"), "{}", describe(&out));
+    assert!(
+        text(&out.stdout).contains("exit=Some(0)"),
+        "{}",
+        describe(&out)
+    );
     let out = c.exec("make", "test");
-    assert!(text(&out.stdout).contains("exit=Some(0)"), "{}", describe(&out));
+    assert!(
+        text(&out.stdout).contains("exit=Some(0)"),
+        "{}",
+        describe(&out)
+    );
     std::fs::create_dir(c.ws.join("src")).expect("src");
     c.write(
         "Cargo.toml",
@@ -486,14 +504,14 @@ fn the_coder_profiles_test_commands_still_work() {
     );
     let out = c.exec("cargo", "test --offline");
     assert!(
-        text(&out.stdout).contains("exit=Some(0)") && text(&out.stdout).contains("test t::adds ... ok"),
+        text(&out.stdout).contains("exit=Some(0)")
+            && text(&out.stdout).contains("test t::adds ... ok"),
         "{}",
         describe(&out)
     );
     // The build output stayed in the command's copy.
     assert!(!c.ws.join("target").exists());
 }
-
 
 #[test]
 fn a_file_edited_by_hand_while_the_command_ran_is_a_conflict_not_overwritten() {

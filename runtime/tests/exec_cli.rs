@@ -170,8 +170,11 @@ fn writes_land_in_the_workspace_only() {
     let f = fixture();
     // A command's changes are reviewed like a skill's edits: this profile
     // lets them through without asking.
-    std::fs::write(&f.profile, PROFILE.replace("[commands]\n", "[edits]\nmode = \"allow\"\n[commands]\n"))
-        .expect("profile");
+    std::fs::write(
+        &f.profile,
+        PROFILE.replace("[commands]\n", "[edits]\nmode = \"allow\"\n[commands]\n"),
+    )
+    .expect("profile");
     let outside = tempfile::tempdir().expect("outside");
     let target = outside.path().join("planted.txt");
     write(
