@@ -138,18 +138,46 @@ fn random_name(prefix: &str) -> String {
 fn cat_cache_key_and_plant_a_trust_key_with_the_state_directory_in_the_workspace() {
     let mut c = case("allow", "");
     c.home = c.ws.join(".state");
-    let out = c.bash(
-        "cat .state/cache/cache.key && echo READ-KEY\n\
-         mkdir -p .state/trust && echo x > .state/trust/evil.pub && echo PLANTED\n\
-         ls -a .state 2>&1\n",
-    );
-    let key = std::fs::read(c.home.join("cache/cache.key")).expect("the run made a cache key");
+    let out = c.bash(&state_attack(".state"));
+    assert_state_untouched(&c.home, &out);
+}
+
+/// The attack on Airlock's state directory at `state` (workspace-relative):
+/// read the compile-cache key, list the state, plant a trust key, and
+/// overwrite the compiled skills the next run would load.
+fn state_attack(state: &str) -> String {
+    format!(
+        "cat {s}/cache/cache.key && echo READ-KEY\n\
+         ls {s}/cache | grep -q cwasm && echo LISTED-STATE\n\
+         mkdir -p {s}/trust && echo x > {s}/trust/evil.pub && echo PLANTED\n\
+         for f in {s}/cache/*.cwasm; do [ -f \"$f\" ] && echo forged > \"$f\" && echo FORGED; done\n\
+         true\n",
+        s = state
+    )
+}
+
+fn assert_state_untouched(state: &std::path::Path, out: &str) {
+    let key = std::fs::read(state.join("cache/cache.key")).expect("the run made a cache key");
     assert!(!out.contains("READ-KEY"), "{out}");
     assert!(!out.contains(&*String::from_utf8_lossy(&key)), "{out}");
+    assert!(!out.contains("LISTED-STATE"), "{out}");
+    assert!(!out.contains("FORGED"), "{out}");
     assert!(
-        !c.home.join("trust/evil.pub").exists(),
+        !state.join("trust/evil.pub").exists(),
         "a command planted a trust key: {out}"
     );
+    for entry in std::fs::read_dir(state.join("cache"))
+        .expect("the cache")
+        .flatten()
+    {
+        let bytes = std::fs::read(entry.path()).expect("a cache file");
+        assert_ne!(
+            bytes,
+            b"forged\n",
+            "{} was overwritten",
+            entry.path().display()
+        );
+    }
 }
 
 #[test]
@@ -176,14 +204,8 @@ fn cat_cache_key_with_the_workspace_at_home_and_the_default_state_directory() {
         text(&out.stdout)
     };
     let state = c.ws.join(".local/state/airlock");
-    let out = run(
-        "cat .local/state/airlock/cache/cache.key && echo READ-KEY\n\
-         echo x > .local/state/airlock/trust/evil.pub && echo PLANTED\n",
-    );
-    let key = std::fs::read(state.join("cache/cache.key")).expect("the default state has a key");
-    assert!(!out.contains("READ-KEY"), "{out}");
-    assert!(!out.contains(&*String::from_utf8_lossy(&key)), "{out}");
-    assert!(!state.join("trust/evil.pub").exists(), "{out}");
+    let out = run(&state_attack(".local/state/airlock"));
+    assert_state_untouched(&state, &out);
 }
 
 #[test]
