@@ -548,12 +548,21 @@ fn a_file_edited_by_hand_while_the_command_ran_is_a_conflict_not_overwritten() {
         .spawn()
         .expect("run airlock");
     // The command's private copy is made in the state directory's `tmp/`:
-    // once it exists, the command has its copy; edit the real file then.
-    let copies = c.home.join("tmp");
+    // once it holds `notes.txt` whole, that file was copied; edit the real
+    // one then (the command sleeps before it writes its own version).
+    let copied = || -> bool {
+        std::fs::read_dir(c.home.join("tmp"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|copy| {
+                std::fs::read(copy.path().join("notes.txt")).is_ok_and(|b| b == b"before\n")
+            })
+    };
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while !std::fs::read_dir(&copies).is_ok_and(|mut d| d.next().is_some()) {
+    while !copied() {
         assert!(std::time::Instant::now() < deadline, "no copy was made");
-        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::thread::sleep(std::time::Duration::from_millis(5));
     }
     c.write("notes.txt", "edited by hand\n");
     let out = child.wait_with_output().expect("airlock");

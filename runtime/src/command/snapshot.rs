@@ -26,7 +26,7 @@
 //! cannot make the copy read outside the workspace.
 
 use crate::sandbox::denylist::DenyList;
-use cap_fs_ext::{FollowSymlinks, OpenOptionsFollowExt};
+use cap_fs_ext::{DirExt, FollowSymlinks, OpenOptionsFollowExt};
 use cap_std::fs::PermissionsExt as _;
 use cap_std::fs::{Dir, OpenOptions};
 use sha2::{Digest, Sha256};
@@ -87,11 +87,23 @@ pub enum Baseline {
         sha256: [u8; 32],
         /// Any execute bit.
         executable: bool,
+        /// The copy's size, inode and change time once written: while they
+        /// hold, the command did not touch the file (a change time cannot
+        /// be set back without privileges), so it is not read again.
+        stamp: Stamp,
     },
     /// A folder.
     Dir,
     /// A symbolic link and its target.
     Symlink(Vec<u8>),
+}
+
+/// Size, inode and change time (seconds, nanoseconds) of a file.
+pub type Stamp = (u64, u64, i64, i64);
+
+fn stamp(meta: &std::fs::Metadata) -> Stamp {
+    use std::os::unix::fs::MetadataExt;
+    (meta.len(), meta.ino(), meta.ctime(), meta.ctime_nsec())
 }
 
 /// What a snapshot is taken of.
@@ -199,6 +211,7 @@ impl Snapshot {
             spec,
             snap: &mut snap,
             entries: 0,
+            buf: vec![0u8; 64 * 1024],
         };
         let tops: Vec<Vec<u8>> = grants
             .iter()
@@ -236,42 +249,41 @@ impl Snapshot {
         deny: &DenyList,
         is_scratch: &dyn Fn(&[u8]) -> bool,
     ) -> Result<(Vec<Change>, u64), SnapshotError> {
-        let copy = Dir::open_ambient_dir(self.dir.path(), cap_std::ambient_authority())
-            .map_err(|e| SnapshotError::Io(format!("the command's copy: {e}")))?;
+        let io = |e: std::io::Error| SnapshotError::Io(format!("reading the command's copy: {e}"));
+        let copy =
+            Dir::open_ambient_dir(self.dir.path(), cap_std::ambient_authority()).map_err(io)?;
         let mut seen = BTreeMap::new();
         let mut scratch_bytes = 0u64;
         let mut out = Vec::new();
-        let mut stack: Vec<(Vec<u8>, usize)> = vec![(Vec::new(), 0)];
+        // One open folder per level: each entry is reached by its own name,
+        // never by a path through links the command may have planted.
+        let mut stack: Vec<(Dir, Vec<u8>, usize)> = vec![(copy, Vec::new(), 0)];
         let mut entries = 0usize;
-        while let Some((rel, depth)) = stack.pop() {
-            let listing = if rel.is_empty() {
-                copy.entries()
-            } else {
-                copy.read_dir(os(&rel))
-            }
-            .map_err(|e| SnapshotError::Io(format!("reading the command's copy: {e}")))?;
-            for item in listing {
-                let item = item
-                    .map_err(|e| SnapshotError::Io(format!("reading the command's copy: {e}")))?;
+        while let Some((dir, rel, depth)) = stack.pop() {
+            for item in dir.entries().map_err(io)? {
+                let item = item.map_err(io)?;
                 entries += 1;
                 if entries > MAX_ENTRIES {
                     return Err(SnapshotError::TooManyEntries);
                 }
-                let path = join(&rel, item.file_name().as_bytes());
-                let ft = item
-                    .file_type()
-                    .map_err(|e| SnapshotError::Io(format!("reading the command's copy: {e}")))?;
+                let name = item.file_name();
+                let path = join(&rel, name.as_bytes());
+                let ft = item.file_type().map_err(io)?;
                 if self.is_vcs_mount(&path) {
                     seen.insert(path, ());
                     continue;
                 }
                 if is_scratch(&path) {
-                    scratch_bytes = scratch_bytes.saturating_add(tree_bytes(&copy, &path, ft));
+                    scratch_bytes = scratch_bytes.saturating_add(tree_bytes(&dir, &name, ft));
                     seen.insert(path, ());
                     continue;
                 }
                 let before = self.baseline.get(&path);
                 let change = if ft.is_dir() {
+                    if depth < MAX_DEPTH {
+                        let sub = dir.open_dir_nofollow(&name).map_err(io)?;
+                        stack.push((sub, path.clone(), depth + 1));
+                    }
                     match before {
                         Some(Baseline::Dir) => None,
                         None => Some(ChangeKind::CreateDir),
@@ -280,8 +292,8 @@ impl Snapshot {
                         )),
                     }
                 } else if ft.is_symlink() {
-                    let target = copy
-                        .read_link_contents(os(&path))
+                    let target = dir
+                        .read_link_contents(&name)
                         .map(|t| t.as_os_str().as_bytes().to_vec())
                         .unwrap_or_default();
                     match before {
@@ -291,15 +303,12 @@ impl Snapshot {
                         )),
                     }
                 } else if ft.is_file() {
-                    Some(self.file_change(&copy, &path, before)?).flatten()
+                    self.file_change(&dir, &name, before)?
                 } else {
                     Some(not_applied(
                         "FIFOs, sockets and devices a command makes are not applied",
                     ))
                 };
-                if ft.is_dir() && depth < MAX_DEPTH {
-                    stack.push((path.clone(), depth + 1));
-                }
                 seen.insert(path.clone(), ());
                 if let Some(kind) = change {
                     if out.len() >= MAX_CHANGES {
@@ -348,22 +357,32 @@ impl Snapshot {
 
     fn file_change(
         &self,
-        copy: &Dir,
-        path: &[u8],
+        dir: &Dir,
+        name: &std::ffi::OsStr,
         before: Option<&Baseline>,
     ) -> Result<Option<ChangeKind>, SnapshotError> {
-        let meta = copy
-            .symlink_metadata(os(path))
-            .map_err(|e| SnapshotError::Io(format!("reading the command's copy: {e}")))?;
+        let io = |e: std::io::Error| SnapshotError::Io(format!("reading the command's copy: {e}"));
+        let mut options = OpenOptions::new();
+        options.read(true).follow(FollowSymlinks::No);
+        let file = dir.open_with(name, &options).map_err(io)?.into_std();
+        let meta = file.metadata().map_err(io)?;
+        if let Some(Baseline::File { stamp: s, .. }) = before
+            && *s == stamp(&meta)
+        {
+            return Ok(None);
+        }
         if meta.len() > MAX_CHANGED_FILE_BYTES {
             return Ok(Some(not_applied(&format!(
                 "the file is {} bytes; a command's change is reviewed only up to {MAX_CHANGED_FILE_BYTES} bytes",
                 meta.len()
             ))));
         }
-        let content = read_nofollow(copy, path)
-            .map_err(|e| SnapshotError::Io(format!("reading the command's copy: {e}")))?;
-        let executable = meta.permissions().mode() & 0o111 != 0;
+        let mut content = Vec::new();
+        (&file)
+            .take(MAX_CHANGED_FILE_BYTES + 1)
+            .read_to_end(&mut content)
+            .map_err(io)?;
+        let executable = std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o111 != 0;
         Ok(match before {
             None => Some(ChangeKind::Create {
                 content,
@@ -395,25 +414,35 @@ struct Copier<'s, 'a> {
     spec: &'s SnapshotSpec<'a>,
     snap: &'s mut Snapshot,
     entries: usize,
+    buf: Vec<u8>,
 }
 
 impl Copier<'_, '_> {
     /// Copy the granted sub-tree `top` (its parent folders are created).
     fn copy_grant(&mut self, real: &Dir, top: &[u8]) -> Result<(), SnapshotError> {
         if top.is_empty() {
-            return self.copy_dir(real, Vec::new(), 0);
+            return self.copy_dir(real, &[], 0);
         }
         if self.skipped(top) {
             return Ok(());
         }
-        let Ok(meta) = real.symlink_metadata(os(top)) else {
-            return Ok(()); // a grant of a path that does not exist
-        };
         let parent = parent_of(top);
+        let name = OsStr::from_bytes(&top[parent.len() + usize::from(!parent.is_empty())..]);
+        let dir = if parent.is_empty() {
+            real.try_clone().map_err(|e| self.io(top, e))?
+        } else {
+            match real.open_dir(os(parent)) {
+                Ok(d) => d,
+                Err(_) => return Ok(()), // a grant of a path that does not exist
+            }
+        };
+        let Ok(meta) = dir.symlink_metadata(name) else {
+            return Ok(());
+        };
         if !parent.is_empty() {
             std::fs::create_dir_all(self.dest(parent)).map_err(|e| self.io(top, e))?;
         }
-        self.copy_entry(real, top.to_vec(), meta.file_type(), 0)
+        self.copy_entry(&dir, name, top.to_vec(), meta.file_type(), 0)
     }
 
     fn dest(&self, rel: &[u8]) -> PathBuf {
@@ -431,31 +460,29 @@ impl Copier<'_, '_> {
             || (self.spec.is_scratch)(rel)
     }
 
-    fn copy_dir(&mut self, real: &Dir, rel: Vec<u8>, depth: usize) -> Result<(), SnapshotError> {
+    /// Copy the entries of the open folder `dir` (at `rel`).
+    fn copy_dir(&mut self, dir: &Dir, rel: &[u8], depth: usize) -> Result<(), SnapshotError> {
         if depth > MAX_DEPTH {
             return Err(SnapshotError::Io(format!(
                 "`{}` is nested more than {MAX_DEPTH} folders deep",
-                String::from_utf8_lossy(&rel)
+                String::from_utf8_lossy(rel)
             )));
         }
-        let listing = if rel.is_empty() {
-            real.entries()
-        } else {
-            real.read_dir(os(&rel))
-        }
-        .map_err(|e| self.io(&rel, e))?;
-        for item in listing {
-            let item = item.map_err(|e| self.io(&rel, e))?;
-            let path = join(&rel, item.file_name().as_bytes());
+        for item in dir.entries().map_err(|e| self.io(rel, e))? {
+            let item = item.map_err(|e| self.io(rel, e))?;
+            let name = item.file_name();
+            let path = join(rel, name.as_bytes());
             let ft = item.file_type().map_err(|e| self.io(&path, e))?;
-            self.copy_entry(real, path, ft, depth)?;
+            self.copy_entry(dir, &name, path, ft, depth)?;
         }
         Ok(())
     }
 
+    /// Copy the entry `name` of the open folder `dir`, at `path`.
     fn copy_entry(
         &mut self,
-        real: &Dir,
+        dir: &Dir,
+        name: &OsStr,
         path: Vec<u8>,
         ft: cap_std::fs::FileType,
         depth: usize,
@@ -467,9 +494,8 @@ impl Copier<'_, '_> {
         if self.skipped(&path) {
             return Ok(());
         }
-        let name = path.rsplit(|&b| b == b'/').next().unwrap_or(&path);
-        if ft.is_dir() && VCS_DIRS.iter().any(|v| v.as_bytes() == name) {
-            if name == b".git" {
+        if ft.is_dir() && VCS_DIRS.iter().any(|v| v.as_bytes() == name.as_bytes()) {
+            if name.as_bytes() == b".git" {
                 // Mounted read-only from the real tree; the mount point is
                 // made here.
                 std::fs::create_dir(self.dest(&path)).map_err(|e| self.io(&path, e))?;
@@ -478,21 +504,22 @@ impl Copier<'_, '_> {
             return Ok(());
         }
         if ft.is_dir() {
-            std::fs::create_dir(self.dest(&path)).map_err(|e| self.io(&path, e))?;
-            let mode = real
-                .symlink_metadata(os(&path))
+            let sub = dir.open_dir_nofollow(name).map_err(|e| self.io(&path, e))?;
+            let mode = sub
+                .dir_metadata()
                 .map(|m| m.permissions().mode() & 0o777)
                 .unwrap_or(0o755);
+            std::fs::create_dir(self.dest(&path)).map_err(|e| self.io(&path, e))?;
             self.snap.baseline.insert(path.clone(), Baseline::Dir);
-            self.copy_dir(real, path.clone(), depth + 1)?;
+            self.copy_dir(&sub, &path, depth + 1)?;
             // Kept writable by the owner so the command can work in it.
             let _ = std::fs::set_permissions(
                 self.dest(&path),
                 std::fs::Permissions::from_mode(mode | 0o700),
             );
         } else if ft.is_symlink() {
-            let target = real
-                .read_link_contents(os(&path))
+            let target = dir
+                .read_link_contents(name)
                 .map_err(|e| self.io(&path, e))?;
             std::os::unix::fs::symlink(&target, self.dest(&path)).map_err(|e| self.io(&path, e))?;
             self.snap.baseline.insert(
@@ -500,17 +527,17 @@ impl Copier<'_, '_> {
                 Baseline::Symlink(target.as_os_str().as_bytes().to_vec()),
             );
         } else if ft.is_file() {
-            self.copy_file(real, path)?;
+            self.copy_file(dir, name, path)?;
         }
         // FIFOs, sockets and devices are not copied.
         Ok(())
     }
 
-    fn copy_file(&mut self, real: &Dir, path: Vec<u8>) -> Result<(), SnapshotError> {
+    fn copy_file(&mut self, dir: &Dir, name: &OsStr, path: Vec<u8>) -> Result<(), SnapshotError> {
         let mut options = OpenOptions::new();
         options.read(true).follow(FollowSymlinks::No);
-        let mut from = real
-            .open_with(os(&path), &options)
+        let mut from = dir
+            .open_with(name, &options)
             .map_err(|e| self.io(&path, e))?;
         let meta = from.metadata().map_err(|e| self.io(&path, e))?;
         if !meta.is_file() {
@@ -518,37 +545,40 @@ impl Copier<'_, '_> {
         }
         let limit = self.spec.max_bytes;
         let mode = meta.permissions().mode() & 0o777;
-        let mut to = std::fs::OpenOptions::new()
+        let to = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(self.dest(&path))
             .map_err(|e| self.io(&path, e))?;
         let mut hasher = Sha256::new();
-        let mut buf = vec![0u8; 64 * 1024];
-        loop {
-            let n = from.read(&mut buf).map_err(|e| self.io(&path, e))?;
-            if n == 0 {
-                break;
+        let mut buf = std::mem::take(&mut self.buf);
+        let copied = (|| -> Result<(), SnapshotError> {
+            loop {
+                let n = from.read(&mut buf).map_err(|e| self.io(&path, e))?;
+                if n == 0 {
+                    return Ok(());
+                }
+                self.snap.bytes = self.snap.bytes.saturating_add(n as u64);
+                if self.snap.bytes > limit {
+                    return Err(SnapshotError::TooBig {
+                        limit_mib: limit / (1024 * 1024),
+                    });
+                }
+                hasher.update(&buf[..n]);
+                (&to).write_all(&buf[..n]).map_err(|e| self.io(&path, e))?;
             }
-            self.snap.bytes = self.snap.bytes.saturating_add(n as u64);
-            if self.snap.bytes > limit {
-                return Err(SnapshotError::TooBig {
-                    limit_mib: limit / (1024 * 1024),
-                });
-            }
-            hasher.update(&buf[..n]);
-            to.write_all(&buf[..n]).map_err(|e| self.io(&path, e))?;
-        }
-        std::fs::set_permissions(
-            self.dest(&path),
-            std::fs::Permissions::from_mode(mode | 0o600),
-        )
-        .map_err(|e| self.io(&path, e))?;
+        })();
+        self.buf = buf;
+        copied?;
+        to.set_permissions(std::fs::Permissions::from_mode(mode | 0o600))
+            .map_err(|e| self.io(&path, e))?;
+        let written = to.metadata().map_err(|e| self.io(&path, e))?;
         self.snap.baseline.insert(
             path,
             Baseline::File {
                 sha256: hasher.finalize().into(),
                 executable: mode & 0o111 != 0,
+                stamp: stamp(&written),
             },
         );
         Ok(())
@@ -577,18 +607,24 @@ pub fn current_sha256(dir: &Dir, path: &[u8]) -> Option<[u8; 32]> {
         .map(|c| Sha256::digest(&c).into())
 }
 
-fn tree_bytes(dir: &Dir, path: &[u8], ft: cap_std::fs::FileType) -> u64 {
+/// Bytes of the regular files at `name` in `dir` (a file, or a folder's
+/// whole tree), not following links.
+fn tree_bytes(dir: &Dir, name: &OsStr, ft: cap_std::fs::FileType) -> u64 {
     if ft.is_file() {
-        return dir.symlink_metadata(os(path)).map(|m| m.len()).unwrap_or(0);
+        return dir.symlink_metadata(name).map(|m| m.len()).unwrap_or(0);
     }
-    if !ft.is_dir() {
+    let Some(top) = ft
+        .is_dir()
+        .then(|| dir.open_dir_nofollow(name).ok())
+        .flatten()
+    else {
         return 0;
-    }
+    };
     let mut total = 0u64;
-    let mut stack = vec![path.to_vec()];
+    let mut stack = vec![top];
     let mut entries = 0usize;
-    while let Some(rel) = stack.pop() {
-        let Ok(listing) = dir.read_dir(os(&rel)) else {
+    while let Some(dir) = stack.pop() {
+        let Ok(listing) = dir.entries() else {
             continue;
         };
         for item in listing.flatten() {
@@ -596,9 +632,12 @@ fn tree_bytes(dir: &Dir, path: &[u8], ft: cap_std::fs::FileType) -> u64 {
             if entries > MAX_ENTRIES {
                 return total;
             }
-            let child = join(&rel, item.file_name().as_bytes());
             match item.file_type() {
-                Ok(t) if t.is_dir() => stack.push(child),
+                Ok(t) if t.is_dir() => {
+                    if let Ok(sub) = dir.open_dir_nofollow(item.file_name()) {
+                        stack.push(sub);
+                    }
+                }
                 Ok(t) if t.is_file() => {
                     total = total.saturating_add(item.metadata().map(|m| m.len()).unwrap_or(0));
                 }
