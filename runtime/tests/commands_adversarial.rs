@@ -538,7 +538,7 @@ fn the_coder_profiles_test_commands_still_work() {
 #[test]
 fn a_file_edited_by_hand_while_the_command_ran_is_a_conflict_not_overwritten() {
     let c = case("allow", "");
-    c.write("notes.txt", "before\n");
+    c.write("notes.txt", "before-the-conflict\n");
     c.write("edit.sh", "sleep 3\necho from-command > notes.txt\n");
     let child = cli::hermetic(env!("CARGO_BIN_EXE_airlock"), &c.home)
         .args(c.args("bash", "edit.sh"))
@@ -547,16 +547,19 @@ fn a_file_edited_by_hand_while_the_command_ran_is_a_conflict_not_overwritten() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("run airlock");
-    // The command's private copy is made in the state directory's `tmp/`:
-    // once it holds `notes.txt` whole, that file was copied; edit the real
-    // one then (the command sleeps before it writes its own version).
+    // The command's private copy is made in /dev/shm or the state
+    // directory's `tmp/`: once one holds `notes.txt` whole, that file was
+    // copied; edit the real one then (the command sleeps before it writes
+    // its own version).
     let copied = || -> bool {
-        std::fs::read_dir(c.home.join("tmp"))
-            .into_iter()
+        [PathBuf::from("/dev/shm"), c.home.join("tmp")]
+            .iter()
+            .flat_map(std::fs::read_dir)
             .flatten()
             .flatten()
             .any(|copy| {
-                std::fs::read(copy.path().join("notes.txt")).is_ok_and(|b| b == b"before\n")
+                std::fs::read(copy.path().join("notes.txt"))
+                    .is_ok_and(|b| b == b"before-the-conflict\n")
             })
     };
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);

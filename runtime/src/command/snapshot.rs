@@ -73,6 +73,9 @@ pub enum SnapshotError {
         "the granted workspace has more than {MAX_ENTRIES} entries; Airlock cannot copy it for a command (mark build output as commands.scratch, or grant a smaller part)"
     )]
     TooManyEntries,
+    /// The file system holding the copy is full.
+    #[error("cannot copy the workspace for the command: no space left in {0}")]
+    NoSpace(String),
     /// The copy failed.
     #[error("cannot copy the workspace for the command: {0}")]
     Io(String),
@@ -450,6 +453,9 @@ impl Copier<'_, '_> {
     }
 
     fn io(&self, rel: &[u8], e: std::io::Error) -> SnapshotError {
+        if e.kind() == std::io::ErrorKind::StorageFull {
+            return SnapshotError::NoSpace(self.spec.parent.display().to_string());
+        }
         SnapshotError::Io(format!("`{}`: {e}", String::from_utf8_lossy(rel)))
     }
 

@@ -17,7 +17,7 @@ use crate::audit::record::kind;
 use crate::bindings::exec_api::{self as api, Command, CommandResult};
 use crate::bindings::types::Error;
 use crate::command::Mount;
-use crate::command::snapshot::{Snapshot, SnapshotSpec};
+use crate::command::snapshot::{Snapshot, SnapshotError, SnapshotSpec};
 use crate::host::workspace::{WorkspaceState, WorkspaceView};
 use crate::journal::{Event, Journal};
 use crate::profile::CommandPolicy;
@@ -25,7 +25,7 @@ use crate::sandbox::denylist::DenyList;
 use crate::sandbox::paths::RelPath;
 use serde_json::json;
 use std::os::unix::ffi::OsStrExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use wasmtime::component::HasData;
 
@@ -63,6 +63,24 @@ impl ExecState {
             hidden,
         }
     }
+}
+
+/// Where a command's copy of the workspace is made first: the RAM file
+/// system most Linux systems mount (it holds at most
+/// `commands.max-snapshot-mib` for the length of one command).
+const SHM: &str = "/dev/shm";
+
+/// Whether `path` is a tmpfs (from /proc/self/mountinfo).
+fn is_tmpfs(path: &Path) -> bool {
+    std::fs::read_to_string("/proc/self/mountinfo").is_ok_and(|info| {
+        info.lines().any(|line| {
+            let mut fields = line.split(" - ");
+            let (Some(left), Some(right)) = (fields.next(), fields.next()) else {
+                return false;
+            };
+            left.split(' ').nth(4) == path.to_str() && right.starts_with("tmpfs ")
+        })
+    })
 }
 
 /// The borrowed view the generated `Host` trait is implemented on.
@@ -338,23 +356,40 @@ impl ExecView<'_> {
             .map(|g| g.path.0.to_string().into_bytes())
             .map(|p| if p == b"." { Vec::new() } else { p })
             .collect();
-        let parent = self
+        // The copy goes to a RAM file system when there is one (creating
+        // 10,000 files there takes milliseconds, on a disk seconds), else,
+        // or when it is full, to the state directory.
+        let state_tmp = self
             .state
             .hidden
             .first()
             .map(|home| home.join("tmp"))
             .unwrap_or_else(std::env::temp_dir);
+        let places: Vec<PathBuf> = [PathBuf::from(SHM), state_tmp]
+            .into_iter()
+            .filter(|p| p != Path::new(SHM) || is_tmpfs(p))
+            .collect();
         let policy = &self.state.policy;
-        Snapshot::take(&SnapshotSpec {
-            root: &self.state.root,
-            grants,
-            deny: &self.state.deny,
-            exclude: self.state.hidden.clone(),
-            is_scratch: &|p| policy.is_scratch(p),
-            max_bytes: policy.max_snapshot_mib.saturating_mul(1024 * 1024),
-            parent: &parent,
-        })
-        .map_err(|e| e.to_string())
+        let mut last = None;
+        for parent in &places {
+            let taken = Snapshot::take(&SnapshotSpec {
+                root: &self.state.root,
+                grants: grants.clone(),
+                deny: &self.state.deny,
+                exclude: self.state.hidden.clone(),
+                is_scratch: &|p| policy.is_scratch(p),
+                max_bytes: policy.max_snapshot_mib.saturating_mul(1024 * 1024),
+                parent,
+            });
+            match taken {
+                Err(e @ SnapshotError::NoSpace(_)) => last = Some(e),
+                other => return other.map_err(|e| e.to_string()),
+            }
+        }
+        Err(last.map_or_else(
+            || "no place for the command's copy".into(),
+            |e| e.to_string(),
+        ))
     }
 
     /// The workspace as the command sees it: the copy at the workspace's
