@@ -10,8 +10,14 @@
 use crate::profile::ApprovalMode;
 use serde::Serialize;
 use std::collections::BTreeSet;
-use std::io::{BufRead, Write};
 use std::sync::Arc;
+
+pub mod diff;
+pub mod later;
+mod prompt;
+
+pub use diff::Diff;
+pub use prompt::{TerminalApprover, render, shell_words};
 
 /// What a skill wants to do.
 #[derive(Debug, Clone, Serialize)]
@@ -23,13 +29,21 @@ pub enum Subject {
         path: String,
         /// `create`, `modify`, `delete` or `create-dir`.
         change: &'static str,
-        /// The unified diff shown to the user (empty for `create-dir`).
-        #[serde(skip)]
-        diff: String,
+        /// The diff, made only when a person will see it (never under
+        /// `allow` or `deny`, nor for `create-dir`). The audit record keeps
+        /// its counts (lines added, removed, not shown), not its content.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        diff: Option<Diff>,
         /// Size before, when the file existed.
         bytes_before: Option<u64>,
         /// Size after (0 for a deletion).
         bytes_after: u64,
+        /// sha256 of the content before, when the file existed.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        sha256_before: Option<String>,
+        /// sha256 of the content after, unless it is a deletion.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        sha256_after: Option<String>,
     },
     /// Run a program.
     Command {
@@ -148,47 +162,81 @@ impl Gate {
         self
     }
 
-    /// Decide `request` under `mode`.
-    pub fn decide(&mut self, mode: ApprovalMode, request: &ApprovalRequest) -> Decision {
+    /// Whether deciding `request` under `mode` asks a person (so the diff
+    /// is worth making): not under `deny`, not under `allow` for a request
+    /// without risks, not after a "yes for this run", not without a
+    /// person to ask.
+    pub fn will_ask(&self, mode: ApprovalMode, request: &ApprovalRequest) -> bool {
+        self.without_asking(mode, request).is_none()
+    }
+
+    /// The decision made without a person, if there is one.
+    fn without_asking(&self, mode: ApprovalMode, request: &ApprovalRequest) -> Option<Decision> {
         let key = request.subject.profile_key();
         match mode {
             ApprovalMode::Deny => {
-                return Decision {
+                return Some(Decision {
                     allowed: false,
                     how: How::ProfileDeny,
                     who: "profile".into(),
                     reason: Some(format!(
                         "the profile's {key} = \"deny\" refuses it; a profile with {key} = \"ask\" lets you approve it"
                     )),
-                };
+                });
             }
             ApprovalMode::Allow if request.risks.is_empty() => {
-                return Decision {
+                return Some(Decision {
                     allowed: true,
                     how: How::ProfileAllow,
                     who: "profile".into(),
                     reason: None,
-                };
+                });
             }
             _ => {}
         }
-        let rule = request.subject.rule_key();
-        if request.risks.is_empty() && self.this_run.contains(&rule) {
-            return Decision {
+        if request.risks.is_empty() && self.this_run.contains(&request.subject.rule_key()) {
+            return Some(Decision {
                 allowed: true,
                 how: How::ThisRun,
                 who: self.approver.as_ref().map_or_else(String::new, |a| a.who()),
                 reason: None,
-            };
+            });
         }
-        let Some(approver) = &self.approver else {
-            return Decision {
+        if self.approver.is_none() {
+            let fix = if request.risks.is_empty() {
+                format!("or use a profile with {key} = \"allow\"")
+            } else {
+                // Risky actions ask under every mode but `deny`.
+                format!(
+                    "it asks even under {key} = \"allow\" ({})",
+                    request.risks.join("; ")
+                )
+            };
+            return Some(Decision {
                 allowed: false,
                 how: How::NonInteractive,
                 who: "airlock".into(),
                 reason: Some(format!(
-                    "it needs a person's approval and nobody can be asked (no terminal, or --non-interactive); run Airlock in a terminal to approve it, or use a profile with {key} = \"allow\""
+                    "it needs a person's approval and nobody can be asked (no terminal, or --non-interactive); run Airlock in a terminal to approve it, {fix}"
                 )),
+            });
+        }
+        None
+    }
+
+    /// Decide `request` under `mode`.
+    pub fn decide(&mut self, mode: ApprovalMode, request: &ApprovalRequest) -> Decision {
+        if let Some(decision) = self.without_asking(mode, request) {
+            return decision;
+        }
+        let rule = request.subject.rule_key();
+        let Some(approver) = &self.approver else {
+            // `without_asking` decided already; kept for the type.
+            return Decision {
+                allowed: false,
+                how: How::NonInteractive,
+                who: "airlock".into(),
+                reason: Some("nobody can be asked".into()),
             };
         };
         let asked = std::time::Instant::now();
@@ -223,178 +271,6 @@ impl Gate {
     }
 }
 
-/// A unified diff of `before` → `after` for `path` (text), or a one-line
-/// summary for binary content.
-pub fn diff(path: &str, before: Option<&[u8]>, after: Option<&[u8]>) -> String {
-    let text = |b: Option<&[u8]>| match b {
-        None => Some(String::new()),
-        Some(bytes) => std::str::from_utf8(bytes).ok().map(str::to_string),
-    };
-    match (text(before), text(after)) {
-        (Some(old), Some(new)) => {
-            let from = if before.is_some() {
-                format!("a/{path}")
-            } else {
-                "/dev/null".into()
-            };
-            let to = if after.is_some() {
-                format!("b/{path}")
-            } else {
-                "/dev/null".into()
-            };
-            similar::TextDiff::from_lines(&old, &new)
-                .unified_diff()
-                .context_radius(3)
-                .header(&from, &to)
-                .to_string()
-        }
-        _ => format!(
-            "binary content: {} → {} bytes",
-            before.map_or(0, <[u8]>::len),
-            after.map_or(0, <[u8]>::len)
-        ),
-    }
-}
-
-/// Asks on the controlling terminal (`/dev/tty`), in colour.
-pub struct TerminalApprover {
-    user: String,
-}
-
-impl TerminalApprover {
-    /// A prompt on this process's controlling terminal, if it has one.
-    pub fn open() -> Option<Self> {
-        let tty = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open("/dev/tty")
-            .ok()?;
-        drop(tty);
-        let id = crate::audit::Identity::current(None);
-        Some(Self {
-            user: format!("{} (uid {})", id.user, id.uid),
-        })
-    }
-}
-
-const RED: &str = "\x1b[31m";
-const GREEN: &str = "\x1b[32m";
-const CYAN: &str = "\x1b[36m";
-const BOLD: &str = "\x1b[1m";
-const YELLOW: &str = "\x1b[33m";
-const RESET: &str = "\x1b[0m";
-
-/// The prompt's text (coloured for a terminal).
-pub fn render(request: &ApprovalRequest) -> String {
-    let mut out = String::new();
-    if let Subject::Edit {
-        path,
-        change,
-        diff,
-        bytes_before,
-        bytes_after,
-    } = &request.subject
-    {
-        let sizes = match bytes_before {
-            Some(b) => format!("{b} → {bytes_after} bytes"),
-            None => format!("{bytes_after} bytes"),
-        };
-        out.push_str(&format!(
-            "\n{BOLD}Airlock: skill `{}` wants to {change} {path}{RESET} ({sizes})\n",
-            request.skill
-        ));
-        for line in diff.lines() {
-            let colour = if line.starts_with("+++") || line.starts_with("---") {
-                BOLD
-            } else if line.starts_with('+') {
-                GREEN
-            } else if line.starts_with('-') {
-                RED
-            } else if line.starts_with("@@") {
-                CYAN
-            } else {
-                ""
-            };
-            out.push_str(&format!("  {colour}{line}{RESET}\n"));
-        }
-    }
-    if let Subject::Command { program, args, cwd } = &request.subject {
-        out.push_str(&format!(
-            "\n{BOLD}Airlock: skill `{}` wants to run a command{RESET}\n  {CYAN}${RESET} {}\n  in {cwd} (no network, writes only inside the workspace)\n",
-            request.skill,
-            shell_words(program, args)
-        ));
-    }
-    for risk in &request.risks {
-        out.push_str(&format!("  {YELLOW}risk: {risk}{RESET}\n"));
-    }
-    out.push_str(&format!(
-        "{BOLD}Allow?{RESET} [y] yes, once  [n] no  [r] yes to this exact {} for the rest of this run: ",
-        match request.subject {
-            Subject::Edit { .. } => "path",
-            Subject::Command { .. } => "command",
-        }
-    ));
-    out
-}
-
-/// The command as a shell would show it (quoted where needed).
-pub fn shell_words(program: &str, args: &[String]) -> String {
-    let quote = |w: &str| {
-        if !w.is_empty()
-            && w.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
-        {
-            w.to_string()
-        } else {
-            format!("'{}'", w.replace('\'', "'\\''"))
-        }
-    };
-    std::iter::once(program)
-        .chain(args.iter().map(String::as_str))
-        .map(quote)
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-impl Approver for TerminalApprover {
-    fn ask(&self, request: &ApprovalRequest) -> Answer {
-        let Ok(tty) = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open("/dev/tty")
-        else {
-            return Answer::No;
-        };
-        let Ok(mut writer) = tty.try_clone() else {
-            return Answer::No;
-        };
-        let mut reader = std::io::BufReader::new(tty);
-        let _ = writer.write_all(render(request).as_bytes());
-        let _ = writer.flush();
-        loop {
-            let mut line = String::new();
-            match reader.read_line(&mut line) {
-                Ok(0) | Err(_) => return Answer::No,
-                Ok(_) => {}
-            }
-            match line.trim().to_ascii_lowercase().as_str() {
-                "y" | "yes" => return Answer::Yes,
-                "n" | "no" | "" => return Answer::No,
-                "r" | "run" => return Answer::YesThisRun,
-                _ => {
-                    let _ = writer.write_all(b"Please answer y, n or r: ");
-                    let _ = writer.flush();
-                }
-            }
-        }
-    }
-
-    fn who(&self) -> String {
-        self.user.clone()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -415,9 +291,11 @@ mod tests {
             subject: Subject::Edit {
                 path: path.into(),
                 change: "modify",
-                diff: String::new(),
+                diff: None,
                 bytes_before: Some(1),
                 bytes_after: 2,
+                sha256_before: None,
+                sha256_after: None,
             },
             risks: Vec::new(),
         }
@@ -455,16 +333,34 @@ mod tests {
     }
 
     #[test]
-    fn the_diff_shows_removed_and_added_lines() {
-        let d = diff("src/a.txt", Some(b"one\ntwo\n"), Some(b"one\nthree\n"));
-        assert!(d.contains("--- a/src/a.txt"), "{d}");
-        assert!(d.contains("-two"), "{d}");
-        assert!(d.contains("+three"), "{d}");
-        let new = diff("n.txt", None, Some(b"hi\n"));
+    fn a_person_is_asked_only_when_the_mode_and_the_answers_so_far_need_one() {
+        let asking = Gate::new(Some(Arc::new(Says(Answer::YesThisRun))));
+        assert!(!asking.will_ask(ApprovalMode::Deny, &edit("a")));
+        assert!(!asking.will_ask(ApprovalMode::Allow, &edit("a")));
+        assert!(asking.will_ask(ApprovalMode::Ask, &edit("a")));
+        let mut risky = edit("a");
+        risky.risks.push("runs code later".into());
+        assert!(asking.will_ask(ApprovalMode::Allow, &risky));
+        assert!(!asking.will_ask(ApprovalMode::Deny, &risky));
+        assert!(!Gate::new(None).will_ask(ApprovalMode::Ask, &edit("a")));
+        let mut asked = asking;
+        asked.decide(ApprovalMode::Ask, &edit("a"));
         assert!(
-            new.contains("--- /dev/null") && new.contains("+hi"),
-            "{new}"
+            !asked.will_ask(ApprovalMode::Ask, &edit("a")),
+            "yes for this run"
         );
-        assert!(diff("b.bin", Some(&[0xff, 0xfe]), Some(b"x")).contains("binary"));
+        assert!(
+            asked.will_ask(ApprovalMode::Ask, &risky),
+            "risky asks every time"
+        );
+    }
+
+    #[test]
+    fn a_risky_change_without_a_terminal_is_refused_with_its_reason() {
+        let mut risky = edit(".envrc");
+        risky.risks.push("`.envrc` runs code later".into());
+        let d = Gate::new(None).decide(ApprovalMode::Allow, &risky);
+        assert!(!d.allowed);
+        assert!(d.reason.unwrap_or_default().contains("runs code later"));
     }
 }

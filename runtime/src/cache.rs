@@ -126,35 +126,76 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
 }
 
+/// The installation's key: read it, or create it when there is none. Any
+/// other state of `cache.key` (unreadable, not a regular file, a symbolic
+/// link, the wrong length) is an error naming the file, never a retry: the
+/// caller then runs without the cache.
 fn load_or_create_key(path: &Path) -> std::io::Result<[u8; KEY_BYTES]> {
-    if let Ok(bytes) = std::fs::read(path) {
-        return bytes.try_into().map_err(|_| {
-            std::io::Error::other(format!(
-                "{} is not a {KEY_BYTES}-byte key; delete it (and the cache beside it) to start over",
-                path.display()
-            ))
-        });
+    if let Some(key) = read_key(path)? {
+        return Ok(key);
     }
     let mut key = [0u8; KEY_BYTES];
     getrandom::fill(&mut key).map_err(|e| std::io::Error::other(e.to_string()))?;
     let (temp, mut file) = tempfile_in(path.parent().unwrap_or(Path::new(".")))?;
-    file.write_all(&key)?;
-    file.sync_all()?;
-    // If another process raced us, keep the key that landed first.
-    match std::fs::hard_link(&temp, path) {
-        Ok(()) => {
-            let _ = std::fs::remove_file(&temp);
-            Ok(key)
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            let _ = std::fs::remove_file(&temp);
-            load_or_create_key(path)
-        }
-        Err(e) => {
-            let _ = std::fs::remove_file(&temp);
-            Err(e)
-        }
+    let written = file.write_all(&key).and_then(|()| file.sync_all());
+    // `hard_link` never replaces: if another process created the key first,
+    // or something else now has the name, it fails with `AlreadyExists`.
+    let linked = written.and_then(|()| std::fs::hard_link(&temp, path));
+    let _ = std::fs::remove_file(&temp);
+    match linked {
+        Ok(()) => Ok(key),
+        // Another process raced us: keep the key that landed first. Read
+        // once; whatever is there now must be a key (no second attempt).
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read_key(path)?.ok_or_else(|| {
+            std::io::Error::other(format!(
+                "{} exists but cannot be read as the compile-cache key; delete it (and the cache beside it) to start over",
+                path.display()
+            ))
+        }),
+        Err(e) => Err(e),
     }
+}
+
+/// The key in `path`, or `None` when there is no file of that name. Opened
+/// without following a symbolic link and without blocking (a FIFO in its
+/// place must not hang the host), and read only up to one byte past the
+/// key's length.
+fn read_key(path: &Path) -> std::io::Result<Option<[u8; KEY_BYTES]>> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let bad = |why: String| {
+        std::io::Error::other(format!(
+            "the compile-cache key {} {why}; delete it (and the cache beside it) to start over",
+            path.display()
+        ))
+    };
+    let flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK;
+    let file = match std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(flags.bits() as i32)
+        .open(path)
+    {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => {
+            return Err(bad("is a symbolic link".into()));
+        }
+        Err(e) => return Err(bad(format!("cannot be read ({e})"))),
+    };
+    let meta = file
+        .metadata()
+        .map_err(|e| bad(format!("cannot be read ({e})")))?;
+    if !meta.is_file() {
+        return Err(bad("is not a regular file".into()));
+    }
+    let mut bytes = Vec::with_capacity(KEY_BYTES + 1);
+    file.take(KEY_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| bad(format!("cannot be read ({e})")))?;
+    bytes
+        .try_into()
+        .map(Some)
+        .map_err(|_| bad(format!("is not a {KEY_BYTES}-byte key")))
 }
 
 /// A new 0600 file with a random name in `dir`.
@@ -169,4 +210,56 @@ fn tempfile_in(dir: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
         .mode(0o600)
         .open(&path)?;
     Ok((path, file))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `ComponentCache::open` says about a cache whose `cache.key` is
+    /// put in place by `plant`.
+    fn open_with(plant: impl FnOnce(&Path)) -> String {
+        let home = tempfile::tempdir().expect("temp dir");
+        let dir = home.path().join("cache");
+        std::fs::create_dir(&dir).expect("cache dir");
+        plant(&dir.join(KEY_FILE));
+        match ComponentCache::open(&dir, &Engine::default()) {
+            Ok(_) => "opened".into(),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    /// b2782b7 retried for ever (until the stack overflowed) when `cache.key`
+    /// existed but could not be read: a directory, a dangling symbolic link.
+    #[test]
+    fn unreadable_cache_key_fails_with_clear_error() {
+        let dir = open_with(|key| std::fs::create_dir(key).expect("mkdir"));
+        assert!(dir.contains("cache.key"), "{dir}");
+        assert!(dir.contains("is not a regular file"), "{dir}");
+        assert!(dir.contains("delete it"), "{dir}");
+
+        let dangling = open_with(|key| {
+            std::os::unix::fs::symlink("/nonexistent/airlock-key", key).expect("symlink")
+        });
+        assert!(dangling.contains("is a symbolic link"), "{dangling}");
+
+        let fifo = open_with(|key| {
+            rustix::fs::mknodat(
+                rustix::fs::CWD,
+                key,
+                rustix::fs::FileType::Fifo,
+                rustix::fs::Mode::from_raw_mode(0o600),
+                0,
+            )
+            .expect("mkfifo")
+        });
+        assert!(fifo.contains("is not a regular file"), "{fifo}");
+
+        let short = open_with(|key| std::fs::write(key, b"short").expect("write"));
+        assert!(short.contains("is not a 32-byte key"), "{short}");
+        let long = open_with(|key| std::fs::write(key, vec![7u8; 4096]).expect("write"));
+        assert!(long.contains("is not a 32-byte key"), "{long}");
+
+        assert_eq!(open_with(|_| {}), "opened", "a missing key is created");
+    }
 }

@@ -260,7 +260,13 @@ can write). User and project settings cannot loosen it. Its keys:
                        (default: any key in the trust store)
   profile-ceiling      the most any run's profile may grant: a built-in profile
                        or an absolute path (default: no ceiling)
-  allowed-models       the only models a profile may grant (default: any)
+  [models] allowed     the only models a profile may use, each pinned by
+                       sha256: [{ name = "coder", sha256 = "…" }] (default: any)
+  [models] server-uid  the user that must run a loopback model server
+                       (default: engine.server-uid, else the user running airlock)
+  [mcp] allowed        whether `airlock mcp` may run at all (default true)
+  [mcp] plugins        the only plugins it may serve (default: any installed)
+  [mcp] profiles       the only profiles it may serve them under (default: any)
 $AIRLOCK_POLICY_FILE may name one more file, checked the same way; each key
 takes the stricter of the two values, so it can only tighten the policy.
 With no policy file the defaults above apply. A policy file that someone
@@ -443,10 +449,12 @@ pub struct RunArgs {
     #[arg(short, long, value_name = "DIR", default_value = ".")]
     pub workspace: PathBuf,
 
-    /// A built-in profile name (read-only, workspace-write, locked-down) or a
-    /// path to a profile .toml file [default: for an installed plugin, the
+    /// A built-in profile's name (read-only, workspace-write, locked-down,
+    /// assistant, coder), an admin-installed one's (/etc/airlock/profiles),
+    /// or a file's path: ./p.toml, /abs/p.toml (a bare name is never read
+    /// from the current directory) [default: for an installed plugin, the
     /// profile reviewed at install; else read-only].
-    #[arg(short, long, value_name = "NAME|FILE")]
+    #[arg(short, long, value_name = "NAME|PATH")]
     pub profile: Option<String>,
 
     /// Free-text input for the skill.
@@ -496,8 +504,9 @@ pub enum ProfileCommand {
     },
     /// Show a profile's effective settings, defaults filled in.
     Show {
-        /// A built-in name or a .toml file.
-        #[arg(value_name = "NAME|FILE")]
+        /// A built-in or admin-installed profile's name, or a file's path
+        /// (./p.toml).
+        #[arg(value_name = "NAME|PATH")]
         profile: String,
         /// Print JSON instead of text.
         #[arg(long)]
@@ -633,13 +642,20 @@ pub enum PluginCommand {
         /// The package (.airlock).
         #[arg(value_name = "PACKAGE")]
         package: PathBuf,
-        /// The profile to review against; runs by name use it unless
-        /// --profile says otherwise.
-        #[arg(short, long, value_name = "NAME|FILE", default_value = "read-only")]
+        /// The profile to review against: a built-in or admin-installed
+        /// profile's name, or a file's path (./p.toml). Runs by name use it
+        /// unless --profile says otherwise, and are refused once its text
+        /// changes. Installing an installed package again records a new review.
+        #[arg(short, long, value_name = "NAME|PATH", default_value = "read-only")]
         profile: String,
         /// Install without asking (required when stdin is not a terminal).
         #[arg(long)]
         yes: bool,
+        /// Allow an upgrade signed by another publisher key than the
+        /// installed plugin's (the plugin moved to a new publisher); the
+        /// audit log records the transfer.
+        #[arg(long)]
+        transfer_publisher: bool,
     },
     /// List installed plugins.
     List {

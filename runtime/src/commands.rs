@@ -109,7 +109,7 @@ fn run_command(cli: Cli, home: Option<PathBuf>) -> Result<Exit, Failure> {
         Command::Inspect(args) => inspect::inspect(args, home),
         Command::Profile(cmd) => profile::profile(cmd),
         Command::Model(cmd) => model::model(cmd, home, cli.config),
-        Command::Plugin(cmd) => plugin::plugin(cmd, home),
+        Command::Plugin(cmd) => plugin::plugin(cmd, home, cli.config.as_deref()),
         Command::Trust(cmd) => trust::trust(cmd, home),
         Command::Policy(cmd) => policy::policy(cmd),
         Command::Audit(cmd) => audit::audit(cmd, home, cli.config),

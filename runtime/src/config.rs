@@ -87,6 +87,9 @@ pub struct EngineSettings {
     pub threads: u32,
     /// Connect and read timeouts for HTTP engines.
     pub timeouts: Timeouts,
+    /// The uid that must own an HTTP engine's listening socket; `None`: the
+    /// user running Airlock (unless the admin policy sets one).
+    pub server_uid: Option<u32>,
 }
 
 impl Default for EngineSettings {
@@ -96,6 +99,7 @@ impl Default for EngineSettings {
             endpoint: None,
             threads: 0,
             timeouts: Timeouts::default(),
+            server_uid: None,
         }
     }
 }
@@ -183,6 +187,7 @@ struct EngineFile {
     threads: Option<Spanned<u32>>,
     connect_timeout_seconds: Option<Spanned<u64>>,
     read_timeout_seconds: Option<Spanned<u64>>,
+    server_uid: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -265,6 +270,7 @@ impl Config {
                 ),
             ));
         }
+        engine.server_uid = raw.server_uid;
         if let Some(threads) = &raw.threads {
             let n = *threads.get_ref();
             if n > MAX_THREADS {

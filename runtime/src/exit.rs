@@ -65,7 +65,13 @@ impl fmt::Display for Failure {
 
 impl From<airlock_runtime::profile::ProfileError> for Failure {
     fn from(e: airlock_runtime::profile::ProfileError) -> Self {
-        Self::usage(e.to_string())
+        // An admin profile others could change is refused, as an untrusted
+        // admin policy is; every other profile error is the caller's to fix.
+        let code = match e {
+            airlock_runtime::profile::ProfileError::Untrusted { .. } => Exit::Refused,
+            _ => Exit::Usage,
+        };
+        Self::new(code, e.to_string())
     }
 }
 

@@ -10,12 +10,14 @@
 //! - [`ollama`]: Ollama's native `/api/chat` on loopback;
 //! - [`openai`]: an OpenAI-compatible `/v1/chat/completions` on loopback;
 //! - [`endpoint`]: the loopback-only rule and the HTTP client both servers use;
+//! - [`listener`]: the user that must own a loopback server's listening socket;
 //! - [`resolve`]: from configuration and profile to the checked models of a run.
 //!
 //! There is no fallback: when the configured engine fails, the call fails.
 
 pub mod embedded;
 pub mod endpoint;
+pub mod listener;
 pub mod ollama;
 pub mod openai;
 pub mod resolve;
@@ -229,6 +231,10 @@ pub enum EngineError {
         /// What was found instead, as a phrase (`Ollama reports sha256:...`).
         found: String,
     },
+    /// The loopback server is not run by the configured user (or who runs
+    /// it cannot be found out): refused, nothing is sent to it.
+    #[error("{0}")]
+    UntrustedServer(String),
 }
 
 /// The receiving end of a generation. Dropping it cancels the generation.

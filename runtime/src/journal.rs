@@ -1,6 +1,15 @@
 //! What happened during a run, as the host saw it: log messages, progress,
 //! denials and withheld files, plus the output budget they share. The CLI
 //! prints events as they arrive; the report keeps them all.
+//!
+//! Everything the journal keeps is bounded per run, so a skill cannot grow
+//! host memory or the audit log by calling often: every call to an
+//! `airlock:skill` interface is counted against `limits.max-host-calls`
+//! ([`Journal::host_call`]), denials against `limits.max-denials`, log and
+//! progress messages against `limits.max-output-bytes`, inference events
+//! against `inference.max-calls`, and withheld files against
+//! `limits.max-files-listed`. The audit records of a run are batched
+//! ([`RunAudit`] holds at most one batch in memory).
 
 use crate::audit::RunAudit;
 use crate::audit::record::kind;
@@ -100,6 +109,28 @@ pub enum Abort {
     Audit(String),
 }
 
+impl Abort {
+    /// The sentence for the user.
+    pub fn message(&self) -> &str {
+        match self {
+            Abort::Limit { message, .. } | Abort::Abuse(message) | Abort::Audit(message) => message,
+        }
+    }
+}
+
+/// The per-run counts the journal bounds, with their limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Counted {
+    /// Calls to the `airlock:skill` interfaces so far.
+    host_calls: u64,
+    /// `limits.max-host-calls`.
+    max_host_calls: u64,
+    /// Denials so far (recorded or not).
+    denials: u64,
+    /// `limits.max-denials`.
+    max_denials: u64,
+}
+
 /// The run's record of events and the output budget.
 pub struct Journal {
     events: Vec<Event>,
@@ -110,11 +141,14 @@ pub struct Journal {
     output_max: u64,
     abort: Option<Abort>,
     audit: Option<RunAudit>,
+    counted: Counted,
 }
 
 impl Journal {
-    /// An empty journal with `output_max` bytes of output budget.
+    /// An empty journal with `output_max` bytes of output budget, and the
+    /// default caps on host calls and denials (see [`Journal::with_caps`]).
     pub fn new(output_max: u64, sink: Option<EventSink>) -> Self {
+        let defaults = crate::profile::Limits::default();
         Self {
             events: Vec::new(),
             printed: String::new(),
@@ -124,7 +158,48 @@ impl Journal {
             output_max,
             abort: None,
             audit: None,
+            counted: Counted {
+                host_calls: 0,
+                max_host_calls: defaults.max_host_calls,
+                denials: 0,
+                max_denials: defaults.max_denials,
+            },
         }
+    }
+
+    /// Hold the run to `limits.max-denials` and `limits.max-host-calls`.
+    pub fn with_caps(mut self, limits: &crate::profile::Limits) -> Self {
+        self.counted.max_denials = limits.max_denials;
+        self.counted.max_host_calls = limits.max_host_calls;
+        self
+    }
+
+    /// Count one call to an `airlock:skill` interface (`call` names it, as
+    /// `workspace::stat`), before it does anything. Traps when the host has
+    /// stopped the run, or when this call is over `limits.max-host-calls`.
+    pub fn host_call(&mut self, call: &'static str) -> wasmtime::Result<()> {
+        self.audit_check()?;
+        let c = &mut self.counted;
+        c.host_calls = c.host_calls.saturating_add(1);
+        if c.host_calls > c.max_host_calls {
+            let max = c.max_host_calls;
+            let message = format!(
+                "host-call limit reached: {call} would be call {} of this run, over the profile's limits.max-host-calls = {max}",
+                c.host_calls
+            );
+            self.abort(Abort::Limit {
+                key: "limits.max-host-calls".into(),
+                max,
+                message,
+            });
+            return self.audit_check();
+        }
+        Ok(())
+    }
+
+    /// Calls to the `airlock:skill` interfaces and denials so far.
+    pub fn counts(&self) -> (u64, u64) {
+        (self.counted.host_calls, self.counted.denials)
     }
 
     /// Record the run in the audit log too.
@@ -159,17 +234,23 @@ impl Journal {
         }
     }
 
-    /// Trap when the audit log failed: nothing more may happen unrecorded.
+    /// Trap when the host has stopped the run: the audit log failed (nothing
+    /// more may happen unrecorded), or a limit was reached.
     pub fn audit_check(&self) -> wasmtime::Result<()> {
         match &self.abort {
-            Some(Abort::Audit(message)) => Err(wasmtime::Error::msg(message.clone())),
-            _ => Ok(()),
+            Some(abort) => Err(wasmtime::Error::msg(abort.message().to_string())),
+            None => Ok(()),
         }
     }
 
     /// Record an event and pass it to the sink; log messages and denials
-    /// go to the audit log as well.
+    /// go to the audit log as well. A denial over `limits.max-denials` is
+    /// not recorded: the first one writes a last record saying so and stops
+    /// the run (the caller's next [`Journal::audit_check`] traps).
     pub fn record(&mut self, event: Event) {
+        if matches!(event, Event::Denied { .. }) && !self.count_denial() {
+            return;
+        }
         if let Some(sink) = &self.sink {
             sink(&event);
         }
@@ -194,6 +275,39 @@ impl Journal {
             _ => {}
         }
         self.events.push(event);
+    }
+
+    /// Count a denial; whether it may be recorded.
+    fn count_denial(&mut self) -> bool {
+        let c = &mut self.counted;
+        c.denials = c.denials.saturating_add(1);
+        if c.denials <= c.max_denials {
+            return true;
+        }
+        if c.denials == c.max_denials + 1 {
+            let max = c.max_denials;
+            let message = format!(
+                "denial limit reached: the skill was refused more than {max} times in this run (the profile's limits.max-denials = {max}); the run was stopped, and denials after the first {max} were not recorded"
+            );
+            self.audit(
+                kind::ACCESS,
+                json!({
+                    "op": "limit",
+                    "path": "limits.max-denials",
+                    "allowed": false,
+                    "rule": message,
+                    "limit": "limits.max-denials",
+                    "max": max,
+                }),
+                false,
+            );
+            self.abort(Abort::Limit {
+                key: "limits.max-denials".into(),
+                max,
+                message,
+            });
+        }
+        false
     }
 
     /// The skill printed part of its answer: shown live, kept as the start

@@ -31,6 +31,7 @@ pub mod profile;
 pub mod run;
 pub mod sandbox;
 pub mod skill;
+pub mod terminal;
 mod toml_errors;
 pub mod undo;
 

@@ -11,7 +11,14 @@
 //! decides what skills may do.
 
 mod ceiling;
-mod trust;
+mod edits;
+mod mcp;
+mod models;
+pub(crate) mod trust;
+
+pub use edits::EditsPolicy;
+pub use mcp::McpPolicy;
+pub use models::{ModelPin, ModelsPolicy, PinConflict, ServerUid, normalize_digest};
 
 use crate::Profile;
 use crate::toml_errors::{location, toml_message};
@@ -40,8 +47,13 @@ pub struct Policy {
     /// The most a run's profile may grant. `None`: no ceiling. When two files
     /// set one, this is the stricter of the two on every key.
     pub profile_ceiling: Option<Profile>,
-    /// The only models a profile may grant. `None`: any the profile grants.
-    pub allowed_models: Option<Vec<String>>,
+    /// `[models]`: the only models a profile may use, pinned by digest,
+    /// and who must run a loopback model server.
+    pub models: ModelsPolicy,
+    /// `[mcp]`: whether `airlock mcp` may run, and what it may serve.
+    pub mcp: McpPolicy,
+    /// `[edits]`: files whose changes always ask, whatever the profile.
+    pub edits: EditsPolicy,
     /// The files read, and which of them set each key.
     pub sources: Sources,
 }
@@ -53,7 +65,9 @@ impl Default for Policy {
             allow_unsigned: true,
             trusted_publishers: None,
             profile_ceiling: None,
-            allowed_models: None,
+            models: ModelsPolicy::default(),
+            mcp: McpPolicy::default(),
+            edits: EditsPolicy::default(),
             sources: Sources::default(),
         }
     }
@@ -72,8 +86,18 @@ pub struct Sources {
     pub trusted_publishers: Vec<Setting>,
     /// Files that set `profile-ceiling`.
     pub profile_ceiling: Vec<Setting>,
-    /// Files that set `allowed-models`.
-    pub allowed_models: Vec<Setting>,
+    /// Files that set `[models] allowed`.
+    pub models_allowed: Vec<Setting>,
+    /// Files that set `[models] server-uid`.
+    pub models_server_uid: Vec<Setting>,
+    /// Files that set `[mcp] allowed`.
+    pub mcp_allowed: Vec<Setting>,
+    /// Files that set `[mcp] plugins`.
+    pub mcp_plugins: Vec<Setting>,
+    /// Files that set `[mcp] profiles`.
+    pub mcp_profiles: Vec<Setting>,
+    /// Files that set `[edits] always-ask`.
+    pub edits_always_ask: Vec<Setting>,
 }
 
 /// One key's value as one file wrote it.
@@ -166,8 +190,14 @@ struct PolicyFile {
     allow_unsigned: Option<bool>,
     trusted_publishers: Option<Vec<Spanned<String>>>,
     profile_ceiling: Option<Spanned<String>>,
-    allowed_models: Option<Vec<Spanned<String>>>,
+    models: Option<models::ModelsFile>,
+    mcp: Option<mcp::McpFile>,
+    edits: Option<edits::EditsFile>,
 }
+
+/// The message for the key `[models] allowed` replaced: names alone let a
+/// user re-pin a name to any file.
+const ALLOWED_MODELS_MOVED: &str = "`allowed-models` was replaced by `[models] allowed`, which pins each model by the sha256 of its content (a name alone can be re-pinned to any file by the user): write `[models]` and `allowed = [{ name = \"NAME\", sha256 = \"HEX\" }]`, with the digest `airlock model list` shows for each model; see docs/policy.md";
 
 impl Policy {
     /// The effective policy: `/etc/airlock/policy.toml` when it exists,
@@ -212,8 +242,12 @@ impl Policy {
             location: location(&file_name, text, span),
             message,
         };
-        let file: PolicyFile = toml::from_str(text)
-            .map_err(|e| at(e.span(), toml_message(&e, text, "docs/policy.md")))?;
+        let file: PolicyFile = toml::from_str(text).map_err(|e| {
+            if e.message().contains("unknown field `allowed-models`") {
+                return at(e.span(), ALLOWED_MODELS_MOVED.into());
+            }
+            at(e.span(), toml_message(&e, text, "docs/policy.md"))
+        })?;
         let mut policy = Self::default();
         policy.sources.files.push(origin.clone());
         let setting = |value: String| Setting {
@@ -253,27 +287,33 @@ impl Policy {
             policy.trusted_publishers = Some(keys);
         }
 
-        if let Some(list) = &file.allowed_models {
-            let mut models: Vec<String> = Vec::new();
-            for model in list {
-                let name = model.get_ref();
-                if crate::models::check_name(name).is_err() {
-                    return Err(at(
-                        Some(model.span()),
-                        format!(
-                            "allowed-models: {name:?} is not a model name; names are lower-case letters, digits, `.`, `_` and `-`, as `airlock model list` shows them"
-                        ),
-                    ));
-                }
-                if !models.contains(name) {
-                    models.push(name.clone());
+        if let Some(table) = file.models {
+            let (models, set) = table.check(&origin, &at)?;
+            for (key, setting) in set {
+                match key {
+                    "allowed" => policy.sources.models_allowed.push(setting),
+                    _ => policy.sources.models_server_uid.push(setting),
                 }
             }
-            policy
-                .sources
-                .allowed_models
-                .push(setting(toml_list(&models)));
-            policy.allowed_models = Some(models);
+            policy.models = models;
+        }
+
+        if let Some(table) = file.mcp {
+            let (mcp, set) = table.check(&origin, &at)?;
+            for (key, setting) in set {
+                match key {
+                    "allowed" => policy.sources.mcp_allowed.push(setting),
+                    "plugins" => policy.sources.mcp_plugins.push(setting),
+                    _ => policy.sources.mcp_profiles.push(setting),
+                }
+            }
+            policy.mcp = mcp;
+        }
+
+        if let Some(table) = file.edits {
+            let (edits, set) = table.check(&origin, &at)?;
+            policy.sources.edits_always_ask.extend(set);
+            policy.edits = edits;
         }
 
         if let Some(spec) = &file.profile_ceiling {
@@ -313,18 +353,28 @@ impl Policy {
             })?),
             (a, b) => a.or(b),
         };
+        let models = self
+            .models
+            .merge(other.models, &self.sources, &other.sources);
         let mut sources = self.sources;
         let theirs = other.sources;
         sources.files.extend(theirs.files);
         sources.allow_unsigned.extend(theirs.allow_unsigned);
         sources.trusted_publishers.extend(theirs.trusted_publishers);
         sources.profile_ceiling.extend(theirs.profile_ceiling);
-        sources.allowed_models.extend(theirs.allowed_models);
+        sources.models_allowed.extend(theirs.models_allowed);
+        sources.models_server_uid.extend(theirs.models_server_uid);
+        sources.mcp_allowed.extend(theirs.mcp_allowed);
+        sources.mcp_plugins.extend(theirs.mcp_plugins);
+        sources.mcp_profiles.extend(theirs.mcp_profiles);
+        sources.edits_always_ask.extend(theirs.edits_always_ask);
         Ok(Self {
             allow_unsigned: self.allow_unsigned && other.allow_unsigned,
             trusted_publishers: intersect(self.trusted_publishers, other.trusted_publishers),
             profile_ceiling,
-            allowed_models: intersect(self.allowed_models, other.allowed_models),
+            models,
+            mcp: self.mcp.merge(other.mcp),
+            edits: self.edits.merge(other.edits),
             sources,
         })
     }
@@ -357,31 +407,6 @@ impl Policy {
             ceiling.name,
             origins(&self.sources.profile_ceiling),
             over.join("; ")
-        ))
-    }
-
-    /// Whether every model `profile` grants is in `allowed-models`.
-    pub fn check_models(&self, profile: &Profile) -> Result<(), String> {
-        let Some(allowed) = &self.allowed_models else {
-            return Ok(());
-        };
-        let refused: Vec<&String> = profile
-            .inference
-            .models
-            .iter()
-            .filter(|m| !allowed.contains(m))
-            .collect();
-        if refused.is_empty() {
-            return Ok(());
-        }
-        let names: Vec<String> = refused.iter().map(|m| format!("{m:?}")).collect();
-        Err(format!(
-            "profile `{}` grants the model{} {} (inference.models), which the admin policy does not allow: allowed-models = {} in {}. Use a profile that grants only allowed models, or ask the administrator",
-            profile.name,
-            if names.len() == 1 { "" } else { "s" },
-            names.join(", "),
-            toml_list(allowed),
-            origins(&self.sources.allowed_models)
         ))
     }
 }

@@ -8,17 +8,22 @@ mod approvals;
 mod commands;
 mod inference;
 mod limits;
+mod lookup;
 mod schema;
 
 pub use approvals::{ApprovalMode, EditPolicy};
 pub use commands::{CommandLimits, CommandPolicy, ScratchPaths, valid_program};
 pub use inference::InferencePolicy;
 pub use limits::{Limits, MAX_MEMORY_MIB};
+pub use lookup::{
+    ADMIN_PROFILE_DIR, ADMIN_PROFILE_DIR_ENV, MAX_PROFILE_BYTES, admin_dirs, admin_names,
+};
+pub use schema::HardLinks;
 
 use crate::sandbox::denylist::DenyList;
 use crate::sandbox::paths::RelPath;
 use crate::toml_errors::{location, toml_message};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
@@ -66,20 +71,45 @@ impl Serialize for RelPathString {
     }
 }
 
-/// Where a profile came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case", tag = "kind", content = "name")]
+/// Where a profile came from. Plugin install records store it (with the
+/// sha256 of the text reviewed), so it is also deserialised.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    rename_all = "kebab-case",
+    tag = "kind",
+    content = "name",
+    deny_unknown_fields
+)]
 pub enum ProfileSource {
     /// Shipped with Airlock.
     Builtin(String),
-    /// A file the user named.
+    /// Installed by the administrator: a root-owned file in
+    /// [`ADMIN_PROFILE_DIR`] (or `$AIRLOCK_PROFILE_DIR`), chosen by its name.
+    Admin(PathBuf),
+    /// A file the user named by its path.
     File(PathBuf),
+}
+
+impl ProfileSource {
+    /// What `--profile` takes to select this source again: the built-in's
+    /// or the admin profile's name, or the file's path.
+    pub fn argument(&self) -> String {
+        match self {
+            Self::Builtin(name) => name.clone(),
+            Self::Admin(path) => path.file_stem().map_or_else(
+                || path.display().to_string(),
+                |s| s.to_string_lossy().into_owned(),
+            ),
+            Self::File(path) => path.display().to_string(),
+        }
+    }
 }
 
 impl std::fmt::Display for ProfileSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Builtin(name) => write!(f, "built-in profile `{name}`"),
+            Self::Admin(path) => write!(f, "admin profile {}", path.display()),
             Self::File(path) => write!(f, "{}", path.display()),
         }
     }
@@ -108,6 +138,8 @@ pub struct Profile {
     pub commands: CommandPolicy,
     /// Patterns the profile adds to the built-in deny-list.
     pub extra_deny: Vec<String>,
+    /// Whether regular files with more than one hard link may be read.
+    pub hard_links: HardLinks,
     #[serde(skip)]
     deny: DenyList,
 }
@@ -115,14 +147,30 @@ pub struct Profile {
 /// A profile that cannot be used, with the file, line and key at fault.
 #[derive(Debug, thiserror::Error)]
 pub enum ProfileError {
-    /// No built-in profile by this name and no such file.
+    /// No built-in or admin-installed profile by this name.
     #[error(
-        "no profile named `{name}`: the built-in profiles are {}; to use your own, pass a path to a .toml file",
-        builtin_names().join(", ")
+        "no profile named `{name}`: the built-in profiles are {}{}; a bare name is never read from the current directory: to use a file, give a path such as ./{name}.toml",
+        builtin_names().join(", "),
+        installed_names(admin)
     )]
     UnknownName {
         /// What the user asked for.
         name: String,
+        /// The admin-installed profiles' names.
+        admin: Vec<String>,
+    },
+    /// An admin-installed profile that someone other than root could change.
+    #[error(
+        "refusing the admin profile {}: it {reason}, so someone other than root could change it; fix: {fix}",
+        path.display()
+    )]
+    Untrusted {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+        /// The commands that make it trustworthy.
+        fix: String,
     },
     /// The file could not be read.
     #[error("cannot read profile {}: {source}", path.display())]
@@ -147,16 +195,55 @@ pub fn builtin_names() -> Vec<&'static str> {
     BUILTIN_PROFILES.iter().map(|(name, _)| *name).collect()
 }
 
+/// `; the admin-installed ones are a, b` (or `; none is admin-installed in DIR`).
+fn installed_names(admin: &[String]) -> String {
+    if admin.is_empty() {
+        format!("; none is admin-installed in {ADMIN_PROFILE_DIR}")
+    } else {
+        format!("; the admin-installed ones are {}", admin.join(", "))
+    }
+}
+
 impl Profile {
-    /// Resolve `--profile NAME|FILE`: a value that names an existing file or
-    /// looks like a path (contains `/` or ends in `.toml`) is read from disk,
-    /// anything else must be a built-in name.
-    pub fn load(name_or_file: &str) -> Result<Self, ProfileError> {
-        let looks_like_path = name_or_file.contains('/') || name_or_file.ends_with(".toml");
-        if looks_like_path || Path::new(name_or_file).is_file() {
-            return Self::from_file(Path::new(name_or_file));
+    /// Resolve `--profile NAME|PATH`. A value that looks like a path (it
+    /// contains `/` or ends in `.toml`) is read from that file. Anything else
+    /// is a name: a built-in profile, else one the administrator installed
+    /// as a root-owned `NAME.toml` in [`ADMIN_PROFILE_DIR`]. A file in the
+    /// current directory is never read for a bare name, so a repository
+    /// cannot ship a `coder` that replaces the built-in one.
+    pub fn load(name_or_path: &str) -> Result<Self, ProfileError> {
+        if lookup::looks_like_path(name_or_path) {
+            return Self::from_file(Path::new(name_or_path));
         }
-        Self::builtin(name_or_file)
+        if BUILTIN_PROFILES.iter().any(|(n, _)| *n == name_or_path) {
+            return Self::builtin(name_or_path);
+        }
+        match lookup::find_admin(name_or_path)? {
+            Some(path) => Self::admin(&path),
+            None => Err(ProfileError::UnknownName {
+                name: name_or_path.into(),
+                admin: admin_names(),
+            }),
+        }
+    }
+
+    /// Load the profile exactly from where `source` says, as a plugin's
+    /// install review recorded it (no name lookup). An admin file is
+    /// checked for root ownership again.
+    pub fn from_source(source: &ProfileSource) -> Result<Self, ProfileError> {
+        match source {
+            ProfileSource::Builtin(name) => Self::builtin(name),
+            ProfileSource::Admin(path) => Self::admin(path),
+            ProfileSource::File(path) => Self::from_file(path),
+        }
+    }
+
+    /// An admin-installed profile file, after checking that only root can
+    /// change it.
+    fn admin(path: &Path) -> Result<Self, ProfileError> {
+        lookup::check_admin_file(path)?;
+        let text = lookup::read_text(path)?;
+        Self::parse(&text, ProfileSource::Admin(path.to_path_buf()))
     }
 
     /// A built-in profile by name.
@@ -164,16 +251,17 @@ impl Profile {
         let (_, text) = BUILTIN_PROFILES
             .iter()
             .find(|(n, _)| *n == name)
-            .ok_or_else(|| ProfileError::UnknownName { name: name.into() })?;
+            .ok_or_else(|| ProfileError::UnknownName {
+                name: name.into(),
+                admin: admin_names(),
+            })?;
         Self::parse(text, ProfileSource::Builtin(name.into()))
     }
 
-    /// A profile file.
+    /// A profile file: a regular file of at most [`MAX_PROFILE_BYTES`]
+    /// (a FIFO or device is refused before it is read).
     pub fn from_file(path: &Path) -> Result<Self, ProfileError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = lookup::read_text(path)?;
         Self::parse(&text, ProfileSource::File(path.to_path_buf()))
     }
 
@@ -181,7 +269,7 @@ impl Profile {
     pub fn parse(text: &str, source: ProfileSource) -> Result<Self, ProfileError> {
         let origin = match &source {
             ProfileSource::Builtin(name) => format!("sandbox-profiles/{name}.toml"),
-            ProfileSource::File(path) => path.display().to_string(),
+            ProfileSource::File(path) | ProfileSource::Admin(path) => path.display().to_string(),
         };
         let at = |span: Option<std::ops::Range<usize>>, message: String| ProfileError::Invalid {
             location: location(&origin, text, span),
@@ -239,7 +327,7 @@ impl Profile {
 
         let mut limits = Limits::default();
         let l = &file.limits;
-        let slots: [(&str, &Option<toml::Spanned<u64>>, &mut u64); 6] = [
+        let slots: [(&str, &Option<toml::Spanned<u64>>, &mut u64); 8] = [
             (
                 "wall-clock-seconds",
                 &l.wall_clock_seconds,
@@ -266,6 +354,12 @@ impl Profile {
                 &l.max_files_listed,
                 &mut limits.max_files_listed,
             ),
+            ("max-denials", &l.max_denials, &mut limits.max_denials),
+            (
+                "max-host-calls",
+                &l.max_host_calls,
+                &mut limits.max_host_calls,
+            ),
         ];
         for (key, value, slot) in slots {
             let Some(value) = value else { continue };
@@ -288,7 +382,7 @@ impl Profile {
 
         let name = file.name.unwrap_or_else(|| match &source {
             ProfileSource::Builtin(name) => name.clone(),
-            ProfileSource::File(path) => path
+            ProfileSource::File(path) | ProfileSource::Admin(path) => path
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_else(|| "profile".into()),
@@ -301,11 +395,10 @@ impl Profile {
             grants,
             limits,
             inference,
-            edits: EditPolicy {
-                mode: file.edits.mode.unwrap_or_default(),
-            },
+            edits: approvals::edit_policy(&file.edits, &at)?,
             commands,
             extra_deny,
+            hard_links: file.hard_links.unwrap_or_default(),
             deny,
         })
     }

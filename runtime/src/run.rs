@@ -195,6 +195,9 @@ pub struct RunReport {
     pub inference: InferenceUsage,
     /// Output bytes used.
     pub output_bytes: u64,
+    /// Calls the skill made to the `airlock:skill` interfaces
+    /// (`limits.max-host-calls`).
+    pub host_calls: u64,
     /// Wall-clock time of the run.
     pub elapsed_ms: u64,
     /// Whether the skill came from a signed, installed plugin package (set
@@ -310,6 +313,7 @@ pub async fn run_skill(
         gate: crate::approval::Gate::new(options.approver).with_clock(clock.clone()),
         undo: options.undo,
         skill: label,
+        runs_later: profile.edits.runs_later().clone(),
     };
     let (mut store, stdout, stderr) = new_store(
         engine,
@@ -364,6 +368,16 @@ pub async fn run_skill(
         let events = store.data_mut().journal.take_events();
         return Err(RunFailure::Cancelled { events });
     }
+    // A limit the host reached ends the run as a limit failure, even when
+    // the skill got an error value back and returned.
+    if let Some(Abort::Limit { key, message, .. }) = store.data().journal.abort_reason().cloned() {
+        let events = store.data_mut().journal.take_events();
+        return Err(RunFailure::Limit {
+            key,
+            message,
+            events,
+        });
+    }
     let (output, findings, error) = match result {
         Ok(out) => {
             let size = out.text.len() as u64
@@ -396,6 +410,7 @@ pub async fn run_skill(
     let usage = state.workspace.usage();
     let inference = state.inference.usage();
     let output_bytes = state.journal.output_used();
+    let (host_calls, _) = state.journal.counts();
     let (events, withheld, printed) = state.journal.into_parts();
     let printed_bytes = printed.len();
     let output = output.map(|text| printed + &text);
@@ -415,6 +430,7 @@ pub async fn run_skill(
         usage,
         inference,
         output_bytes,
+        host_calls,
         elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         signed: false,
         signer: None,
@@ -447,6 +463,7 @@ pub async fn describe_only(
         gate: crate::approval::Gate::new(None),
         undo: None,
         skill: String::new(),
+        runs_later: crate::approval::later::RunsLater::builtin(),
     };
     let (mut store, stdout, stderr) = new_store(
         engine,
@@ -503,7 +520,8 @@ fn new_store(
         profile.grants.clone(),
         profile.deny_list().clone(),
         protected_paths,
-    );
+    )
+    .with_hard_links(profile.hard_links);
     let capture = usize::try_from(limits.max_output_bytes).unwrap_or(usize::MAX);
     let stdout = MemoryOutputPipe::new(capture);
     let stderr = MemoryOutputPipe::new(STDERR_CAPTURE_BYTES);
@@ -527,7 +545,7 @@ fn new_store(
         wasi,
         table: ResourceTable::new(),
         workspace: WorkspaceState::new(sandbox, limits.clone(), clock.clone(), edits),
-        journal: Journal::new(limits.max_output_bytes, sink),
+        journal: Journal::new(limits.max_output_bytes, sink).with_caps(limits),
         inference: InferenceState::new(models, profile.inference.clone(), clock.clone()),
         exec,
         limiter: MemoryLimiter {

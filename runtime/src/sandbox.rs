@@ -6,5 +6,6 @@
 //! and the deny-list on both the path asked for and the file it reaches.
 
 pub mod denylist;
+pub mod open;
 pub mod paths;
 pub mod resolve;

@@ -9,6 +9,9 @@
 //!   undone.json                       written once the run was undone
 //! ```
 
+use crate::sandbox::open;
+use crate::sandbox::paths::RelPath;
+use rustix::fs::AtFlags;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::io::Write;
@@ -204,18 +207,32 @@ pub fn undo(home: &Path, run: &str, force: bool) -> Result<Vec<Restored>, UndoEr
     }
     let root = cap_std::fs::Dir::open_ambient_dir(&info.workspace, cap_std::ambient_authority())
         .map_err(|e| io(&info.workspace, e))?;
+    // Every path is re-checked on its face: the record lives in the state
+    // directory, but nothing read from disk is trusted to stay inside.
+    let mut checked = Vec::with_capacity(changes.len());
+    for c in &changes {
+        match RelPath::parse(&c.path) {
+            Ok(p) if !p.is_root() => checked.push((c, p)),
+            _ => {
+                return Err(UndoError::Io(format!(
+                    "the undo record of run {run} names `{}`, which is not a path inside the workspace; nothing was undone",
+                    c.path
+                )));
+            }
+        }
+    }
     // The state each file must be in now: what the run's last change to it left.
     if !force {
-        let mut last: std::collections::BTreeMap<&str, &Change> = std::collections::BTreeMap::new();
-        for c in &changes {
-            last.insert(&c.path, c);
+        let mut last: std::collections::BTreeMap<&str, (&Change, &RelPath)> =
+            std::collections::BTreeMap::new();
+        for (c, p) in &checked {
+            last.insert(&c.path, (c, p));
         }
-        for (path, c) in last {
+        for (path, (c, rel)) in last {
             if c.change == "create-dir" {
                 continue;
             }
-            let now = root.read(path).ok().map(|b| sha(&b));
-            if now != c.after {
+            if current_sha(&root, rel) != c.after {
                 return Err(UndoError::Conflict {
                     run: run.to_string(),
                     path: path.to_string(),
@@ -224,18 +241,15 @@ pub fn undo(home: &Path, run: &str, force: bool) -> Result<Vec<Restored>, UndoEr
         }
     }
     let mut done = Vec::new();
-    for c in changes.iter().rev() {
+    for (c, rel) in checked.iter().rev() {
         let action = match (&c.before, c.change.as_str()) {
-            (_, "create-dir") => match root.remove_dir(&c.path) {
+            (_, "create-dir") => match remove_entry(&root, rel, AtFlags::REMOVEDIR) {
                 Ok(()) => "removed",
                 Err(_) => "kept",
             },
             (None, _) => {
-                match root.remove_file(&c.path) {
-                    Ok(()) => {}
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(UndoError::Io(format!("cannot remove {}: {e}", c.path))),
-                }
+                remove_entry(&root, rel, AtFlags::empty())
+                    .map_err(|e| UndoError::Io(format!("cannot remove {}: {e}", c.path)))?;
                 "removed"
             }
             (Some(digest), _) => {
@@ -247,7 +261,7 @@ pub fn undo(home: &Path, run: &str, force: bool) -> Result<Vec<Restored>, UndoEr
                         blob.display()
                     )));
                 }
-                restore(&root, &c.path, &bytes)
+                restore(&root, rel, &bytes)
                     .map_err(|e| UndoError::Io(format!("cannot restore {}: {e}", c.path)))?;
                 "restored"
             }
@@ -261,18 +275,53 @@ pub fn undo(home: &Path, run: &str, force: bool) -> Result<Vec<Restored>, UndoEr
     Ok(done)
 }
 
-/// Write atomically inside the workspace: temporary file, sync, rename.
-fn restore(root: &cap_std::fs::Dir, path: &str, bytes: &[u8]) -> std::io::Result<()> {
-    let rel = Path::new(path);
-    if let Some(parent) = rel.parent().filter(|p| !p.as_os_str().is_empty()) {
-        root.create_dir_all(parent)?;
+/// sha256 of the regular file at `path` now, opened no-follow at every step
+/// (`None`: missing, not a regular file, or reached through a link).
+fn current_sha(root: &cap_std::fs::Dir, path: &RelPath) -> Option<String> {
+    let (mut file, _) = open::open_regular(root, path).ok()?;
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut file, &mut hasher).ok()?;
+    Some(hex::encode(hasher.finalize()))
+}
+
+/// Remove the entry `path` itself (a file, or an empty directory with
+/// `REMOVEDIR`) inside its parent opened no-follow: a link on the way is
+/// refused, a link at the end is removed, never what it points to.
+fn remove_entry(
+    root: &cap_std::fs::Dir,
+    path: &RelPath,
+    flags: AtFlags,
+) -> Result<(), open::OpenError> {
+    let (dir, name) = match open::open_parent(root, path) {
+        Ok(opened) => opened,
+        Err(open::OpenError::NotFound(_)) => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    match rustix::fs::unlinkat(&dir, name, flags) {
+        Ok(()) | Err(rustix::io::Errno::NOENT) => Ok(()),
+        Err(e) => Err(open::OpenError::Io {
+            path: path.clone(),
+            source: e.into(),
+        }),
     }
-    let tmp = format!("{path}.airlock-undo.tmp");
-    let mut options = cap_std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    let mut f = root.open_with(&tmp, &options)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
+}
+
+/// Write atomically inside the workspace: a new temporary file (`O_EXCL`,
+/// no-follow, random name: nothing planted is opened), sync, rename, all
+/// inside the parent directory opened (or created) no-follow at every step.
+fn restore(root: &cap_std::fs::Dir, path: &RelPath, bytes: &[u8]) -> std::io::Result<()> {
+    let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+        return Err(std::io::Error::other("the workspace root is not a file"));
+    };
+    let dir = open::create_dir_all(root, &parent).map_err(std::io::Error::other)?;
+    let (mut f, tmp) = open::create_temp_in(&dir, &format!("{name}.airlock-undo"), 0o666)?;
+    let written = f.write_all(bytes).and_then(|()| f.sync_all());
     drop(f);
-    root.rename(&tmp, root, path)
+    let renamed = written.and_then(|()| {
+        rustix::fs::renameat(&dir, tmp.as_str(), &dir, name).map_err(std::io::Error::from)
+    });
+    if renamed.is_err() {
+        let _ = rustix::fs::unlinkat(&dir, tmp.as_str(), AtFlags::empty());
+    }
+    renamed
 }

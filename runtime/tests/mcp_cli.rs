@@ -107,9 +107,17 @@ fn mcp_python() -> PathBuf {
 /// Run tests/mcp/client.py against `airlock --home HOME mcp ARGS`, making
 /// `calls`; its JSON report.
 fn client(home: &Path, calls: &[Value], args: &[&str]) -> Value {
+    client_with(home, calls, args, false)
+}
+
+/// As [`client`]; with `concurrent`, every call is sent at once.
+fn client_with(home: &Path, calls: &[Value], args: &[&str], concurrent: bool) -> Value {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/mcp/client.py");
     let mut cmd = Command::new(mcp_python());
     cmd.arg(script).arg(env!("CARGO_BIN_EXE_airlock"));
+    if concurrent {
+        cmd.arg("--concurrent");
+    }
     for call in calls {
         cmd.arg(call.to_string());
     }
@@ -458,4 +466,246 @@ fn only_installed_plugins_can_be_served() {
     let out = airlock(empty.path(), &["mcp", "-w", utf8(ws.path())]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("no plugins are installed"));
+}
+
+/// The peak resident memory of a process, in bytes (`VmHWM`).
+fn peak_rss(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .expect("VmHWM in /proc status")
+        * 1024
+}
+
+#[test]
+fn mcp_over_long_line_is_refused() {
+    let home = home_with(&[(guests::SECRET_SCAN, SECRET_SCAN, "read-only")]);
+    let ws = workspace_with_a_key();
+    let mut raw = Raw::start(home.path(), ws.path());
+    raw.send(b"{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"ping\"}");
+    assert_eq!(raw.next()["id"], 0, "the server is up");
+    let before = peak_rss(raw.child.id());
+
+    // One line of 256 MiB, sixteen times the longest message accepted.
+    {
+        let stdin = raw.stdin.as_mut().expect("stdin is open");
+        let chunk = vec![b'x'; 1 << 20];
+        for _ in 0..256 {
+            stdin.write_all(&chunk).expect("write");
+        }
+        stdin.write_all(b"\n").expect("write");
+        stdin.flush().expect("flush");
+    }
+    let reply = raw.next();
+    assert_eq!(reply["error"]["code"], -32600, "{reply}");
+    assert!(
+        reply["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("longer than 16777216 bytes")),
+        "{reply}"
+    );
+    // The session goes on.
+    raw.send(INITIALIZE);
+    let reply = raw.next();
+    assert_eq!(reply["id"], 1, "{reply}");
+    let grown = peak_rss(raw.child.id()).saturating_sub(before);
+    // The accepted 16 MiB are read into one buffer (which may double once);
+    // the other 240 MiB must not be kept.
+    assert!(
+        grown < 96 * 1024 * 1024,
+        "the server's peak memory grew by {} MiB for one over-long line",
+        grown / (1024 * 1024)
+    );
+    let (_, code) = raw.end();
+    assert_eq!(code, Some(0));
+}
+
+#[test]
+fn concurrent_mcp_calls_each_run_once_and_none_fails_for_want_of_a_slot() {
+    let home = home_with(&[(guests::ADVERSARY, WRITER, "workspace-write")]);
+    let ws = workspace_with_a_key();
+    // More calls at once than the engine has instance slots (16), each long
+    // enough to overlap the others.
+    let calls: Vec<Value> = (0..24)
+        .map(|_| {
+            serde_json::json!({
+                "name": "writer",
+                "arguments": { "args": { "case": "grants-loop", "n": "200000" } }
+            })
+        })
+        .collect();
+    let report = client_with(home.path(), &calls, &["-w", utf8(ws.path())], true);
+    let results = report["calls"].as_array().expect("calls");
+    assert_eq!(results.len(), 24);
+    let mut runs = std::collections::BTreeSet::new();
+    for result in results {
+        assert_ne!(result["isError"], true, "{result:#}");
+        let shown = result["content"][0]["text"].as_str().expect("text");
+        assert!(shown.starts_with("ok: 200000"), "{shown}");
+        runs.insert(
+            result["structuredContent"]["run-id"]
+                .as_str()
+                .expect("run id")
+                .to_string(),
+        );
+    }
+    assert_eq!(runs.len(), 24, "each call is its own run");
+    let records = audit_records(home.path());
+    for run in &runs {
+        let ends: Vec<&Value> = records
+            .iter()
+            .filter(|r| r["kind"] == "run-end" && r["run"] == run.as_str())
+            .collect();
+        assert_eq!(ends.len(), 1, "run {run}: {ends:?}");
+        assert_eq!(ends[0]["data"]["outcome"], "ok", "{}", ends[0]);
+    }
+    ok(airlock(home.path(), &["audit", "verify"]));
+}
+
+/// A policy file as an administrator writes it (root-owned, 0644, in a
+/// directory only root can write); `None` when the tests do not run as root.
+fn admin_policy(text: &str) -> Option<(tempfile::TempDir, PathBuf)> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let dir = tempfile::tempdir().expect("policy dir");
+    let file = dir.path().join("policy.toml");
+    std::fs::write(&file, text).expect("write the policy");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    if std::fs::metadata(&file).expect("stat").uid() != 0 {
+        eprintln!(
+            "skipped: admin policy files must be root-owned, and these tests do not run as root"
+        );
+        return None;
+    }
+    Some((dir, file))
+}
+
+/// `airlock mcp ARGS` under the admin policy `policy`, for a client that
+/// initializes, lists the tools and closes.
+fn mcp_under(home: &Path, policy: &Path, args: &[&str]) -> Output {
+    let mut child = cli::hermetic(env!("CARGO_BIN_EXE_airlock"), home)
+        .arg("mcp")
+        .args(args)
+        .env("AIRLOCK_POLICY_FILE", policy)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start airlock mcp");
+    let mut session = INITIALIZE.to_vec();
+    session.extend_from_slice(
+        b"\n{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}\n{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}\n",
+    );
+    if let Some(mut stdin) = child.stdin.take() {
+        // A refused session has exited already: a closed pipe is expected.
+        let _ = stdin.write_all(&session);
+    }
+    child.wait_with_output().expect("wait for airlock mcp")
+}
+
+/// The tool names in a session's `tools/list` answer.
+fn listed_tools(stdout: &str) -> Vec<String> {
+    stdout
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .find(|v| v["id"] == 2)
+        .and_then(|v| v["result"]["tools"].as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|t| t["name"].as_str().map(String::from))
+        .collect()
+}
+
+#[test]
+fn the_admin_policy_can_forbid_airlock_mcp_or_narrow_what_it_serves() {
+    let Some((_off_dir, off)) = admin_policy("[mcp]\nallowed = false\n") else {
+        return;
+    };
+    let home = home_with(&[
+        (guests::SECRET_SCAN, SECRET_SCAN, "read-only"),
+        (guests::ADVERSARY, WRITER, "workspace-write"),
+    ]);
+    let ws = workspace_with_a_key();
+    let ws = utf8(ws.path());
+
+    // Forbidden: refused before anything is served, naming file and key.
+    let out = mcp_under(home.path(), &off, &["-w", ws]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "error: `airlock mcp` is forbidden by the admin policy ([mcp] allowed = false in $AIRLOCK_POLICY_FILE ({})): skills' results may not be handed to an MCP front-end on this machine. Run skills with `airlock run` instead, or ask the administrator\n",
+            off.display()
+        )
+    );
+    assert!(out.stdout.is_empty(), "no protocol was spoken");
+
+    // Narrowed to one plugin: asking for another is refused; serving all
+    // serves only the listed one.
+    let Some((_plugins_dir, plugins)) = admin_policy("[mcp]\nplugins = [\"secret-scan\"]\n") else {
+        return;
+    };
+    let out = mcp_under(home.path(), &plugins, &["-w", ws, "--skill", "writer"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).starts_with(&format!(
+            "error: plugin `writer` may not be served over MCP: the admin policy allows only [mcp] plugins = [\"secret-scan\"] ($AIRLOCK_POLICY_FILE ({}))",
+            plugins.display()
+        )),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = mcp_under(home.path(), &plugins, &["-w", ws]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("airlock mcp: not serving `writer`"),
+        "{stderr}"
+    );
+    assert_eq!(listed_tools(&text(&out.stdout)), vec!["secret-scan"]);
+
+    // Narrowed to one profile: a plugin reviewed under another is refused,
+    // and so is a user's file that merely calls itself `read-only`.
+    let Some((_profiles_dir, profiles)) = admin_policy("[mcp]\nprofiles = [\"read-only\"]\n")
+    else {
+        return;
+    };
+    let out = mcp_under(home.path(), &profiles, &["-w", ws, "--skill", "writer"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "plugin `writer` would be served under the profile `workspace-write` (built-in profile `workspace-write`), which the admin policy does not allow over MCP ([mcp] profiles = [\"read-only\"] in $AIRLOCK_POLICY_FILE ({}))",
+            profiles.display()
+        )),
+        "{stderr}"
+    );
+    let spoof = home.path().join("spoof.toml");
+    std::fs::write(&spoof, "name = \"read-only\"\n[[grant]]\npath = \".\"\n").expect("write");
+    let out = mcp_under(
+        home.path(),
+        &profiles,
+        &[
+            "-w",
+            ws,
+            "--skill",
+            "secret-scan",
+            "--profile",
+            utf8(&spoof),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("which the admin policy does not allow over MCP"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = mcp_under(
+        home.path(),
+        &profiles,
+        &["-w", ws, "--skill", "secret-scan"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(listed_tools(&text(&out.stdout)), vec!["secret-scan"]);
 }

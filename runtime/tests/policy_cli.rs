@@ -121,7 +121,10 @@ fn a_profile_over_the_ceiling_is_refused_with_exit_3() {
 
 #[test]
 fn a_model_the_policy_does_not_allow_is_refused_with_exit_3() {
-    let Some((_dir, policy)) = policy_file("allowed-models = [\"coder\"]\n") else {
+    let Some((_dir, policy)) = policy_file(&format!(
+        "[models]\nallowed = [{{ name = \"coder\", sha256 = \"{}\" }}]\n",
+        "c".repeat(64)
+    )) else {
         return;
     };
     let home = tempfile::tempdir().unwrap();
@@ -138,8 +141,8 @@ fn a_model_the_policy_does_not_allow_is_refused_with_exit_3() {
     assert_eq!(
         text(&out.stderr),
         format!(
-            "error: profile `assistant` grants the model \"smollm2\" (inference.models), which the admin policy does not allow: \
-             allowed-models = [\"coder\"] in $AIRLOCK_POLICY_FILE ({}). \
+            "error: profile `assistant` (inference.models) grants the model \"smollm2\", which the admin policy does not allow: \
+             [models] allowed = [\"coder\"] in $AIRLOCK_POLICY_FILE ({}). \
              Use a profile that grants only allowed models, or ask the administrator\n",
             policy.display()
         )
@@ -148,9 +151,10 @@ fn a_model_the_policy_does_not_allow_is_refused_with_exit_3() {
 
 #[test]
 fn a_profile_within_the_ceiling_runs() {
-    let Some((_dir, policy)) = policy_file(
-        "profile-ceiling = \"read-only\"\nallowed-models = [\"smollm2\"]\nallow-unsigned = true\n",
-    ) else {
+    let Some((_dir, policy)) = policy_file(&format!(
+        "profile-ceiling = \"read-only\"\nallow-unsigned = true\n[models]\nallowed = [{{ name = \"smollm2\", sha256 = \"{}\" }}]\n",
+        airlock_tests::TEST_MODEL_SHA256
+    )) else {
         return;
     };
     let home = tempfile::tempdir().unwrap();
@@ -200,8 +204,9 @@ fn policy_show_lists_each_value_and_where_it_came_from() {
         format!("  from               {env}: \"locked-down\"\n"),
         "  grants             . read\n".to_string(),
         "  deny (required)    *.tfstate *.kdb *.ovpn secrets/** classified/**\n".to_string(),
-        "allowed-models       any model the profile grants\n  from               built-in default\n"
+        "models.allowed       any model the profile grants, as the user pinned it\n  from               built-in default\n"
             .to_string(),
+        "mcp.allowed          true\n  from               built-in default\n".to_string(),
     ] {
         assert!(stdout.contains(&line), "missing {line:?} in:\n{stdout}");
     }
@@ -215,8 +220,9 @@ fn policy_show_lists_each_value_and_where_it_came_from() {
     assert_eq!(v["allow-unsigned"]["from"][0]["from"]["kind"], "env");
     assert_eq!(v["profile-ceiling"]["value"]["name"], "locked-down");
     assert_eq!(v["profile-ceiling"]["value"]["limits"]["memory-mib"], 64);
-    assert_eq!(v["allowed-models"]["value"], serde_json::Value::Null);
-    assert_eq!(v["allowed-models"]["default"], true);
+    assert_eq!(v["models"]["allowed"]["value"], serde_json::Value::Null);
+    assert_eq!(v["models"]["allowed"]["default"], true);
+    assert_eq!(v["mcp"]["allowed"]["value"], true);
 
     // Without the variable: the system file or the built-in defaults.
     let out = airlock(home.path(), None, &["policy", "show", "--json"]);
@@ -273,7 +279,7 @@ fn an_unknown_key_names_file_line_and_column() {
         let stderr = text(&out.stderr);
         assert!(
             stderr.starts_with(&format!(
-                "error: {}:2:1: unknown field `profile-celing`, expected one of `allow-unsigned`, `trusted-publishers`, `profile-ceiling`, `allowed-models`",
+                "error: {}:2:1: unknown field `profile-celing`, expected one of `allow-unsigned`, `trusted-publishers`, `profile-ceiling`, ",
                 policy.display()
             )),
             "{stderr}"
@@ -295,11 +301,66 @@ fn policy_help_explains_the_keys_and_the_variable() {
         "allow-unsigned",
         "trusted-publishers",
         "profile-ceiling",
-        "allowed-models",
+        "[models]",
+        "server-uid",
+        "[mcp]",
         "$AIRLOCK_POLICY_FILE",
         "stricter",
         "docs/policy.md",
     ] {
         assert!(help.contains(word), "{word} missing from:\n{help}");
     }
+}
+
+#[test]
+fn the_old_allowed_models_key_is_refused_with_how_to_pin() {
+    let Some((_dir, policy)) = policy_file("allowed-models = [\"smollm2\"]\n") else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let out = airlock(home.path(), Some(&policy), &["policy", "show"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "error: {}:1:1: `allowed-models` was replaced by `[models] allowed`, which pins each model by the sha256 of its content (a name alone can be re-pinned to any file by the user): \
+             write `[models]` and `allowed = [{{ name = \"NAME\", sha256 = \"HEX\" }}]`, with the digest `airlock model list` shows for each model; see docs/policy.md\n",
+            policy.display()
+        )
+    );
+}
+
+#[test]
+fn policy_show_lists_the_model_pins_the_server_user_and_mcp() {
+    let Some((_dir, policy)) = policy_file(&format!(
+        "[models]\nallowed = [{{ name = \"smollm2\", sha256 = \"sha256:{}\" }}]\nserver-uid = 998\n[mcp]\nallowed = true\nplugins = [\"secret-scan\"]\nprofiles = [\"read-only\"]\n",
+        airlock_tests::TEST_MODEL_SHA256.to_uppercase()
+    )) else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let out = airlock(home.path(), Some(&policy), &["policy", "show"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let env = format!("$AIRLOCK_POLICY_FILE ({})", policy.display());
+    let digest = format!("sha256:{}", airlock_tests::TEST_MODEL_SHA256);
+    for line in [
+        format!("models.allowed       smollm2 ({digest})\n"),
+        format!("  from               {env}: [{{ name = \"smollm2\", sha256 = \"{digest}\" }}]\n"),
+        "models.server-uid    998\n".to_string(),
+        format!("  from               {env}: 998\n"),
+        format!("mcp.allowed          true\n  from               {env}: true\n"),
+        format!(
+            "mcp.plugins          secret-scan\n  from               {env}: [\"secret-scan\"]\n"
+        ),
+        format!("mcp.profiles         read-only\n  from               {env}: [\"read-only\"]\n"),
+    ] {
+        assert!(stdout.contains(&line), "missing {line:?} in:\n{stdout}");
+    }
+    let out = airlock(home.path(), Some(&policy), &["policy", "show", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["models"]["allowed"]["value"][0]["sha256"], digest);
+    assert_eq!(v["models"]["server-uid"]["value"]["uid"], 998);
+    assert_eq!(v["mcp"]["plugins"]["value"][0], "secret-scan");
+    assert_eq!(v["mcp"]["profiles"]["from"][0]["from"]["kind"], "env");
 }

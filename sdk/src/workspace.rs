@@ -5,7 +5,10 @@
 //! symlinks pointing outside are refused with [`Error::AccessDenied`]. Secret
 //! files (`.env`, keys, credentials, and any patterns the profile adds) are
 //! withheld even inside granted paths: listings show them with
-//! [`Entry::withheld`] set, and reading them is refused.
+//! [`Entry::withheld`] set, and reading them is refused. Version-control
+//! internals (`.git` folders and gitdir files, `.hg`, `.svn`, `.jj`, at any
+//! depth) are never read, listed, walked or searched: they hold every
+//! committed secret and credential URLs.
 
 use crate::__private::airlock::skill::workspace as host;
 use crate::Error;
@@ -173,7 +176,8 @@ pub fn grants() -> Vec<Grant> {
     host::grants().into_iter().map(convert::grant).collect()
 }
 
-/// The entries of one directory, sorted by path.
+/// The entries of one directory, sorted by path. Version-control internals
+/// (`.git`, `.hg`, `.svn`, `.jj`) are left out.
 pub fn list_dir(path: &str) -> Result<Vec<Entry>, Error> {
     host::list_dir(path)
         .map(convert::entries)
@@ -181,7 +185,9 @@ pub fn list_dir(path: &str) -> Result<Vec<Entry>, Error> {
 }
 
 /// Every entry below `path`, recursively, sorted by path. Symlinks are
-/// reported, not followed. Counts against `limits.max-files-listed`.
+/// reported, not followed; withheld folders are reported, not entered;
+/// version-control internals are left out and never entered. Counts against
+/// `limits.max-files-listed`.
 pub fn walk(path: &str) -> Result<Vec<Entry>, Error> {
     host::walk(path)
         .map(convert::entries)
@@ -285,7 +291,8 @@ pub fn read_range(path: &str, offset: u64, len: u64) -> Result<Vec<u8>, Error> {
     host::read_range(path, offset, len).map_err(convert::error)
 }
 
-/// Searches granted files; see [`SearchQuery`].
+/// Searches granted files; see [`SearchQuery`]. Never searches inside
+/// version-control internals: a `path` there is refused.
 pub fn search(query: &SearchQuery) -> Result<SearchResult, Error> {
     host::search(&convert::search_query(query))
         .map(convert::search_result)

@@ -142,13 +142,13 @@ fn symlink_escape_is_denied() {
         "read",
         "escape/secret.txt",
         "workspace-read",
-        "`escape` is a symbolic link to `../outside`, outside the workspace",
+        "`escape` is a symbolic link that leads outside the workspace",
     );
     assert_denied(
         "read",
         "abs-escape",
         "workspace-read",
-        "`abs-escape` is a symbolic link to the absolute path `/etc/passwd`, outside the workspace",
+        "`abs-escape` is a symbolic link that leads outside the workspace",
     );
 }
 
@@ -158,7 +158,7 @@ fn symlink_escape_with_trailing_slash_is_denied() {
         "list",
         "escape/",
         "workspace-read",
-        "`escape` is a symbolic link to `../outside`, outside the workspace",
+        "`escape` is a symbolic link that leads outside the workspace",
     );
 }
 
@@ -168,7 +168,7 @@ fn symlink_to_a_denied_file_is_denied() {
         "read",
         "innocent.txt",
         "workspace-read",
-        &format!("`innocent.txt` is a symbolic link to `.env`, which is {DENY_LIST_REASON}"),
+        &format!("`innocent.txt` is a symbolic link to a path that is {DENY_LIST_REASON}"),
     );
 }
 
@@ -232,8 +232,8 @@ fn denied_files_are_listed_as_withheld_never_as_content() {
         "nothing below a withheld directory is listed:\n{walked}"
     );
     assert!(
-        !walked.contains(".git/hooks"),
-        "walk does not descend into .git:\n{walked}"
+        !walked.contains(".git"),
+        "walk neither lists nor enters .git:\n{walked}"
     );
 }
 
@@ -296,7 +296,7 @@ fn write_outside_a_narrow_grant_is_denied() {
 
 #[test]
 fn write_to_git_internals_is_denied_even_with_write_grant() {
-    let reason = "inside `.git`, which is never writable (git hooks and config could run code; Airlock's state is its own)";
+    let reason = "inside `.git`: version-control internals hold every committed secret and credential URLs; skills never read them; commands see `.git` read-only";
     assert_denied("write", ".git/hooks/pre-commit", "workspace-write", reason);
     assert_denied("write", ".git/config", "workspace-write", reason);
     assert_denied(
@@ -319,7 +319,7 @@ fn write_through_symlink_escape_is_denied() {
         "write",
         "escape/planted.txt",
         "workspace-write",
-        "`escape` is a symbolic link to `../outside`, outside the workspace",
+        "`escape` is a symbolic link that leads outside the workspace",
     );
 }
 
@@ -374,7 +374,7 @@ fn remove_and_create_follow_the_same_rules() {
     );
     assert!(f.ws.join("README.md").exists());
     let (out, _) = attempt(WRITE_ALL, &f.ws, "rm", "innocent.txt");
-    assert!(out.starts_with("err: access-denied|workspace-write|innocent.txt|`innocent.txt` is a symbolic link to `.env`"), "{out}");
+    assert!(out.starts_with("err: access-denied|workspace-write|innocent.txt|`innocent.txt` is a symbolic link to a path that is withheld by the deny-list (rule `.env`)"), "{out}");
     assert!(f.ws.join(".env").exists());
 }
 

@@ -8,6 +8,7 @@ use airlock_runtime::inference::endpoint::{Endpoint, Timeouts};
 use airlock_runtime::inference::ollama::OllamaBackend;
 use airlock_runtime::inference::openai::OpenAiBackend;
 use airlock_runtime::inference::resolve::granted_models;
+use airlock_runtime::policy::Policy;
 use airlock_runtime::inference::{ModelSource, ModelSpec};
 use airlock_runtime::models::ModelStore;
 use airlock_runtime::{Request, RunModels};
@@ -179,6 +180,7 @@ fn a_skill_streams_through_the_ollama_engine_after_its_digest_is_checked() {
         &config,
         &ModelStore::open(home.path()),
         backend,
+        &Policy::default(),
     ))
     .unwrap()
     .unwrap();
@@ -215,6 +217,7 @@ fn an_ollama_model_whose_digest_drifted_is_refused_before_the_run() {
         &config,
         &ModelStore::open(home.path()),
         backend,
+        &Policy::default(),
     ))
     .err()
     .expect("drift must refuse the run");

@@ -77,6 +77,8 @@ fn shipped_profiles_are_valid_and_documented() {
         "max-bytes-written",
         "max-output-bytes",
         "max-files-listed",
+        "max-denials",
+        "max-host-calls",
         "[inference]",
         "models",
         "max-calls",

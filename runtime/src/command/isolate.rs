@@ -9,7 +9,10 @@
 //! - a private, size-capped `/tmp`, a minimal `/dev`, and `/proc` of the
 //!   command's own PID namespace;
 //! - the workspace mounts the caller gives (a private copy of the granted
-//!   workspace, version-control folders read-only);
+//!   workspace, version-control folders read-only), where every `.git`
+//!   mount has its `config` files covered by an empty read-only file
+//!   ([`git_config_masks`]): git needs the objects, not the remotes'
+//!   credential URLs;
 //! - nothing else: no other part of any home, no `/mnt`, `/media`, `/srv`,
 //!   `/run`, `/var`, no host sockets.
 //!
@@ -87,6 +90,19 @@ pub const HOME_TOOLCHAINS: &[&str] = &[
     ".pyenv",
     ".nvm",
 ];
+
+/// Files in a `.git` folder that a command sees empty: they hold remote
+/// URLs, which may carry credentials (`https://user:token@host/…`).
+pub const GIT_MASKED_FILES: &[&str] = &["config", "config.worktree"];
+
+/// Folders of a `.git` not searched for [`GIT_MASKED_FILES`]: large, and
+/// git keeps no configuration there.
+const GIT_MASK_SKIPPED: &[&str] = &["objects", "refs", "logs", "lfs", "hooks"];
+
+/// The most entries searched in one `.git` for files to mask. A bigger
+/// `.git` (outside its objects and refs) refuses the command rather than
+/// show a configuration unmasked.
+pub const MAX_GIT_MASK_ENTRIES: usize = 50_000;
 
 /// One command to run.
 #[derive(Debug, Clone)]
@@ -408,6 +424,20 @@ pub fn run(req: &CommandRequest) -> Result<CommandOutcome, ExecError> {
         ]);
         shown.push((mount.source.clone(), mount.target.clone()));
     }
+    // Then: cover the configuration of every `.git` mount,
+    // including submodules' (`.git/modules/*/config`) and worktrees'.
+    let masks = git_masks(&req.mounts)?;
+    let empty = if masks.is_empty() {
+        None
+    } else {
+        Some(empty_file().map_err(ExecError::Unavailable)?)
+    };
+    if let Some(empty) = &empty {
+        let e = empty.path().display().to_string();
+        for target in &masks {
+            add(&["--ro-bind", &e, &target.display().to_string()]);
+        }
+    }
     // Last: mask Airlock's state wherever a mount above shows it.
     for hidden in req.hidden.iter().filter_map(|h| h.canonicalize().ok()) {
         for (source, target) in &shown {
@@ -525,4 +555,142 @@ pub fn run(req: &CommandRequest) -> Result<CommandOutcome, ExecError> {
         limit,
         limits: confinement.describe(),
     })
+}
+
+/// The files to cover in the command's view: for each mount of a folder
+/// named `.git`, its [`git_config_masks`], at the mount's target.
+fn git_masks(mounts: &[Mount]) -> Result<Vec<PathBuf>, ExecError> {
+    let mut out = Vec::new();
+    for mount in mounts {
+        let is_git = mount
+            .target
+            .file_name()
+            .is_some_and(|n| n.as_encoded_bytes().eq_ignore_ascii_case(b".git"));
+        if !is_git {
+            continue;
+        }
+        let found = git_config_masks(&mount.source).map_err(ExecError::Unavailable)?;
+        out.extend(found.into_iter().map(|rel| mount.target.join(rel)));
+    }
+    Ok(out)
+}
+
+/// The regular files named as in [`GIT_MASKED_FILES`] inside the `.git`
+/// folder `git_dir`, relative to it, found without following links (the
+/// top level, `modules/**` of submodules, `worktrees/*`). A `config` that
+/// is a symbolic link is not covered: what it points to is either outside
+/// the command's view or in the workspace copy, where the deny-list applies.
+pub fn git_config_masks(git_dir: &Path) -> Result<Vec<PathBuf>, String> {
+    use cap_fs_ext::DirExt;
+    let fail =
+        |e: std::io::Error| format!("cannot read {} to mask its config: {e}", git_dir.display());
+    let top =
+        cap_std::fs::Dir::open_ambient_dir(git_dir, cap_std::ambient_authority()).map_err(fail)?;
+    let mut out = Vec::new();
+    let mut stack = vec![(top, PathBuf::new())];
+    let mut seen = 0usize;
+    while let Some((dir, rel)) = stack.pop() {
+        for item in dir.entries().map_err(fail)? {
+            let item = item.map_err(fail)?;
+            seen += 1;
+            if seen > MAX_GIT_MASK_ENTRIES {
+                return Err(format!(
+                    "{} has more than {MAX_GIT_MASK_ENTRIES} entries outside its objects and refs; Airlock cannot mask its config for the command",
+                    git_dir.display()
+                ));
+            }
+            let name = item.file_name();
+            let Some(text) = name.to_str() else {
+                continue;
+            };
+            let ft = item.file_type().map_err(fail)?;
+            if ft.is_dir() && !GIT_MASK_SKIPPED.contains(&text) {
+                let sub = dir.open_dir_nofollow(&name).map_err(fail)?;
+                stack.push((sub, rel.join(text)));
+            } else if ft.is_file() && GIT_MASKED_FILES.contains(&text) {
+                out.push(rel.join(text));
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// An empty, read-only regular file to bind over what a command must see
+/// empty; removed when dropped (the binds keep what they cover hidden for
+/// the command's life).
+fn empty_file() -> Result<tempfile::NamedTempFile, String> {
+    use std::os::unix::fs::PermissionsExt;
+    let file = tempfile::Builder::new()
+        .prefix("airlock-empty-")
+        .tempfile()
+        .map_err(|e| format!("cannot make the empty file that masks `.git/config`: {e}"))?;
+    std::fs::set_permissions(file.path(), std::fs::Permissions::from_mode(0o444))
+        .map_err(|e| format!("cannot make the empty file that masks `.git/config`: {e}"))?;
+    Ok(file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn git_config_files_are_found_at_every_level_without_following_links() {
+        let ws = tempfile::tempdir().expect("ws");
+        let git = ws.path().join(".git");
+        for dir in [
+            "objects/ab",
+            "refs/heads",
+            "modules/sub/modules/deep",
+            "worktrees/w",
+        ] {
+            std::fs::create_dir_all(git.join(dir)).expect("mkdir");
+        }
+        for file in [
+            "config",
+            "config.worktree",
+            "modules/sub/config",
+            "modules/sub/modules/deep/config",
+            "worktrees/w/config.worktree",
+            "objects/ab/config",
+            "HEAD",
+        ] {
+            std::fs::write(git.join(file), "x").expect("write");
+        }
+        std::os::unix::fs::symlink("../elsewhere", git.join("worktrees/w/config")).expect("link");
+        let found = git_config_masks(&git).expect("masks");
+        let found: Vec<String> = found.iter().map(|p| p.display().to_string()).collect();
+        assert_eq!(
+            found,
+            [
+                "config",
+                "config.worktree",
+                "modules/sub/config",
+                "modules/sub/modules/deep/config",
+                "worktrees/w/config.worktree",
+            ]
+        );
+    }
+
+    #[test]
+    fn only_git_mounts_are_masked() {
+        let ws = tempfile::tempdir().expect("ws");
+        let git = ws.path().join(".git");
+        std::fs::create_dir_all(&git).expect("mkdir");
+        std::fs::write(git.join("config"), "[remote]").expect("write");
+        let mount = |source: &Path, writable| Mount {
+            source: source.to_path_buf(),
+            target: source.to_path_buf(),
+            writable,
+        };
+        assert_eq!(
+            git_masks(&[mount(ws.path(), false), mount(&git, false)]).expect("masks"),
+            [git.join("config")]
+        );
+        assert!(
+            git_masks(&[mount(ws.path(), true)])
+                .expect("masks")
+                .is_empty()
+        );
+    }
 }

@@ -19,28 +19,39 @@
 //!   since the copy is mounted at the workspace's own path);
 //! - FIFOs, sockets and devices: not copied (a command cannot open a pipe
 //!   another process holds, or a device, through the workspace);
-//! - hard links: copied as separate files.
+//! - hard links: a regular file with more than one link is not copied
+//!   unless the profile says `hard-links = "allow"`, and then not when it is
+//!   the same file (device, inode) as a deny-listed one ([`links`]).
 //!
 //! The real tree is read through a cap-std directory without following
 //! symbolic links at any step, so a link swapped in by another process
 //! cannot make the copy read outside the workspace.
 
+use crate::profile::HardLinks;
 use crate::sandbox::denylist::DenyList;
 use cap_fs_ext::{DirExt, FollowSymlinks, OpenOptionsFollowExt};
+use cap_std::fs::MetadataExt as _;
 use cap_std::fs::PermissionsExt as _;
 use cap_std::fs::{Dir, OpenOptions};
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsStr;
 use std::io::{Read, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-/// Names of version-control folders: never copied. A `.git` folder is
-/// mounted read-only from the real tree instead (git needs its objects);
-/// changes under any of them are never applied.
-pub const VCS_DIRS: &[&str] = &[".git", ".hg", ".svn", ".jj"];
+mod links;
+#[cfg(test)]
+mod tests;
+
+pub use links::WITHHELD_REASON as HARD_LINK_REASON;
+
+/// Names of version-control folders (compared without ASCII case): never
+/// copied. A `.git` folder is mounted read-only from the real tree instead
+/// (git needs its objects; [`super::isolate`] masks its `config`); changes
+/// under any of them are never applied.
+pub const VCS_DIRS: &[&str] = crate::sandbox::denylist::VCS_NAMES;
 
 /// The most entries (files, folders, links) one snapshot walks. A bigger
 /// tree is refused with a message rather than copied for minutes.
@@ -124,6 +135,8 @@ pub struct SnapshotSpec<'a> {
     pub is_scratch: &'a dyn Fn(&[u8]) -> bool,
     /// The most bytes of file content copied.
     pub max_bytes: u64,
+    /// The profile's `hard-links` rule.
+    pub hard_links: HardLinks,
     /// Where the private folder is made.
     pub parent: &'a Path,
 }
@@ -134,6 +147,8 @@ pub struct Snapshot {
     baseline: BTreeMap<Vec<u8>, Baseline>,
     vcs_dirs: Vec<Vec<u8>>,
     excluded: Vec<Vec<u8>>,
+    /// Regular files left out because of their hard links.
+    links_withheld: BTreeSet<Vec<u8>>,
     bytes: u64,
 }
 
@@ -205,6 +220,7 @@ impl Snapshot {
             baseline: BTreeMap::new(),
             vcs_dirs: Vec::new(),
             excluded,
+            links_withheld: BTreeSet::new(),
             bytes: 0,
         };
         let mut grants = spec.grants.clone();
@@ -215,6 +231,7 @@ impl Snapshot {
             snap: &mut snap,
             entries: 0,
             buf: vec![0u8; 64 * 1024],
+            links: links::Links::default(),
         };
         let tops: Vec<Vec<u8>> = grants
             .iter()
@@ -224,6 +241,7 @@ impl Snapshot {
         for top in tops.iter().map(Vec::as_slice) {
             copier.copy_grant(&real, top)?;
         }
+        copier.drop_linked_secrets()?;
         Ok(snap)
     }
 
@@ -235,6 +253,13 @@ impl Snapshot {
     /// Bytes of file content copied.
     pub fn bytes(&self) -> u64 {
         self.bytes
+    }
+
+    /// Regular files not copied because they have more than one hard link
+    /// (workspace-relative), or, under `hard-links = "allow"`, because they
+    /// are a deny-listed file under another name.
+    pub fn links_withheld(&self) -> &BTreeSet<Vec<u8>> {
+        &self.links_withheld
     }
 
     /// Version-control folders found (workspace-relative): the caller
@@ -349,6 +374,10 @@ impl Snapshot {
                 change.kind = not_applied(
                     "version-control internals: a command's change there is never applied",
                 );
+            } else if self.links_withheld.contains(&change.path) {
+                change.kind = not_applied(&format!(
+                    "withheld from the command: {HARD_LINK_REASON}; its change is never applied"
+                ));
             } else if self.is_excluded(&change.path) {
                 change.kind =
                     not_applied("Airlock's state directory is never changed by a command");
@@ -418,6 +447,7 @@ struct Copier<'s, 'a> {
     snap: &'s mut Snapshot,
     entries: usize,
     buf: Vec<u8>,
+    links: links::Links,
 }
 
 impl Copier<'_, '_> {
@@ -446,6 +476,18 @@ impl Copier<'_, '_> {
             std::fs::create_dir_all(self.dest(parent)).map_err(|e| self.io(top, e))?;
         }
         self.copy_entry(&dir, name, top.to_vec(), meta.file_type(), 0)
+    }
+
+    /// Under `hard-links = "allow"`: take out of the copy every multi-link
+    /// file that is a skipped secret under another name.
+    fn drop_linked_secrets(&mut self) -> Result<(), SnapshotError> {
+        let found: Vec<Vec<u8>> = self.links.secrets_copied().map(<[u8]>::to_vec).collect();
+        for path in found {
+            std::fs::remove_file(self.dest(&path)).map_err(|e| self.io(&path, e))?;
+            self.snap.baseline.remove(&path);
+            self.snap.links_withheld.insert(path);
+        }
+        Ok(())
     }
 
     fn dest(&self, rel: &[u8]) -> PathBuf {
@@ -498,9 +540,19 @@ impl Copier<'_, '_> {
             return Err(SnapshotError::TooManyEntries);
         }
         if self.skipped(&path) {
+            let secret =
+                self.spec.deny.matching_rule_bytes(&path).is_some() || self.snap.is_excluded(&path);
+            if secret && self.spec.hard_links == HardLinks::Allow {
+                let mut budget = MAX_ENTRIES.saturating_sub(self.entries);
+                let complete = self.links.record_skipped(dir, name, ft, &mut budget);
+                self.entries = MAX_ENTRIES - budget;
+                if !complete {
+                    return Err(SnapshotError::TooManyEntries);
+                }
+            }
             return Ok(());
         }
-        if ft.is_dir() && VCS_DIRS.iter().any(|v| v.as_bytes() == name.as_bytes()) {
+        if ft.is_dir() && crate::sandbox::denylist::is_vcs_name(name.as_bytes()) {
             if name.as_bytes() == b".git" {
                 // Mounted read-only from the real tree; the mount point is
                 // made here.
@@ -548,6 +600,13 @@ impl Copier<'_, '_> {
         let meta = from.metadata().map_err(|e| self.io(&path, e))?;
         if !meta.is_file() {
             return Ok(()); // swapped for something else since the listing
+        }
+        if meta.nlink() > 1 {
+            if self.spec.hard_links == HardLinks::Withhold {
+                self.snap.links_withheld.insert(path);
+                return Ok(());
+            }
+            self.links.copied(path.clone(), (meta.dev(), meta.ino()));
         }
         let limit = self.spec.max_bytes;
         let mode = meta.permissions().mode() & 0o777;
@@ -687,135 +746,6 @@ fn is_under(path: &[u8], dir: &[u8]) -> bool {
 
 /// Whether any component of `path` is a version-control folder's name.
 pub fn has_vcs_component(path: &[u8]) -> bool {
-    path.split(|&b| b == b'/').any(|c| {
-        VCS_DIRS
-            .iter()
-            .any(|v| c.eq_ignore_ascii_case(v.as_bytes()))
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn deny() -> DenyList {
-        DenyList::new::<&str>(&[]).expect("deny-list")
-    }
-
-    fn take(root: &Path, parent: &Path, scratch: &dyn Fn(&[u8]) -> bool) -> Snapshot {
-        let deny = deny();
-        Snapshot::take(&SnapshotSpec {
-            root,
-            grants: vec![Vec::new()],
-            deny: &deny,
-            exclude: vec![root.join(".state")],
-            is_scratch: scratch,
-            max_bytes: 1 << 30,
-            parent,
-        })
-        .expect("snapshot")
-    }
-
-    #[test]
-    fn secrets_state_and_scratch_are_not_copied_and_git_is_a_mount_point() {
-        let ws = tempfile::tempdir().expect("ws");
-        let tmp = tempfile::tempdir().expect("tmp");
-        let w = ws.path();
-        std::fs::create_dir_all(w.join("src")).expect("src");
-        std::fs::create_dir_all(w.join(".git/objects")).expect(".git");
-        std::fs::create_dir_all(w.join(".state/cache")).expect(".state");
-        std::fs::create_dir_all(w.join("target/debug")).expect("target");
-        std::fs::create_dir_all(w.join(OsStr::from_bytes(b"\xff"))).expect("non-utf8");
-        std::fs::write(w.join("src/main.rs"), "fn main() {}\n").expect("write");
-        std::fs::write(w.join(".env"), "SECRET=1\n").expect("write");
-        std::fs::write(w.join(OsStr::from_bytes(b"\xff/.env")), "SECRET=2\n").expect("write");
-        std::fs::write(w.join(".state/cache/cache.key"), "key").expect("write");
-        std::fs::write(w.join("target/debug/big"), "built").expect("write");
-        let scratch = |p: &[u8]| p == b"target" || p.starts_with(b"target/");
-        let snap = take(w, tmp.path(), &scratch);
-        let c = snap.path();
-        assert!(c.join("src/main.rs").is_file());
-        assert!(!c.join(".env").exists());
-        assert!(!c.join(OsStr::from_bytes(b"\xff/.env")).exists());
-        assert!(c.join(OsStr::from_bytes(b"\xff")).is_dir());
-        assert!(!c.join(".state").exists());
-        assert!(!c.join("target").exists());
-        assert!(c.join(".git").is_dir());
-        assert!(!c.join(".git/objects").exists(), "mounted, not copied");
-        assert_eq!(snap.vcs_dirs(), [b".git".to_vec()]);
-    }
-
-    #[test]
-    fn changes_are_listed_and_forbidden_ones_marked() {
-        let ws = tempfile::tempdir().expect("ws");
-        let tmp = tempfile::tempdir().expect("tmp");
-        let w = ws.path();
-        std::fs::create_dir_all(w.join("src")).expect("src");
-        std::fs::write(w.join("src/a.txt"), "a\n").expect("write");
-        std::fs::write(w.join("src/gone.txt"), "g\n").expect("write");
-        std::fs::write(w.join("same.txt"), "s\n").expect("write");
-        let scratch = |p: &[u8]| p == b"target" || p.starts_with(b"target/");
-        let snap = take(w, tmp.path(), &scratch);
-        let c = snap.path().to_path_buf();
-        std::fs::write(c.join("src/a.txt"), "changed\n").expect("write");
-        std::fs::remove_file(c.join("src/gone.txt")).expect("rm");
-        std::fs::write(c.join("new.sh"), "#!/bin/sh\n").expect("write");
-        std::fs::set_permissions(c.join("new.sh"), std::fs::Permissions::from_mode(0o755))
-            .expect("chmod");
-        std::fs::write(c.join(".env"), "X=1\n").expect("write");
-        std::fs::create_dir_all(c.join("target/debug")).expect("target");
-        std::fs::write(c.join("target/debug/out"), vec![0u8; 1000]).expect("write");
-        std::os::unix::fs::symlink("/etc/passwd", c.join("link")).expect("symlink");
-        let (changes, scratch_bytes) = snap.changes(&deny(), &scratch).expect("changes");
-        assert_eq!(scratch_bytes, 1000);
-        let by_path: BTreeMap<&[u8], &ChangeKind> = changes
-            .iter()
-            .map(|c| (c.path.as_slice(), &c.kind))
-            .collect();
-        assert!(
-            matches!(by_path[&b"src/a.txt"[..]], ChangeKind::Modify { content, .. } if content == b"changed\n")
-        );
-        assert!(matches!(
-            by_path[&b"src/gone.txt"[..]],
-            ChangeKind::Delete { .. }
-        ));
-        assert!(matches!(
-            by_path[&b"new.sh"[..]],
-            ChangeKind::Create {
-                executable: true,
-                ..
-            }
-        ));
-        assert!(
-            matches!(by_path[&b".env"[..]], ChangeKind::NotApplied(why) if why.contains("deny-list"))
-        );
-        assert!(
-            matches!(by_path[&b"link"[..]], ChangeKind::NotApplied(why) if why.contains("symbolic"))
-        );
-        assert!(!by_path.contains_key(&b"same.txt"[..]));
-        assert!(!by_path.keys().any(|p| p.starts_with(b"target")));
-    }
-
-    #[test]
-    fn a_workspace_over_the_size_limit_is_refused_naming_the_key() {
-        let ws = tempfile::tempdir().expect("ws");
-        let tmp = tempfile::tempdir().expect("tmp");
-        std::fs::write(ws.path().join("big"), vec![1u8; 2 << 20]).expect("write");
-        let deny = deny();
-        let err = Snapshot::take(&SnapshotSpec {
-            root: ws.path(),
-            grants: vec![Vec::new()],
-            deny: &deny,
-            exclude: Vec::new(),
-            is_scratch: &|_| false,
-            max_bytes: 1 << 20,
-            parent: tmp.path(),
-        })
-        .err()
-        .expect("refused");
-        assert!(
-            err.to_string().contains("commands.max-snapshot-mib"),
-            "{err}"
-        );
-    }
+    path.split(|&b| b == b'/')
+        .any(crate::sandbox::denylist::is_vcs_name)
 }

@@ -6,6 +6,7 @@ use airlock_runtime::audit::record::{Record, kind};
 use airlock_runtime::audit::verify::{self, Anchor, Report};
 use airlock_runtime::audit::{AuditLog, audit_dir, export};
 use airlock_runtime::config::Config;
+use airlock_runtime::terminal;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -155,7 +156,8 @@ fn print_report(what: &str, report: &Report, anchors: usize) {
                 format!(" ({})", problem.file)
             };
             let _ = writeln!(out, "{what}: FAILED verification at {at}{place}");
-            let _ = writeln!(out, "  {}", problem.reason);
+            // The reason may quote what a tampered record holds.
+            let _ = writeln!(out, "  {}", terminal::text(&problem.reason));
             let _ = writeln!(
                 out,
                 "  {} record(s) before it verified. Keep this log as evidence; do not run new skills until it is explained.",
@@ -164,7 +166,7 @@ fn print_report(what: &str, report: &Report, anchors: usize) {
         }
     }
     for warning in &report.warnings {
-        let _ = writeln!(out, "warning: {warning}");
+        let _ = writeln!(out, "warning: {}", terminal::text(warning));
     }
 }
 
@@ -479,45 +481,112 @@ pub(super) fn show(dir: &Path, args: &AuditShowArgs) -> Result<Exit, Failure> {
     Ok(Exit::Success)
 }
 
-fn hhmmss(time: &str) -> &str {
-    time.get(11..23).unwrap_or(time)
+fn hhmmss(time: &str) -> std::borrow::Cow<'_, str> {
+    line(time.get(11..23).unwrap_or(time))
+}
+
+/// One approval record: what was asked, and what was decided by whom.
+fn approval_line(r: &Record) -> String {
+    let at = |p: &str| r.data.pointer(p).and_then(Value::as_str).unwrap_or("?");
+    let subject = match at("/request/subject/type") {
+        "command" => {
+            let args: Vec<String> = r
+                .data
+                .pointer("/request/subject/args")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .map(|v| v.as_str().unwrap_or("?").to_string())
+                        .collect()
+                })
+                .unwrap_or_default();
+            format!(
+                "run `{}` in {}",
+                line(&airlock_runtime::approval::shell_words(
+                    at("/request/subject/program"),
+                    &args
+                )),
+                line(at("/request/subject/cwd"))
+            )
+        }
+        _ => format!(
+            "{} {}",
+            line(at("/request/subject/change")),
+            line(at("/request/subject/path"))
+        ),
+    };
+    let allowed = r
+        .data
+        .pointer("/decision/allowed")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let mut text = format!(
+        "{subject}: {} ({}, {})",
+        if allowed { "allowed" } else { "DENIED" },
+        line(at("/decision/how")),
+        line(at("/decision/who"))
+    );
+    if let Some(risks) = r
+        .data
+        .pointer("/request/risks")
+        .and_then(Value::as_array)
+        .filter(|a| !a.is_empty())
+    {
+        let risks: Vec<String> = risks
+            .iter()
+            .map(|v| line(v.as_str().unwrap_or("?")).into_owned())
+            .collect();
+        text.push_str(&format!(" · risk: {}", risks.join("; ")));
+    }
+    text
 }
 
 fn loose_line(r: &Record) -> String {
     match r.kind.as_str() {
         kind::RUN_REFUSED => format!(
             "{}  refused  {} (exit {}): {}",
-            r.time,
-            r.str("skill").unwrap_or("?"),
+            line(&r.time),
+            line(r.str("skill").unwrap_or("?")),
             r.u64("exit-code").unwrap_or(0),
-            r.str("reason").unwrap_or_default()
+            line(r.str("reason").unwrap_or_default())
         ),
         kind::ADMIN => format!(
             "{}  admin    {} by {} {}",
-            r.time,
-            r.str("action").unwrap_or("?"),
-            r.data
-                .pointer("/identity/user")
-                .and_then(Value::as_str)
-                .unwrap_or("?"),
-            r.data
-                .get("details")
-                .map(Value::to_string)
-                .unwrap_or_default()
+            line(&r.time),
+            line(r.str("action").unwrap_or("?")),
+            line(
+                r.data
+                    .pointer("/identity/user")
+                    .and_then(Value::as_str)
+                    .unwrap_or("?")
+            ),
+            line(
+                &r.data
+                    .get("details")
+                    .map(Value::to_string)
+                    .unwrap_or_default()
+            )
         ),
         _ => format!(
             "{}  {}  {}",
-            r.time,
-            r.kind,
-            r.str("reason").unwrap_or_default()
+            line(&r.time),
+            line(&r.kind),
+            line(r.str("reason").unwrap_or_default())
         ),
     }
 }
 
-/// Fold long text to its first line unless `full`.
+/// A recorded value on one line of the terminal: what a skill, a model or
+/// a file produced is shown, never obeyed (`--json` stays exact).
+fn line(text: &str) -> std::borrow::Cow<'_, str> {
+    terminal::line(text)
+}
+
+/// Fold long text to its first line unless `full`; either way rendered for
+/// the terminal (escapes shown; with `full`, each line indented).
 fn fold(text: &str, full: bool, indent: &str) -> String {
     if full {
-        return text.replace('\n', &format!("\n{indent}"));
+        return terminal::text(text).replace('\n', &format!("\n{indent}"));
     }
     let lines = text.lines().count();
     let first: String = text
@@ -528,6 +597,7 @@ fn fold(text: &str, full: bool, indent: &str) -> String {
         .take(100)
         .collect();
     let cut = first.len() < text.trim_end().len();
+    let first = line(&first).into_owned();
     if cut {
         format!(
             "{first} … ({lines} line(s), {} chars; --full shows all)",
@@ -545,15 +615,17 @@ fn show_run(out: &mut impl Write, id: &str, recs: &[&Record], full: bool) {
         .find(|r| matches!(r.kind.as_str(), kind::RUN_END | kind::RUN_INCOMPLETE));
     let d = start.map(|r| &r.data);
     let get = |p: &str| {
-        d.and_then(|d| d.pointer(p))
-            .and_then(Value::as_str)
-            .unwrap_or("?")
+        line(
+            d.and_then(|d| d.pointer(p))
+                .and_then(Value::as_str)
+                .unwrap_or("?"),
+        )
     };
     let signer = match d.and_then(|d| d.pointer("/skill/signer")) {
-        Some(Value::String(s)) => s.clone(),
+        Some(Value::String(s)) => line(s).into_owned(),
         Some(v) => format!(
             "signed by {}",
-            v.get("trusted_as").and_then(Value::as_str).unwrap_or("?")
+            line(v.get("trusted_as").and_then(Value::as_str).unwrap_or("?"))
         ),
         None => "?".into(),
     };
@@ -563,33 +635,36 @@ fn show_run(out: &mut impl Write, id: &str, recs: &[&Record], full: bool) {
         }
         Some(e) => format!(
             "{}, exit {}",
-            e.str("outcome").unwrap_or("?"),
+            line(e.str("outcome").unwrap_or("?")),
             e.u64("exit-code").unwrap_or(0)
         ),
         None => "no end record (still running, or killed)".into(),
     };
     let _ = writeln!(
         out,
-        "run {id}  {}  {} (sha256:{}…, {signer})  {outcome}",
-        start.map_or("?", |r| r.time.as_str()),
+        "run {}  {}  {} (sha256:{}…, {signer})  {outcome}",
+        line(id),
+        line(start.map_or("?", |r| r.time.as_str())),
         get("/skill/name"),
-        short(get("/skill/digest")),
+        short(&get("/skill/digest")),
     );
     let configured = d
         .and_then(|d| d.pointer("/identity/configured"))
         .and_then(Value::as_str)
-        .map(|c| format!(" as {c}"))
+        .map(|c| format!(" as {}", line(c)))
         .unwrap_or_default();
     let _ = writeln!(
         out,
         "  user {} (uid {}){configured} on {} · profile {} (sha256:{}…) · workspace {}",
         get("/identity/user"),
-        d.and_then(|d| d.pointer("/identity/uid"))
-            .map(Value::to_string)
-            .unwrap_or_default(),
+        line(
+            &d.and_then(|d| d.pointer("/identity/uid"))
+                .map(Value::to_string)
+                .unwrap_or_default()
+        ),
         get("/identity/host"),
         get("/profile"),
-        short(get("/profile-digest")),
+        short(&get("/profile-digest")),
         get("/workspace"),
     );
     if let Some(models) = d
@@ -602,11 +677,13 @@ fn show_run(out: &mut impl Write, id: &str, recs: &[&Record], full: bool) {
             .map(|m| {
                 format!(
                     "{} ({}…)",
-                    m.get("name").and_then(Value::as_str).unwrap_or("?"),
-                    m.get("digest")
-                        .and_then(Value::as_str)
-                        .map(|s| s.get(..19).unwrap_or(s))
-                        .unwrap_or("?")
+                    line(m.get("name").and_then(Value::as_str).unwrap_or("?")),
+                    line(
+                        m.get("digest")
+                            .and_then(Value::as_str)
+                            .map(|s| s.get(..19).unwrap_or(s))
+                            .unwrap_or("?")
+                    )
                 )
             })
             .collect();
@@ -624,18 +701,21 @@ fn show_run(out: &mut impl Write, id: &str, recs: &[&Record], full: bool) {
                     .get("allowed")
                     .and_then(Value::as_bool)
                     .unwrap_or(false);
-                let op = r.str("op").unwrap_or("?");
-                let path = r.str("path").unwrap_or("?");
+                let op = line(r.str("op").unwrap_or("?"));
+                let path = line(r.str("path").unwrap_or("?"));
                 let detail = if !allowed {
-                    format!("DENIED: {}", r.str("rule").unwrap_or_default())
+                    format!("DENIED: {}", line(r.str("rule").unwrap_or_default()))
                 } else if let Some(err) = r.str("error") {
-                    format!("failed: {err}")
+                    format!("failed: {}", line(err))
                 } else if let Some(bytes) = r.u64("bytes") {
                     format!("{bytes} B")
                 } else if let Some(n) = r.u64("entries") {
                     format!("{n} entries")
                 } else if let Some(n) = r.u64("matches") {
-                    format!("{n} matches for {:?}", r.str("pattern").unwrap_or_default())
+                    format!(
+                        "{n} matches for {}",
+                        line(&format!("{:?}", r.str("pattern").unwrap_or_default()))
+                    )
                 } else {
                     String::new()
                 };
@@ -645,7 +725,7 @@ fn show_run(out: &mut impl Write, id: &str, recs: &[&Record], full: bool) {
                 let _ = writeln!(
                     out,
                     "  {t}  log/{:<7} {}",
-                    r.str("level").unwrap_or("?"),
+                    line(r.str("level").unwrap_or("?")),
                     fold(
                         r.str("message").unwrap_or_default(),
                         full,
@@ -655,16 +735,18 @@ fn show_run(out: &mut impl Write, id: &str, recs: &[&Record], full: bool) {
             }
             kind::INFERENCE => {
                 let status = match r.str("error") {
-                    Some(e) => format!("failed: {e}"),
-                    None => r.str("finish").unwrap_or("?").to_string(),
+                    Some(e) => format!("failed: {}", line(e)),
+                    None => line(r.str("finish").unwrap_or("?")).into_owned(),
                 };
                 let _ = writeln!(
                     out,
                     "  {t}  model       {} ({}…): {} prompt + {} generated tokens, {} ms, {status}",
-                    r.str("model").unwrap_or("?"),
-                    r.str("digest")
-                        .map(|s| s.get(..19).unwrap_or(s))
-                        .unwrap_or("?"),
+                    line(r.str("model").unwrap_or("?")),
+                    line(
+                        r.str("digest")
+                            .map(|s| s.get(..19).unwrap_or(s))
+                            .unwrap_or("?")
+                    ),
                     r.u64("prompt-tokens").unwrap_or(0),
                     r.u64("completion-tokens").unwrap_or(0),
                     r.u64("elapsed-ms").unwrap_or(0),
@@ -681,7 +763,7 @@ fn show_run(out: &mut impl Write, id: &str, recs: &[&Record], full: bool) {
                         let _ = writeln!(
                             out,
                             "                 {:<9} {}",
-                            format!("[{role}]"),
+                            format!("[{}]", line(role)),
                             fold(content, full, pad)
                         );
                     }
@@ -700,7 +782,7 @@ fn show_run(out: &mut impl Write, id: &str, recs: &[&Record], full: bool) {
                     let _ = writeln!(
                         out,
                         "                 (secrets redacted: {})",
-                        r.data["redacted"]
+                        line(&r.data["redacted"].to_string())
                     );
                 }
             }
@@ -722,11 +804,11 @@ fn show_run(out: &mut impl Write, id: &str, recs: &[&Record], full: bool) {
                 let _ = writeln!(
                     out,
                     "  {t}  end         {} · exit {} · {} ms{usage}{findings}{}",
-                    r.str("outcome").unwrap_or("?"),
+                    line(r.str("outcome").unwrap_or("?")),
                     r.u64("exit-code").unwrap_or(0),
                     r.u64("elapsed-ms").unwrap_or(0),
                     r.str("error")
-                        .map(|e| format!(" · error: {e}"))
+                        .map(|e| format!(" · error: {}", line(e)))
                         .unwrap_or_default(),
                 );
                 if let Some(output) = r.str("output").filter(|o| !o.is_empty()) {
@@ -741,8 +823,11 @@ fn show_run(out: &mut impl Write, id: &str, recs: &[&Record], full: bool) {
                 let _ = writeln!(
                     out,
                     "  {t}  incomplete  {}",
-                    r.str("reason").unwrap_or_default()
+                    line(r.str("reason").unwrap_or_default())
                 );
+            }
+            kind::APPROVAL => {
+                let _ = writeln!(out, "  {t}  approval    {}", approval_line(r));
             }
             _ => {}
         }

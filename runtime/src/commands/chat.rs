@@ -81,9 +81,10 @@ pub struct ChatArgs {
     /// (while developing it).
     #[arg(long)]
     pub allow_unsigned: bool,
-    /// The sandbox profile: a built-in name or a TOML file [default: the
-    /// plugin's reviewed profile].
-    #[arg(short, long, value_name = "NAME|FILE")]
+    /// The sandbox profile: a built-in or admin-installed profile's name,
+    /// or a file's path such as ./p.toml (a bare name is never read from the
+    /// current directory) [default: the plugin's reviewed profile].
+    #[arg(short, long, value_name = "NAME|PATH")]
     pub profile: Option<String>,
     /// The model to use, one the profile grants [default: the profile's
     /// first]; `/model` changes it during the session.
@@ -255,9 +256,9 @@ fn banner(session: &Session) {
         .unwrap_or_default();
     eprintln!(
         "airlock chat: {} ({signed}) · profile {} · workspace {}{model}",
-        p.name,
-        p.profile.name,
-        p.workspace.display()
+        airlock_runtime::terminal::line(&p.name),
+        airlock_runtime::terminal::line(&p.profile.name),
+        airlock_runtime::terminal::line(&p.workspace.display().to_string())
     );
     eprintln!(
         "Each message is one audited run. /help lists the commands; Ctrl-C cancels a turn; Ctrl-D or /exit ends the session."

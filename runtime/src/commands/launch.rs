@@ -116,12 +116,13 @@ impl Launcher {
         let refused = |failure: Failure| self.refused(&shown, failure);
         let target = super::plugin::resolve(&spec.skill, spec.allow_unsigned, Some(&self.home))
             .map_err(refused)?;
-        let profile = Profile::load(
-            spec.profile
-                .as_deref()
-                .or(target.profile.as_deref())
-                .unwrap_or(airlock_runtime::profile::DEFAULT_PROFILE),
-        )?;
+        // `--profile` if given; else an installed plugin's reviewed profile,
+        // refused when its text changed since the review; else the default.
+        let profile = match (spec.profile.as_deref(), &target.reviewed) {
+            (Some(name_or_path), _) => Profile::load(name_or_path)?,
+            (None, Some(reviewed)) => reviewed.load().map_err(refused)?,
+            (None, None) => Profile::load(airlock_runtime::profile::DEFAULT_PROFILE)?,
+        };
         // The admin policy bounds every run: a profile over its ceiling or
         // granting a model it does not allow is refused before anything loads.
         let policy = super::policy::load().map_err(refused)?;
@@ -144,7 +145,12 @@ impl Launcher {
             ))
         })?;
         // An installed plugin gets the overlap of its request and the profile.
-        let profile = target.narrow(profile);
+        let mut profile = target.narrow(profile);
+        // The admin's files that always ask join the profile's (never fewer).
+        profile
+            .edits
+            .add_admin_always_ask(&policy.edits.always_ask)
+            .map_err(|e| Failure::new(Exit::Internal, format!("admin policy: {e}")))?;
         let compiled = compile(&self.airlock, &target.path)?;
         target.check_loaded(&compiled.digest).map_err(refused)?;
         let digest = compiled.digest.clone();
@@ -158,7 +164,7 @@ impl Launcher {
         let models = if profile.inference.models.is_empty() {
             None
         } else {
-            granted_models(&profile, &self.settings, &self.home)
+            granted_models(&profile, &self.settings, &self.home, &policy)
                 .await
                 .map_err(refused)?
         };
@@ -396,6 +402,7 @@ fn run_end(
                 "usage": report.usage,
                 "inference": report.inference,
                 "output-bytes": report.output_bytes,
+                "host-calls": report.host_calls,
                 "elapsed-ms": report.elapsed_ms,
                 "redacted": redacted,
             })
@@ -416,10 +423,21 @@ async fn granted_models(
     profile: &Profile,
     config: &Config,
     home: &Path,
+    policy: &airlock_runtime::policy::Policy,
 ) -> Result<Option<RunModels>, Failure> {
     let store = ModelStore::open(home);
-    let backend = resolve::backend_for(config).map_err(|e| Failure::usage(e.to_string()))?;
-    resolve::granted_models(profile, config, &store, backend)
+    let backend = resolve::backend_for(config, policy).map_err(|e| {
+        let code = if matches!(
+            e,
+            airlock_runtime::inference::EngineError::UntrustedServer(_)
+        ) {
+            Exit::Refused
+        } else {
+            Exit::Usage
+        };
+        Failure::new(code, e.to_string())
+    })?;
+    resolve::granted_models(profile, config, &store, backend, policy)
         .await
         .map_err(|e| {
             let code = if e.is_drift() {

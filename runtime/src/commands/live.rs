@@ -1,9 +1,15 @@
 //! The live view of a run on stderr (log lines, denials, model calls,
 //! progress) and the text a skill prints, on stdout, as it happens. Shared
 //! by `airlock run` and `airlock chat`.
+//!
+//! What the skill (or a model, or a file name) wrote passes through
+//! [`airlock_runtime::terminal`]: on stderr always (each event one line,
+//! escapes and line breaks shown), on stdout when it is a terminal (line
+//! breaks and tabs kept). Piped stdout gets the skill's text exactly.
 
 use airlock_runtime::Event;
 use airlock_runtime::journal::Level;
+use airlock_runtime::terminal;
 use std::io::Write;
 
 /// The live view of a run on stderr: log lines and denials as they happen,
@@ -11,6 +17,8 @@ use std::io::Write;
 pub struct LiveView {
     bar: indicatif::ProgressBar,
     terminal: bool,
+    /// stdout is a terminal: the skill's printed text is rendered for it.
+    stdout_terminal: bool,
     /// Printed text on stdout ended mid-line: start the next stderr line afresh.
     mid_line: std::sync::atomic::AtomicBool,
     /// A stderr line ended a printed line: a newline the skill prints next
@@ -29,6 +37,7 @@ impl LiveView {
         Self {
             bar,
             terminal,
+            stdout_terminal: std::io::IsTerminal::is_terminal(&std::io::stdout()),
             mid_line: std::sync::atomic::AtomicBool::new(false),
             line_broken: std::sync::atomic::AtomicBool::new(false),
         }
@@ -48,7 +57,7 @@ impl LiveView {
                     Level::Warn => "warn",
                     Level::Error => "error",
                 };
-                format!("[{tag}] {message}")
+                format!("[{tag}] {}", terminal::line(message))
             }
             Event::Progress {
                 done,
@@ -62,9 +71,10 @@ impl LiveView {
                     }
                     self.bar.set_length(*total);
                     self.bar.set_position(*done);
-                    self.bar.set_message(message.clone());
+                    self.bar.set_message(terminal::line(message).into_owned());
                     return;
                 }
+                let message = terminal::line(message);
                 if *total > 0 {
                     format!("[{done}/{total}] {message}")
                 } else {
@@ -75,7 +85,11 @@ impl LiveView {
                 capability,
                 path,
                 reason,
-            } => format!("[denied] {capability} `{path}`: {reason}"),
+            } => format!(
+                "[denied] {capability} `{}`: {}",
+                terminal::line(path),
+                terminal::line(reason)
+            ),
             Event::Print { text } => {
                 let broken = self
                     .line_broken
@@ -84,8 +98,13 @@ impl LiveView {
                     Some(rest) if broken => rest,
                     _ => text.as_str(),
                 };
+                let shown = if self.stdout_terminal {
+                    terminal::text(text)
+                } else {
+                    std::borrow::Cow::Borrowed(text)
+                };
                 let mut out = std::io::stdout().lock();
-                let _ = out.write_all(text.as_bytes());
+                let _ = out.write_all(shown.as_bytes());
                 let _ = out.flush();
                 if !text.is_empty() {
                     self.mid_line
@@ -103,10 +122,12 @@ impl LiveView {
                 ..
             } => {
                 let short = digest.get(..19).unwrap_or(digest);
+                let model = terminal::line(model);
                 match error {
-                    Some(e) => {
-                        format!("[model] {model} ({short}…) failed after {elapsed_ms} ms: {e}")
-                    }
+                    Some(e) => format!(
+                        "[model] {model} ({short}…) failed after {elapsed_ms} ms: {}",
+                        terminal::line(e)
+                    ),
                     None => format!(
                         "[model] {model} ({short}…) {prompt_tokens} prompt + {completion_tokens} generated tokens in {elapsed_ms} ms"
                     ),

@@ -71,9 +71,10 @@ pub struct McpArgs {
     #[arg(short, long, value_name = "DIR", default_value = ".")]
     pub workspace: PathBuf,
 
-    /// The profile for every call [default: each plugin's profile reviewed
-    /// at install].
-    #[arg(short, long, value_name = "NAME|FILE")]
+    /// The profile for every call: a built-in or admin-installed profile's
+    /// name, or a file's path such as ./p.toml [default: each plugin's
+    /// profile reviewed at install].
+    #[arg(short, long, value_name = "NAME|PATH")]
     pub profile: Option<String>,
 
     /// Serve only this installed plugin (repeatable) [default: all].
@@ -96,12 +97,26 @@ struct Server {
 struct State {
     launcher: Launcher,
     served: Vec<Served>,
+    /// Permits for runs at once: one per instance slot of the engine.
+    runs: Arc<tokio::sync::Semaphore>,
 }
+
+/// Tool calls that run at once. Each run has its own store, budget, journal,
+/// audit record and undo record; what they share (the engine's instance
+/// slots, the audit log's writer, the model backends) is either locked or
+/// counted. A client that sends more calls than the engine has slots gets
+/// them run in turn, not failed for want of a slot.
+const MAX_CONCURRENT_RUNS: usize = airlock_runtime::engine::MAX_CONCURRENT_SKILLS as usize;
 
 pub fn mcp(args: McpArgs, home: Option<PathBuf>, config: Option<&Path>) -> Result<Exit, Failure> {
     let launcher = Launcher::open(home.as_deref(), config)?;
+    // The admin policy decides whether this door exists and what it serves.
+    let gate = |f: Failure| launcher.refused("airlock mcp", f);
+    let policy = super::policy::load_for_mcp().map_err(gate)?;
     let installed = installed_names(&launcher.home);
     let names = served_names(&installed, &args.skills)?;
+    let names =
+        super::policy::mcp_plugins(&policy, names, !args.skills.is_empty()).map_err(gate)?;
     let rt = super::session_runtime()?;
     rt.block_on(async move {
         let mut served = Vec::new();
@@ -113,6 +128,9 @@ pub fn mcp(args: McpArgs, home: Option<PathBuf>, config: Option<&Path>) -> Resul
                 workspace: args.workspace.clone(),
             };
             let prepared = launcher.prepare(&spec).await?;
+            policy
+                .check_mcp_profile(name, &prepared.profile)
+                .map_err(|m| launcher.refused(name, Failure::new(Exit::Refused, m)))?;
             let described = launcher
                 .airlock
                 .describe(&prepared.skill)
@@ -134,7 +152,11 @@ pub fn mcp(args: McpArgs, home: Option<PathBuf>, config: Option<&Path>) -> Resul
                 .unwrap_or_default()
         );
         let server = Server {
-            state: Arc::new(State { launcher, served }),
+            state: Arc::new(State {
+                launcher,
+                served,
+                runs: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_RUNS)),
+            }),
         };
         let (input, output, drain) = stdio::filtered();
         let service = match server.serve((input, output)).await {
@@ -261,6 +283,16 @@ impl Server {
         if let Err(refusal) = self.state.launcher.recheck(&served.prepared) {
             return error_result(format!("refused: {refusal}"), None);
         }
+        // Wait for a slot; a client's cancellation ends the wait too.
+        let permit = tokio::select! {
+            permit = Arc::clone(&self.state.runs).acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => return error_result("the server is shutting down".into(), None),
+            },
+            () = context.ct.cancelled() => {
+                return error_result(format!("`{name}` was cancelled before it started"), None);
+            }
+        };
         // A client's cancellation stops the run.
         let cancel = Cancel::new();
         let watcher = {
@@ -277,6 +309,8 @@ impl Server {
         let state = Arc::clone(&self.state);
         let runtime = tokio::runtime::Handle::current();
         let run = tokio::task::spawn_blocking(move || {
+            // Held until the run ends, even if this call's task is dropped.
+            let _permit = permit;
             runtime.block_on(async {
                 let hooks = Hooks {
                     sink: None,

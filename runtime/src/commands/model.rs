@@ -137,12 +137,23 @@ fn pin(
             config.engine.timeouts,
         ),
     };
+    // The digest pinned is the one the server reports: only ask a server
+    // run by the user the configuration and the admin policy name.
+    let policy = super::policy::load()?;
+    let owner = airlock_runtime::inference::resolve::server_owner(&config, &policy)
+        .map_err(|e| Failure::new(Exit::Refused, e.to_string()))?;
     let ollama = OllamaBackend::new(endpoint.clone(), timeouts)
-        .map_err(|e| Failure::usage(e.to_string()))?;
+        .map_err(|e| Failure::usage(e.to_string()))?
+        .with_server_owner(owner);
     let tags = runtime()?.block_on(ollama.tags()).map_err(|e| {
-        Failure::usage(format!(
-            "cannot ask Ollama at {endpoint} for {ollama_model}'s digest: {e}"
-        ))
+        let code = match e {
+            airlock_runtime::inference::EngineError::UntrustedServer(_) => Exit::Refused,
+            _ => Exit::Usage,
+        };
+        Failure::new(
+            code,
+            format!("cannot ask Ollama at {endpoint} for {ollama_model}'s digest: {e}"),
+        )
     })?;
     let wanted = |have: &str| {
         have == ollama_model

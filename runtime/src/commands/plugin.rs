@@ -14,11 +14,16 @@ use airlock_runtime::plugins::store::{PluginStore, StoreError};
 use airlock_runtime::plugins::trust::TrustStore;
 use airlock_runtime::plugins::{Signer, check_name};
 use airlock_runtime::policy::Policy;
+use airlock_runtime::profile::ProfileSource;
 use sha2::{Digest, Sha256};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-pub fn plugin(cmd: PluginCommand, home: Option<PathBuf>) -> Result<Exit, Failure> {
+pub fn plugin(
+    cmd: PluginCommand,
+    home: Option<PathBuf>,
+    config: Option<&Path>,
+) -> Result<Exit, Failure> {
     match cmd {
         PluginCommand::Keygen {
             publisher,
@@ -42,7 +47,17 @@ pub fn plugin(cmd: PluginCommand, home: Option<PathBuf>) -> Result<Exit, Failure
             package,
             profile,
             yes,
-        } => install(&package, &profile, yes, &need_home(home)?),
+            transfer_publisher,
+        } => install(
+            &package,
+            &profile,
+            Confirm {
+                yes,
+                transfer_publisher,
+            },
+            &need_home(home)?,
+            config,
+        ),
         PluginCommand::List { json } => list(json, &need_home(home)?),
         PluginCommand::Show { name, json } => show(&name, json, &need_home(home)?),
         PluginCommand::Verify { name } => verify(name.as_deref(), &need_home(home)?),
@@ -377,7 +392,51 @@ fn sign(path: &Path, key: &Path) -> Result<Exit, Failure> {
     Ok(Exit::Success)
 }
 
-fn install(path: &Path, profile_name: &str, yes: bool, home: &Path) -> Result<Exit, Failure> {
+/// What the officer said on the command line about an install.
+struct Confirm {
+    /// `--yes`: install without asking.
+    yes: bool,
+    /// `--transfer-publisher`: the plugin may now come from another key.
+    transfer_publisher: bool,
+}
+
+/// Where a reviewed profile is read from again at each run: a file by its
+/// absolute path, so that a run from another directory reads the same file.
+fn pinned_source(source: &ProfileSource) -> Result<ProfileSource, Failure> {
+    let absolute = |path: &Path| {
+        path.canonicalize()
+            .map_err(|e| Failure::usage(format!("cannot resolve profile {}: {e}", path.display())))
+    };
+    Ok(match source {
+        ProfileSource::Builtin(name) => ProfileSource::Builtin(name.clone()),
+        ProfileSource::Admin(path) => ProfileSource::Admin(absolute(path)?),
+        ProfileSource::File(path) => ProfileSource::File(absolute(path)?),
+    })
+}
+
+/// Ask on the terminal unless `--yes`; `Ok(false)` when the answer is no.
+fn confirm(yes: bool, question: &str, what: &str) -> Result<bool, Failure> {
+    if yes {
+        return Ok(true);
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(Failure::usage(format!(
+            "not {what}: confirmation is needed and stdin is not a terminal; review the above and pass --yes to go ahead"
+        )));
+    }
+    eprint!("{question} [y/N] ");
+    let mut answer = String::new();
+    let _ = std::io::stdin().read_line(&mut answer);
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}
+
+fn install(
+    path: &Path,
+    profile_name: &str,
+    options: Confirm,
+    home: &Path,
+    config: Option<&Path>,
+) -> Result<Exit, Failure> {
     let policy = admin_policy()?;
     let bytes = std::fs::read(path).map_err(|e| {
         Failure::usage(format!(
@@ -391,20 +450,33 @@ fn install(path: &Path, profile_name: &str, yes: bool, home: &Path) -> Result<Ex
     let signer = package.verify(path, &trust).map_err(package_failure)?;
     check_publisher(&policy, &signer, &path.display().to_string())?;
     let store = PluginStore::open(home);
-    if let Some(installed) = store
-        .check_upgrade(&package, &package_sha256)
-        .map_err(store_failure)?
-    {
-        println!(
-            "{} {} is already installed from this package ({}).",
-            installed.manifest.name,
-            installed.manifest.version,
-            installed.dir.display()
-        );
-        return Ok(Exit::Success);
-    }
-    let profile = Profile::load(profile_name)?;
     let m = &package.manifest;
+    let previous = store.other_publisher(&m.name, &signer.fingerprint);
+    let already = store
+        .check_upgrade(
+            &package,
+            &package_sha256,
+            &signer,
+            options.transfer_publisher,
+        )
+        .map_err(store_failure)?;
+    let profile = Profile::load(profile_name)?;
+    let source = pinned_source(&profile.source)?;
+    if let Some(installed) = &already {
+        let r = &installed.record;
+        if r.profile_source.as_ref() == Some(&source)
+            && r.profile_sha256.as_deref() == Some(profile.digest.as_str())
+        {
+            println!(
+                "{} {} is already installed from this package ({}), reviewed against {source} (sha256 {}).",
+                installed.manifest.name,
+                installed.manifest.version,
+                installed.dir.display(),
+                profile.digest
+            );
+            return Ok(Exit::Success);
+        }
+    }
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
@@ -421,6 +493,13 @@ fn install(path: &Path, profile_name: &str, yes: bool, home: &Path) -> Result<Ex
         "Publisher  {}, signed with key {} (trusted as `{}`)",
         signer.publisher, signer.fingerprint, signer.trusted_as
     );
+    if let Some((key, trusted_as)) = &previous {
+        let _ = writeln!(
+            out,
+            "Transfer   the installed {} is signed by another key, {key} (trusted as `{trusted_as}`); installing moves it to the key above",
+            m.name
+        );
+    }
     let _ = writeln!(
         out,
         "Component  sha256 {}, {} bytes, airlock:skill@{}",
@@ -428,24 +507,54 @@ fn install(path: &Path, profile_name: &str, yes: bool, home: &Path) -> Result<Ex
         package.component.len(),
         m.wit_version
     );
+    let _ = writeln!(out, "Profile    {source} (sha256 {})", profile.digest);
     print_review(&mut out, &m.capabilities, &profile);
     drop(out);
-    if !yes {
-        if !std::io::stdin().is_terminal() {
-            return Err(Failure::usage(
-                "not installed: confirmation is needed and stdin is not a terminal; review the above and pass --yes to install",
-            ));
-        }
-        eprint!("Install {} {}? [y/N] ", m.name, m.version);
-        let mut answer = String::new();
-        let _ = std::io::stdin().read_line(&mut answer);
-        if !matches!(answer.trim(), "y" | "Y" | "yes") {
-            eprintln!("Not installed.");
+    if let Some(installed) = already {
+        // The same package, reviewed against another profile (or one whose
+        // text changed, or a record from before the review was pinned).
+        let question = format!(
+            "Record this review of {} {} (runs by name will use this profile)?",
+            m.name, m.version
+        );
+        if !confirm(options.yes, &question, "reviewed")? {
+            eprintln!("Not reviewed: the recorded review stays.");
             return Ok(Exit::Usage);
         }
+        store
+            .repin(&installed, &source, &profile.digest)
+            .map_err(store_failure)?;
+        println!(
+            "Reviewed {} {} against {source}; runs by name use it.",
+            m.name, m.version
+        );
+        return Ok(Exit::Success);
+    }
+    let question = format!("Install {} {}?", m.name, m.version);
+    if !confirm(options.yes, &question, "installed")? {
+        eprintln!("Not installed.");
+        return Ok(Exit::Usage);
+    }
+    if let Some((key, trusted_as)) = &previous {
+        // Recorded before anything changes: a transfer that cannot be
+        // audited does not happen.
+        super::record_admin(
+            Some(home),
+            config,
+            "plugin publisher transfer",
+            serde_json::json!({
+                "name": m.name,
+                "version": m.version,
+                "from-key": key,
+                "from-trusted-as": trusted_as,
+                "to-key": signer.fingerprint,
+                "to-trusted-as": signer.trusted_as,
+                "package-sha256": package_sha256,
+            }),
+        )?;
     }
     let installed = store
-        .install(&package, &signer, profile_name)
+        .install(&package, &signer, &source, &profile.digest)
         .map_err(store_failure)?;
     // Compile once into the authenticated cache, and refuse now what every
     // run would refuse.
@@ -546,6 +655,8 @@ fn list(json: bool, home: &Path) -> Result<Exit, Failure> {
                     "key": i.record.fingerprint,
                     "package-sha256": i.record.package.sha256,
                     "profile": i.record.profile,
+                    "profile-source": i.record.profile_source,
+                    "profile-sha256": i.record.profile_sha256,
                 })
             })
             .collect();
@@ -597,8 +708,17 @@ fn show(name: &str, json: bool, home: &Path) -> Result<Exit, Failure> {
         "profile     {} (runs by name use it unless --profile says otherwise)",
         r.profile
     );
-    let profile = Profile::load(&r.profile)?;
-    print_review(&mut std::io::stdout().lock(), &m.capabilities, &profile);
+    let reviewed = Reviewed::of(&installed);
+    match reviewed.load() {
+        Ok(profile) => {
+            println!(
+                "            sha256 {}, unchanged since the install review",
+                profile.digest
+            );
+            print_review(&mut std::io::stdout().lock(), &m.capabilities, &profile);
+        }
+        Err(e) => println!("            NOT USABLE: {e}"),
+    }
     Ok(Exit::Success)
 }
 
@@ -658,8 +778,8 @@ pub struct Target {
     pub path: PathBuf,
     /// The signer, for an installed plugin.
     pub signer: Option<Signer>,
-    /// The profile reviewed at install.
-    pub profile: Option<String>,
+    /// The profile reviewed at install, for an installed plugin.
+    pub reviewed: Option<Reviewed>,
     /// What the plugin requests (the run gets the overlap with the profile).
     pub requested: Option<Capabilities>,
     /// The component sha256 the signed manifest names.
@@ -692,7 +812,7 @@ pub fn resolve(skill: &Path, allow_unsigned: bool, home: Option<&Path>) -> Resul
         return Ok(Target {
             path: installed.component_path(),
             signer: Some(signer),
-            profile: Some(installed.record.profile.clone()),
+            reviewed: Some(Reviewed::of(&installed)),
             component_sha256: Some(installed.manifest.component_sha256().to_string()),
             requested: Some(installed.manifest.capabilities),
         });
@@ -725,10 +845,85 @@ pub fn resolve(skill: &Path, allow_unsigned: bool, home: Option<&Path>) -> Resul
     Ok(Target {
         path: skill.to_path_buf(),
         signer: None,
-        profile: None,
+        reviewed: None,
         requested: None,
         component_sha256: None,
     })
+}
+
+/// The profile an installed plugin was reviewed against, as its install
+/// record pins it: where it was read from and the sha256 of its text.
+pub struct Reviewed {
+    /// `NAME VERSION`.
+    plugin: String,
+    /// The record's `profile`, as `--profile` names it.
+    shown: String,
+    /// Where it was read from; `None` in a record older than the pin.
+    source: Option<ProfileSource>,
+    /// The sha256 of the text reviewed; `None` in a record older than the pin.
+    sha256: Option<String>,
+    /// The installed package, for the command that reviews it again.
+    package: PathBuf,
+}
+
+impl Reviewed {
+    fn of(installed: &airlock_runtime::plugins::store::Installed) -> Self {
+        Self {
+            plugin: format!("{} {}", installed.manifest.name, installed.manifest.version),
+            shown: installed.record.profile.clone(),
+            source: installed.record.profile_source.clone(),
+            sha256: installed.record.profile_sha256.clone(),
+            package: installed.package_path(),
+        }
+    }
+
+    /// The command that reviews the plugin again against `profile`.
+    fn review_again(&self, profile: &str) -> String {
+        format!(
+            "review it again: `airlock plugin install {} --profile {profile}`, or choose a profile for this run with --profile",
+            self.package.display()
+        )
+    }
+
+    /// The reviewed profile, read again from where the review read it; a
+    /// profile whose text changed since, or a record without the pin, is
+    /// refused (exit 3): what would run is not what the officer reviewed.
+    pub fn load(&self) -> Result<Profile, Failure> {
+        let (Some(source), Some(sha256)) = (&self.source, &self.sha256) else {
+            return Err(Failure::new(
+                Exit::Refused,
+                format!(
+                    "refused to run plugin {}: its install record names the profile `{}` but not the sha256 of the text reviewed (it was installed before Airlock pinned the review), so what it would run under may not be what was reviewed; {}",
+                    self.plugin,
+                    self.shown,
+                    self.review_again(&self.shown)
+                ),
+            ));
+        };
+        let profile = Profile::from_source(source).map_err(|e| {
+            let failure = Failure::from(e);
+            Failure::new(
+                failure.code(),
+                format!(
+                    "plugin {}: the profile reviewed at install cannot be used: {failure}; fix it, or {}",
+                    self.plugin,
+                    self.review_again("PROFILE")
+                ),
+            )
+        })?;
+        if profile.digest != *sha256 {
+            return Err(Failure::new(
+                Exit::Refused,
+                format!(
+                    "refused to run plugin {}: its profile ({source}) changed since the install review: the text reviewed had sha256 {sha256}, it now has sha256 {}; {}",
+                    self.plugin,
+                    profile.digest,
+                    self.review_again(&source.argument())
+                ),
+            ));
+        }
+        Ok(profile)
+    }
 }
 
 impl Target {

@@ -4,7 +4,7 @@ use super::to_json;
 use crate::cli::PolicyCommand;
 use crate::exit::{Exit, Failure};
 use airlock_runtime::policy::{
-    Origin, POLICY_FILE_ENV, Policy, PolicyError, SYSTEM_POLICY_PATH, Setting,
+    Origin, POLICY_FILE_ENV, Policy, PolicyError, SYSTEM_POLICY_PATH, ServerUid, Setting,
 };
 
 pub fn policy(cmd: PolicyCommand) -> Result<Exit, Failure> {
@@ -24,6 +24,47 @@ pub(super) fn load() -> Result<Policy, Failure> {
         };
         Failure::new(code, e.to_string())
     })
+}
+
+/// The admin policy for `airlock mcp`, after its `[mcp]` gate: refused
+/// (exit 3) when the policy forbids `airlock mcp`.
+pub(super) fn load_for_mcp() -> Result<Policy, Failure> {
+    let policy = load()?;
+    policy
+        .check_mcp()
+        .map_err(|message| Failure::new(Exit::Refused, message))?;
+    Ok(policy)
+}
+
+/// The plugins `airlock mcp` may serve out of `names`: with `[mcp] plugins`
+/// set, a plugin `--skill` named (`explicit`) that is not listed refuses the
+/// session (exit 3); of every installed plugin, the unlisted ones are left
+/// out with a note on stderr, and none left refuses the session.
+pub(super) fn mcp_plugins(
+    policy: &Policy,
+    names: Vec<String>,
+    explicit: bool,
+) -> Result<Vec<String>, Failure> {
+    let (kept, left_out): (Vec<String>, Vec<String>) =
+        names.into_iter().partition(|n| policy.mcp_allows_plugin(n));
+    if let Some(first) = left_out.first() {
+        if explicit || kept.is_empty() {
+            return Err(Failure::new(
+                Exit::Refused,
+                format!(
+                    "{}; serve only those (`--skill NAME`), or ask the administrator",
+                    policy.mcp_plugin_refusal(first)
+                ),
+            ));
+        }
+        for name in &left_out {
+            eprintln!(
+                "airlock mcp: not serving `{name}`: {}",
+                policy.mcp_plugin_refusal(name)
+            );
+        }
+    }
+    Ok(kept)
 }
 
 fn show(json: bool) -> Result<Exit, Failure> {
@@ -48,7 +89,16 @@ fn show(json: bool) -> Result<Exit, Failure> {
             "allow-unsigned": key(policy.allow_unsigned.into(), &s.allow_unsigned),
             "trusted-publishers": key(serde_json::json!(policy.trusted_publishers), &s.trusted_publishers),
             "profile-ceiling": key(serde_json::json!(policy.profile_ceiling), &s.profile_ceiling),
-            "allowed-models": key(serde_json::json!(policy.allowed_models), &s.allowed_models),
+            "models": {
+                "allowed": key(serde_json::json!(policy.models.allowed), &s.models_allowed),
+                "conflicts": policy.models.conflicts,
+                "server-uid": key(serde_json::json!(policy.models.server_uid), &s.models_server_uid),
+            },
+            "mcp": {
+                "allowed": key(policy.mcp.allowed.into(), &s.mcp_allowed),
+                "plugins": key(serde_json::json!(policy.mcp.plugins), &s.mcp_plugins),
+                "profiles": key(serde_json::json!(policy.mcp.profiles), &s.mcp_profiles),
+            },
         });
         println!("{}", to_json(&value)?);
         return Ok(Exit::Success);
@@ -108,14 +158,16 @@ fn show(json: bool) -> Result<Exit, Failure> {
             println!("  {:<18} {grants}", "grants");
             let l = &c.limits;
             println!(
-                "  {:<18} wall-clock-seconds {}, memory-mib {}, max-bytes-read {}, max-bytes-written {}, max-output-bytes {}, max-files-listed {}",
+                "  {:<18} wall-clock-seconds {}, memory-mib {}, max-bytes-read {}, max-bytes-written {}, max-output-bytes {}, max-files-listed {}, max-denials {}, max-host-calls {}",
                 "limits",
                 l.wall_clock_seconds,
                 l.memory_mib,
                 l.max_bytes_read,
                 l.max_bytes_written,
                 l.max_output_bytes,
-                l.max_files_listed
+                l.max_files_listed,
+                l.max_denials,
+                l.max_host_calls
             );
             if !c.extra_deny.is_empty() {
                 println!("  {:<18} {}", "deny (required)", c.extra_deny.join(" "));
@@ -141,14 +193,75 @@ fn show(json: bool) -> Result<Exit, Failure> {
         from(&s.profile_ceiling);
     }
 
-    let models = match &policy.allowed_models {
-        None => "any model the profile grants".to_string(),
-        Some(m) if m.is_empty() => "none: no profile may grant a model".to_string(),
-        Some(m) => m.join(", "),
-    };
-    println!("{:<20} {models}", "allowed-models");
-    from(&s.allowed_models);
+    show_models(&policy);
+    show_mcp(&policy);
     Ok(Exit::Success)
+}
+
+/// `[models]`: the pinned models, any conflicts, the server's user.
+fn show_models(policy: &Policy) {
+    let (m, s) = (&policy.models, &policy.sources);
+    let allowed = match &m.allowed {
+        None => "any model the profile grants, as the user pinned it".to_string(),
+        Some(pins) if pins.is_empty() => "none: no profile may grant a model".to_string(),
+        Some(pins) => pins
+            .iter()
+            .map(|p| format!("{} ({})", p.name, p.sha256))
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
+    println!("{:<20} {allowed}", "models.allowed");
+    from(&s.models_allowed);
+    for c in &m.conflicts {
+        println!(
+            "  {:<18} {} is allowed by neither file: they pin different digests",
+            "conflict", c.name
+        );
+        for pin in &c.pins {
+            println!("  {:<18} {}: {}", "", pin.from, pin.value);
+        }
+    }
+    let uid = match &m.server_uid {
+        None => "not set: engine.server-uid, else the user running airlock".to_string(),
+        Some(ServerUid::Uid(uid)) => uid.to_string(),
+        Some(ServerUid::Conflict(_)) => {
+            "conflict: the files name different users, so no server is trusted".to_string()
+        }
+    };
+    println!("{:<20} {uid}", "models.server-uid");
+    from(&s.models_server_uid);
+}
+
+/// `[mcp]`: whether `airlock mcp` may run, and what it may serve.
+fn show_mcp(policy: &Policy) {
+    let (m, s) = (&policy.mcp, &policy.sources);
+    println!(
+        "{:<20} {}",
+        "mcp.allowed",
+        if m.allowed {
+            "true"
+        } else {
+            "false: `airlock mcp` is refused"
+        }
+    );
+    from(&s.mcp_allowed);
+    let list = |items: &Option<Vec<String>>, any: &str| match items {
+        None => any.to_string(),
+        Some(items) if items.is_empty() => "none".to_string(),
+        Some(items) => items.join(", "),
+    };
+    println!(
+        "{:<20} {}",
+        "mcp.plugins",
+        list(&m.plugins, "any installed plugin")
+    );
+    from(&s.mcp_plugins);
+    println!(
+        "{:<20} {}",
+        "mcp.profiles",
+        list(&m.profiles, "any profile")
+    );
+    from(&s.mcp_profiles);
 }
 
 /// The `from` lines of one key.

@@ -4,25 +4,35 @@ use super::to_json;
 use crate::cli::ProfileCommand;
 use crate::exit::{Exit, Failure};
 use airlock_runtime::Profile;
-use airlock_runtime::profile::builtin_names;
+use airlock_runtime::profile::{ProfileSource, admin_names, builtin_names};
 
 pub fn profile(cmd: ProfileCommand) -> Result<Exit, Failure> {
     match cmd {
         ProfileCommand::List { json } => {
-            let profiles = builtin_names()
+            let mut profiles = builtin_names()
                 .into_iter()
                 .map(Profile::builtin)
                 .collect::<Result<Vec<_>, _>>()?;
+            // Admin-installed profiles, each as a bare name selects it (an
+            // untrusted file is an error here too, not a silent omission).
+            for name in admin_names() {
+                profiles.push(Profile::load(&name)?);
+            }
             if json {
                 println!("{}", to_json(&profiles)?);
             } else {
                 for p in &profiles {
-                    let default = if p.name == airlock_runtime::profile::DEFAULT_PROFILE {
-                        " (default)"
-                    } else {
-                        ""
+                    // The name `--profile` takes, which for an admin profile
+                    // is its file's, whatever its `name` key says.
+                    let name = p.source.argument();
+                    let note = match &p.source {
+                        ProfileSource::Admin(path) => format!(" (admin: {})", path.display()),
+                        _ if name == airlock_runtime::profile::DEFAULT_PROFILE => {
+                            " (default)".into()
+                        }
+                        _ => String::new(),
                     };
-                    println!("{:<16} {}{default}", p.name, p.description);
+                    println!("{name:<16} {}{note}", p.description);
                 }
             }
             Ok(Exit::Success)
@@ -92,6 +102,8 @@ pub(super) fn print_profile(p: &Profile) {
     println!("  max-bytes-written   {}", l.max_bytes_written);
     println!("  max-output-bytes    {}", l.max_output_bytes);
     println!("  max-files-listed    {}", l.max_files_listed);
+    println!("  max-denials         {}", l.max_denials);
+    println!("  max-host-calls      {}", l.max_host_calls);
     if p.allows_writes() {
         println!("edits: {} (every change to a file)", p.edits.mode.as_str());
     }

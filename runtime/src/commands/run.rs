@@ -5,6 +5,7 @@ use super::live::LiveView;
 use super::{runtime, to_json};
 use crate::cli::RunArgs;
 use crate::exit::{Exit, Failure};
+use airlock_runtime::terminal;
 use airlock_runtime::{Event, EventSink, Request, RunReport};
 use std::io::IsTerminal;
 use std::io::Write;
@@ -72,7 +73,10 @@ pub fn run(args: RunArgs, home: Option<PathBuf>, config: Option<&Path>) -> Resul
                     "audit: run {} (`airlock audit show --run {}`)",
                     finished.run_id, finished.run_id
                 );
-                Err(Failure::new(code, failure.to_string()))
+                Err(Failure::new(
+                    code,
+                    terminal::text(&failure.to_string()).into_owned(),
+                ))
             }
         }
     }
@@ -108,6 +112,12 @@ fn finish(args: &RunArgs, report: &RunReport, code: Exit, mid_line: bool) -> Res
         } else {
             full.as_str()
         };
+        // Exact bytes into a pipe; escapes shown on a terminal.
+        let text = if std::io::stdout().is_terminal() {
+            terminal::text(text)
+        } else {
+            std::borrow::Cow::Borrowed(text)
+        };
         let mut out = std::io::stdout().lock();
         if live && mid_line {
             let _ = out.write_all(b"\n");
@@ -123,7 +133,11 @@ fn finish(args: &RunArgs, report: &RunReport, code: Exit, mid_line: bool) -> Res
     if let Some(error) = &report.error {
         return Err(Failure::new(
             Exit::SkillFailed,
-            format!("skill `{}` failed: {error}", report.skill.name),
+            format!(
+                "skill `{}` failed: {}",
+                terminal::line(&report.skill.name),
+                terminal::text(error)
+            ),
         ));
     }
     Ok(code)
@@ -134,7 +148,12 @@ fn summary(report: &RunReport) {
     if !report.withheld.is_empty() {
         let _ = writeln!(err, "Withheld by the deny-list (never read):");
         for (path, rule) in &report.withheld {
-            let _ = writeln!(err, "  {path}  (rule `{rule}`)");
+            let _ = writeln!(
+                err,
+                "  {}  (rule `{}`)",
+                terminal::line(path),
+                terminal::line(rule)
+            );
         }
     }
     let denials = report.denials().count();
@@ -148,9 +167,9 @@ fn summary(report: &RunReport) {
     let _ = writeln!(
         err,
         "{} {} (sha256 {digest}…) · profile {} · {} ms · read {} B · wrote {} B · {} finding(s) · {}",
-        report.skill.name,
-        report.skill.version,
-        report.profile,
+        terminal::line(&report.skill.name),
+        terminal::line(&report.skill.version),
+        terminal::line(&report.profile),
         report.elapsed_ms,
         report.usage.bytes_read,
         report.usage.bytes_written,

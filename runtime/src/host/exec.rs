@@ -379,6 +379,7 @@ impl ExecView<'_> {
                 exclude: self.state.hidden.clone(),
                 is_scratch: &|p| policy.is_scratch(p),
                 max_bytes: policy.max_snapshot_mib.saturating_mul(1024 * 1024),
+                hard_links: self.workspace.sandbox().hard_links(),
                 parent,
             });
             match taken {
@@ -436,6 +437,7 @@ impl ExecView<'_> {
 
 impl api::Host for ExecView<'_> {
     fn allowed_programs(&mut self) -> wasmtime::Result<Vec<api::Program>> {
+        self.journal.host_call("exec::allowed-programs")?;
         Ok(self
             .state
             .policy
@@ -456,6 +458,7 @@ impl api::Host for ExecView<'_> {
     }
 
     fn run(&mut self, command: Command) -> wasmtime::Result<Result<CommandResult, Error>> {
+        self.journal.host_call("exec::run")?;
         let result = self.run_command(command);
         self.journal.audit_check()?;
         Ok(result)

@@ -155,8 +155,8 @@ fn from_engine(e: EngineError, call: &Call) -> InferenceError {
             requested: prompt.saturating_add(max_tokens),
         }),
         EngineError::InvalidRequest(m) => InferenceError::InvalidRequest(m),
-        drift @ EngineError::ModelDrift { .. } => {
-            InferenceError::EngineUnavailable(format!("{drift}"))
+        refused @ (EngineError::ModelDrift { .. } | EngineError::UntrustedServer(_)) => {
+            InferenceError::EngineUnavailable(format!("{refused}"))
         }
     }
     .with_model(&call.model)
@@ -626,6 +626,7 @@ fn table_error(e: wasmtime::component::ResourceTableError) -> wasmtime::Error {
 
 impl api::Host for InferenceView<'_> {
     async fn models(&mut self) -> wasmtime::Result<Vec<ModelInfo>> {
+        self.journal.host_call("inference::models")?;
         let Some(run) = &self.state.models else {
             return Ok(Vec::new());
         };
@@ -648,6 +649,7 @@ impl api::Host for InferenceView<'_> {
         &mut self,
         request: WitRequest,
     ) -> wasmtime::Result<Result<Completion, InferenceError>> {
+        self.journal.host_call("inference::chat")?;
         let mut stream = match self.start(request, "chat") {
             Ok(s) => s,
             Err(e) => {
@@ -670,6 +672,7 @@ impl api::Host for InferenceView<'_> {
         &mut self,
         request: WitRequest,
     ) -> wasmtime::Result<Result<Resource<CompletionStream>, InferenceError>> {
+        self.journal.host_call("inference::chat-stream")?;
         if self.state.open_streams >= MAX_OPEN_STREAMS {
             return Ok(Err(InferenceError::InvalidRequest(format!(
                 "at most {MAX_OPEN_STREAMS} streams may be open at once; drop finished ones"
@@ -692,6 +695,7 @@ impl api::Host for InferenceView<'_> {
         model: Option<String>,
         text: String,
     ) -> wasmtime::Result<Result<WitTokenCount, InferenceError>> {
+        self.journal.host_call("inference::count-tokens")?;
         let (backend, spec) = match self.model(model.as_deref()) {
             Ok(m) => m,
             Err(e) => return Ok(Err(e)),
@@ -723,6 +727,7 @@ impl api::HostCompletionStream for InferenceView<'_> {
         &mut self,
         this: Resource<CompletionStream>,
     ) -> wasmtime::Result<Result<Option<String>, InferenceError>> {
+        self.journal.host_call("inference::next")?;
         // Take the stream out of the table while waiting, so the view stays free.
         let mut stream = std::mem::replace(
             self.table.get_mut(&this).map_err(table_error)?,
@@ -738,6 +743,7 @@ impl api::HostCompletionStream for InferenceView<'_> {
         &mut self,
         this: Resource<CompletionStream>,
     ) -> wasmtime::Result<Result<Completion, InferenceError>> {
+        self.journal.host_call("inference::completion")?;
         Ok(self.table.get(&this).map_err(table_error)?.completion())
     }
 

@@ -60,6 +60,7 @@ impl LogView<'_> {
 
 impl api::Host for LogView<'_> {
     fn log(&mut self, level: WitLevel, message: String) -> wasmtime::Result<()> {
+        self.journal.host_call("log::log")?;
         self.admit("log", &message)?;
         let level = match level {
             WitLevel::Debug => Level::Debug,
@@ -72,12 +73,14 @@ impl api::Host for LogView<'_> {
     }
 
     fn print(&mut self, text: String) -> wasmtime::Result<()> {
+        self.journal.host_call("log::print")?;
         self.admit("print", &text)?;
         self.journal.print(text);
         Ok(())
     }
 
     fn progress(&mut self, done: u64, total: u64, message: String) -> wasmtime::Result<()> {
+        self.journal.host_call("log::progress")?;
         self.admit("progress", &message)?;
         self.journal.record(Event::Progress {
             done,

@@ -12,17 +12,16 @@ use crate::bindings::workspace_api::{
 };
 use crate::journal::{Event, Journal};
 use crate::profile::Limits;
+use crate::sandbox::denylist::is_vcs_name;
 use crate::sandbox::paths::RelPath;
 use crate::sandbox::resolve::{Need, Refusal, Resolved, Sandbox};
-use cap_fs_ext::{FollowSymlinks, OpenOptionsFollowExt};
-use cap_std::fs::PermissionsExt as _;
-use cap_std::fs::{Dir, File, OpenOptions};
+use cap_std::fs::Dir;
 use serde_json::{Value, json};
-use std::io::{Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::PermissionsExt;
+use std::io::Read;
 use wasmtime::component::HasData;
 
 mod changes;
+mod files;
 
 /// The most bytes one `read-file` or `read-range` call returns. Larger files
 /// are read in ranges, so one call cannot balloon the guest's memory.
@@ -41,8 +40,6 @@ pub const MAX_SEARCH_FILE_BYTES: u64 = 8 * 1024 * 1024;
 pub const MAX_MATCH_CHARS: usize = 400;
 /// How deep `walk` descends; deeper trees are cut off with an error.
 pub const MAX_WALK_DEPTH: usize = 64;
-/// Directories `walk` lists but does not descend into (use `list-dir`).
-pub const WALK_SKIPS: &[&str] = &[".git"];
 
 /// What the run has used so far.
 #[derive(Debug, Clone, Copy, Default, serde::Serialize)]
@@ -76,6 +73,10 @@ pub struct EditGate {
     pub undo: Option<crate::undo::UndoLog>,
     /// The skill, as the prompt names it.
     pub skill: String,
+    /// Files that run code outside the sandbox later: a change to one
+    /// always asks (the profile's `[edits] always-ask` and the admin's
+    /// added to the built-in list).
+    pub runs_later: crate::approval::later::RunsLater,
 }
 
 impl WorkspaceState {
@@ -207,7 +208,10 @@ impl WorkspaceView<'_> {
 
     /// Ask for a change (per the profile's `edits.mode`), record the
     /// decision, and keep the prior content for undo. A refusal comes back
-    /// to the skill as `access-denied` naming the reason.
+    /// to the skill as `access-denied` naming the reason. A file that runs
+    /// code later always asks, with the reason in the prompt. The diff is
+    /// made only when a person will see it; the record keeps sizes and
+    /// hashes in every mode, and the diff's counts when one was shown.
     fn approve_change(
         &mut self,
         path: &RelPath,
@@ -217,22 +221,34 @@ impl WorkspaceView<'_> {
     ) -> Result<(), Error> {
         use crate::approval::{ApprovalRequest, Subject};
         let shown = path.to_string();
-        let request = ApprovalRequest {
+        let sha256 = |b: &[u8]| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(b));
+        let is_dir = change == "create-dir";
+        let mut request = ApprovalRequest {
             skill: self.state.edits.skill.clone(),
             subject: Subject::Edit {
                 path: shown.clone(),
                 change,
-                diff: if change == "create-dir" {
-                    String::new()
-                } else {
-                    crate::approval::diff(&shown, before, after)
-                },
+                diff: None,
                 bytes_before: before.map(|b| b.len() as u64),
                 bytes_after: after.map_or(0, |a| a.len() as u64),
+                sha256_before: before.map(sha256),
+                sha256_after: after.filter(|_| !is_dir).map(sha256),
             },
-            risks: Vec::new(),
+            risks: self
+                .state
+                .edits
+                .runs_later
+                .reason(&shown)
+                .into_iter()
+                .collect(),
         };
         let mode = self.state.edits.mode;
+        if !is_dir
+            && self.state.edits.gate.will_ask(mode, &request)
+            && let Subject::Edit { diff, .. } = &mut request.subject
+        {
+            *diff = Some(crate::approval::diff::diff(&shown, before, after));
+        }
         let decision = self.state.edits.gate.decide(mode, &request);
         crate::host::types::audit_durable(
             self.journal,
@@ -256,28 +272,6 @@ impl WorkspaceView<'_> {
             })?;
         }
         Ok(())
-    }
-
-    /// The current content of a file the skill may change (bounded).
-    fn current_content(&self, path: &RelPath) -> Result<Option<Vec<u8>>, Error> {
-        match self.root().symlink_metadata(path.to_path()) {
-            Ok(meta) if meta.is_file() => {
-                if meta.len() > MAX_WRITE_PER_CALL {
-                    return Err(Error::limit(
-                        "size of a file a skill may change (for the diff and undo)",
-                        MAX_WRITE_PER_CALL,
-                        meta.len(),
-                    ));
-                }
-                self.root()
-                    .read(path.to_path())
-                    .map(Some)
-                    .map_err(|e| io_error(path, e))
-            }
-            Ok(_) => Ok(None),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(io_error(path, e)),
-        }
     }
 
     /// A change that was recorded but then failed.
@@ -326,14 +320,6 @@ impl WorkspaceView<'_> {
         self.state.sandbox.root()
     }
 
-    fn open_file(&self, path: &RelPath) -> Result<File, Error> {
-        let mut options = OpenOptions::new();
-        options.read(true).follow(FollowSymlinks::No);
-        self.root()
-            .open_with(path.to_path(), &options)
-            .map_err(|e| io_error(path, e))
-    }
-
     fn charge_read(&mut self, bytes: u64) -> Result<(), Error> {
         let used = self.state.usage.bytes_read.saturating_add(bytes);
         if used > self.state.limits.max_bytes_read {
@@ -360,7 +346,11 @@ impl WorkspaceView<'_> {
         Ok(())
     }
 
-    /// The entries of one directory (by its real path), withheld ones marked.
+    /// The entries of one directory (by its real path), withheld ones
+    /// marked. Version-control internals (`.git` folders and gitdir files,
+    /// `.hg`, `.svn`, `.jj`) are left out: a skill can never use them, and
+    /// every repository has one, so marking them would make every scanner
+    /// report a "withheld secret".
     fn entries(&mut self, dir: &RelPath) -> Result<Vec<Entry>, Error> {
         let listing = self
             .root()
@@ -374,6 +364,9 @@ impl WorkspaceView<'_> {
                 continue;
             };
             self.charge_listed(1)?;
+            if is_vcs_name(name.as_bytes()) {
+                continue;
+            }
             let path = dir.child(&name);
             let file_type = item.file_type().map_err(|e| io_error(&path, e))?;
             let kind = entry_kind(&file_type);
@@ -413,11 +406,9 @@ impl WorkspaceView<'_> {
                 )));
             }
             for entry in self.entries(&dir)? {
-                let descend = entry.kind == EntryKind::Directory
-                    && entry.withheld.is_none()
-                    && !WALK_SKIPS
-                        .iter()
-                        .any(|s| entry.path.rsplit('/').next() == Some(s));
+                // Withheld folders (and version-control internals, which
+                // `entries` leaves out) are never entered.
+                let descend = entry.kind == EntryKind::Directory && entry.withheld.is_none();
                 if descend {
                     let child = RelPath::parse(&entry.path)
                         .map_err(|e| Error::InvalidInput(e.to_string()))?;
@@ -431,44 +422,6 @@ impl WorkspaceView<'_> {
         }
         out.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(out)
-    }
-
-    fn read_bytes(
-        &mut self,
-        raw: &str,
-        offset: u64,
-        length: Option<u64>,
-    ) -> Result<Vec<u8>, Error> {
-        let resolved = self.resolve_existing(raw, Need::Read)?;
-        let mut file = self.open_file(&resolved.real)?;
-        let meta = file.metadata().map_err(|e| io_error(&resolved.real, e))?;
-        if !meta.is_file() {
-            return Err(Error::InvalidInput(format!(
-                "`{}` is not a regular file",
-                resolved.asked
-            )));
-        }
-        let available = meta.len().saturating_sub(offset);
-        let wanted = length.map_or(available, |l| l.min(available));
-        if wanted > MAX_READ_PER_CALL {
-            return Err(Error::limit(
-                if length.is_some() {
-                    "read-range length per call"
-                } else {
-                    "read-file size per call (read larger files with read-range)"
-                },
-                MAX_READ_PER_CALL,
-                wanted,
-            ));
-        }
-        self.charge_read(wanted)?;
-        file.seek(SeekFrom::Start(offset))
-            .map_err(|e| io_error(&resolved.real, e))?;
-        let mut buf = Vec::with_capacity(wanted as usize);
-        file.take(wanted)
-            .read_to_end(&mut buf)
-            .map_err(|e| io_error(&resolved.real, e))?;
-        Ok(buf)
     }
 
     fn search_files(&mut self, query: SearchQuery) -> Result<SearchResult, Error> {
@@ -525,8 +478,10 @@ impl WorkspaceView<'_> {
             self.check_deadline()?;
             let path =
                 RelPath::parse(&entry.path).map_err(|e| Error::InvalidInput(e.to_string()))?;
-            let mut file = self.open_file(&path)?;
-            let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+            let Some((mut file, facts)) = self.open_for_search(&path, &mut result.withheld)? else {
+                continue;
+            };
+            let len = facts.size;
             if len > MAX_SEARCH_FILE_BYTES {
                 continue;
             }
@@ -582,7 +537,11 @@ impl WorkspaceView<'_> {
                 .collect();
             let mut files = Vec::new();
             for root in roots {
-                // Nested grants are covered by their parent's walk.
+                // Nested grants are covered by their parent's walk; a grant
+                // that is hidden (say, inside `.git`) holds nothing to search.
+                if self.state.sandbox.hidden_by(&root).is_some() {
+                    continue;
+                }
                 if self
                     .state
                     .sandbox
@@ -616,154 +575,11 @@ impl WorkspaceView<'_> {
             withheld: None,
         }])
     }
-
-    /// Create a folder (and its parents), after the approval gate.
-    fn make_dir(&mut self, path: &str) -> Result<(), Error> {
-        let resolved = self.resolve(path, Need::Write)?;
-        let exists = self
-            .root()
-            .symlink_metadata(resolved.real.to_path())
-            .is_ok_and(|m| m.is_dir());
-        if exists {
-            return Ok(());
-        }
-        self.approve_change(&resolved.real, "create-dir", None, None)?;
-        self.audit_change("create-dir", &resolved.real, json!({}))?;
-        self.root()
-            .create_dir_all(resolved.real.to_path())
-            .map_err(|e| io_error(&resolved.real, e))
-    }
-
-    /// Remove a regular file by its own path, after the approval gate.
-    fn remove(&mut self, path: &str) -> Result<(), Error> {
-        let resolved = self.resolve_existing(path, Need::Write)?;
-        let meta = self
-            .root()
-            .symlink_metadata(resolved.asked.to_path())
-            .map_err(|e| io_error(&resolved.asked, e))?;
-        if meta.file_type().is_symlink() || resolved.real != resolved.asked {
-            return Err(Error::InvalidInput(format!(
-                "`{}` is reached through a symbolic link; remove-file only removes regular files by their own path",
-                resolved.asked
-            )));
-        }
-        if !meta.is_file() {
-            return Err(Error::InvalidInput(format!(
-                "`{}` is not a regular file",
-                resolved.asked
-            )));
-        }
-        let before = self.current_content(&resolved.real)?;
-        self.approve_change(&resolved.real, "delete", before.as_deref(), None)?;
-        self.audit_change(
-            "remove-file",
-            &resolved.real,
-            json!({ "bytes": meta.len() }),
-        )?;
-        self.root()
-            .remove_file(resolved.real.to_path())
-            .map_err(|e| io_error(&resolved.real, e))
-    }
-
-    fn write_atomically(
-        &mut self,
-        raw: &str,
-        contents: &[u8],
-        mode: Option<u32>,
-    ) -> Result<(), Error> {
-        let resolved = self.resolve(raw, Need::Write)?;
-        let len = contents.len() as u64;
-        if len > MAX_WRITE_PER_CALL {
-            return Err(Error::limit(
-                "write-file size per call",
-                MAX_WRITE_PER_CALL,
-                len,
-            ));
-        }
-        let used = self.state.usage.bytes_written.saturating_add(len);
-        if used > self.state.limits.max_bytes_written {
-            return Err(Error::limit(
-                "limits.max-bytes-written",
-                self.state.limits.max_bytes_written,
-                used,
-            ));
-        }
-        let real = &resolved.real.clone();
-        let (Some(parent), Some(name)) = (real.parent(), real.file_name()) else {
-            return Err(Error::InvalidInput(
-                "cannot write to the workspace root itself".into(),
-            ));
-        };
-        if resolved.exists
-            && self
-                .root()
-                .metadata(real.to_path())
-                .map(|m| m.is_dir())
-                .unwrap_or(false)
-        {
-            return Err(Error::InvalidInput(format!("`{real}` is a directory")));
-        }
-        let dir = self
-            .root()
-            .open_dir(parent.to_path())
-            .map_err(|e| match e.kind() {
-                std::io::ErrorKind::NotFound => Error::NotFound(format!(
-                    "{parent} (the parent directory of `{real}`; create it first with create-dir)"
-                )),
-                _ => io_error(&parent, e),
-            })?;
-        let before = self.current_content(real)?;
-        self.approve_change(
-            real,
-            if before.is_some() { "modify" } else { "create" },
-            before.as_deref(),
-            Some(contents),
-        )?;
-        self.audit_change(
-            "write-file",
-            real,
-            json!({
-                "bytes": len,
-                "sha256": hex::encode(<sha2::Sha256 as sha2::Digest>::digest(contents)),
-                "replaces": resolved.exists,
-            }),
-        )?;
-        // Write beside the target, sync, then rename: a crash leaves either the
-        // old file or the new one, never half of each.
-        let temp = format!(".airlock-write-{}.tmp", random_suffix());
-        let result = (|| -> std::io::Result<()> {
-            let mut options = OpenOptions::new();
-            options.write(true).create_new(true);
-            let mut file = dir.open_with(&temp, &options)?;
-            // The new file keeps the permission bits of the one it replaces
-            // (an executable script stays executable), or gets `mode`.
-            let prior = dir
-                .symlink_metadata(name)
-                .ok()
-                .filter(|m| m.is_file())
-                .map(|m| m.permissions().mode() & 0o777);
-            if let Some(bits) = prior.or(mode) {
-                file.set_permissions(cap_std::fs::Permissions::from_std(
-                    std::fs::Permissions::from_mode(bits),
-                ))?;
-            }
-            file.write_all(contents)?;
-            file.sync_all()?;
-            crash_before_rename_fault();
-            dir.rename(&temp, &dir, name)?;
-            Ok(())
-        })();
-        if let Err(e) = result {
-            let _ = dir.remove_file(&temp);
-            return Err(io_error(real, e));
-        }
-        self.state.usage.bytes_written = used;
-        Ok(())
-    }
 }
 
 impl api::Host for WorkspaceView<'_> {
     fn grants(&mut self) -> wasmtime::Result<Vec<Grant>> {
+        self.journal.host_call("workspace::grants")?;
         Ok(self
             .state
             .sandbox
@@ -777,6 +593,7 @@ impl api::Host for WorkspaceView<'_> {
     }
 
     fn list_dir(&mut self, path: String) -> HostResult<Vec<Entry>> {
+        self.journal.host_call("workspace::list-dir")?;
         let result = (|| {
             let resolved = self.resolve_existing(&path, Need::Read)?;
             self.entries(&resolved.real)
@@ -791,6 +608,7 @@ impl api::Host for WorkspaceView<'_> {
     }
 
     fn walk(&mut self, path: String) -> HostResult<Vec<Entry>> {
+        self.journal.host_call("workspace::walk")?;
         let result = (|| {
             let resolved = self.resolve_existing(&path, Need::Read)?;
             self.walk_from(&resolved.real)
@@ -800,22 +618,19 @@ impl api::Host for WorkspaceView<'_> {
     }
 
     fn stat(&mut self, path: String) -> HostResult<Metadata> {
+        self.journal.host_call("workspace::stat")?;
         let result = (|| {
             let resolved = self.resolve_existing(&path, Need::Read)?;
-            let meta = self
-                .root()
-                .symlink_metadata(resolved.real.to_path())
-                .map_err(|e| io_error(&resolved.real, e))?;
+            let sandbox = &self.state.sandbox;
+            let meta = sandbox
+                .stat_real(&resolved.real)
+                .map_err(|r| self.refuse(Need::Read, &path, r))?;
             let writable = self.state.sandbox.resolve(&path, Need::Write).is_ok();
             Ok(Metadata {
                 path: resolved.asked.to_string(),
-                kind: entry_kind(&meta.file_type()),
-                size: meta.len(),
-                modified_ms: meta
-                    .modified()
-                    .ok()
-                    .and_then(|t| t.into_std().duration_since(std::time::UNIX_EPOCH).ok())
-                    .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+                kind: files::entry_kind_of(meta.kind),
+                size: meta.size,
+                modified_ms: meta.modified_ms,
                 writable,
             })
         })();
@@ -824,12 +639,14 @@ impl api::Host for WorkspaceView<'_> {
     }
 
     fn read_file(&mut self, path: String) -> HostResult<Vec<u8>> {
+        self.journal.host_call("workspace::read-file")?;
         let result = self.read_bytes(&path, 0, None);
         self.audited("read-file", &path, &result, |b| json!({ "bytes": b.len() }))?;
         Ok(result)
     }
 
     fn read_range(&mut self, path: String, offset: u64, length: u64) -> HostResult<Vec<u8>> {
+        self.journal.host_call("workspace::read-range")?;
         let result = self.read_bytes(&path, offset, Some(length));
         self.audited(
             "read-range",
@@ -841,6 +658,7 @@ impl api::Host for WorkspaceView<'_> {
     }
 
     fn search(&mut self, query: SearchQuery) -> HostResult<SearchResult> {
+        self.journal.host_call("workspace::search")?;
         let (pattern, scope, glob) = (
             query.pattern.clone(),
             query.path.clone(),
@@ -862,6 +680,7 @@ impl api::Host for WorkspaceView<'_> {
     }
 
     fn write_file(&mut self, path: String, contents: Vec<u8>) -> HostResult<()> {
+        self.journal.host_call("workspace::write-file")?;
         let result = self.write_atomically(&path, &contents, None);
         self.journal.audit_check()?;
         if let Err(e) = &result {
@@ -872,6 +691,7 @@ impl api::Host for WorkspaceView<'_> {
     }
 
     fn create_dir(&mut self, path: String) -> HostResult<()> {
+        self.journal.host_call("workspace::create-dir")?;
         let result = self.make_dir(&path);
         self.journal.audit_check()?;
         if let Err(e) = &result {
@@ -882,6 +702,7 @@ impl api::Host for WorkspaceView<'_> {
     }
 
     fn remove_file(&mut self, path: String) -> HostResult<()> {
+        self.journal.host_call("workspace::remove-file")?;
         let result = self.remove(&path);
         self.journal.audit_check()?;
         if let Err(e) = &result {
@@ -889,16 +710,6 @@ impl api::Host for WorkspaceView<'_> {
         }
         self.journal.audit_check()?;
         Ok(result)
-    }
-}
-
-/// Fault injection for the crash test (debug builds only): with
-/// `AIRLOCK_FAULT_CRASH_BEFORE_RENAME` set, the process dies the way a power
-/// cut or `kill -9` would, after the new content is synced to its temporary
-/// file and before the rename that would replace the old file.
-fn crash_before_rename_fault() {
-    if cfg!(debug_assertions) && std::env::var_os("AIRLOCK_FAULT_CRASH_BEFORE_RENAME").is_some() {
-        std::process::abort();
     }
 }
 
@@ -930,12 +741,4 @@ fn display_raw(raw: &str) -> String {
         let cut: String = raw.chars().take(SHOWN).collect();
         format!("{cut}… ({} bytes)", raw.len())
     }
-}
-
-fn random_suffix() -> String {
-    let mut bytes = [0u8; 8];
-    // A failure of the OS RNG only weakens the temp name's uniqueness;
-    // `create_new` still refuses to clobber anything.
-    let _ = getrandom::fill(&mut bytes);
-    hex::encode(bytes)
 }

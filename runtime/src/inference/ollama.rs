@@ -5,9 +5,11 @@
 //! Ollama identifies a model by the sha256 of its manifest and reports it as
 //! bare hex; the lock stores it as `sha256:<hex>`. [`OllamaBackend::verify`]
 //! refuses a model whose digest changed since it was pinned (an `ollama pull`
-//! can silently replace a tag).
+//! can silently replace a tag). Before every request the server's listening
+//! socket must belong to the configured user ([`super::listener`]).
 
 use super::endpoint::{self, Endpoint, Halt, LineReader, Timeouts, emit, spawn_stream};
+use super::listener::{self, ServerOwner};
 use super::{
     Backend, ChatRequest, EngineError, FinishReason, ModelSource, ModelSpec, OutputFormat,
     StreamEvent, StreamSender, TokenCount, TokenStream, Usage, estimate_tokens,
@@ -23,6 +25,8 @@ pub struct OllamaBackend {
     endpoint: Endpoint,
     timeouts: Timeouts,
     client: reqwest::Client,
+    /// Who must own the listening socket.
+    owner: ServerOwner,
 }
 
 /// One line of `/api/chat`'s answer (or the whole answer when not streamed).
@@ -74,7 +78,21 @@ impl OllamaBackend {
             endpoint,
             timeouts,
             client,
+            owner: ServerOwner::current_user(),
         })
+    }
+
+    /// Require the server's listening socket to be owned by `owner`
+    /// (default: the user running Airlock), checked before every request.
+    #[must_use]
+    pub fn with_server_owner(mut self, owner: ServerOwner) -> Self {
+        self.owner = owner;
+        self
+    }
+
+    /// Refuse a server run by someone other than the configured user.
+    fn check_server(&self) -> Result<(), EngineError> {
+        listener::check_server(&self.describe(), &self.endpoint, &self.owner)
     }
 
     /// The endpoint it talks to.
@@ -142,6 +160,7 @@ impl OllamaBackend {
 
     /// `/api/tags` with the digests as Ollama wrote them.
     async fn raw_tags(&self) -> Result<Vec<Tag>, EngineError> {
+        self.check_server()?;
         let tags: Tags =
             endpoint::get_json(&self.client, &self.endpoint, "/api/tags", self.timeouts)
                 .await
@@ -241,6 +260,7 @@ impl OllamaBackend {
     async fn answer(&self, body: Value, tx: &StreamSender) -> Result<(), Halt> {
         let who = self.describe();
         let fail = |what: String| Halt::Failed(EngineError::Unavailable(format!("{who} {what}")));
+        self.check_server()?;
         let response = self
             .client
             .post(self.endpoint.join("/api/chat"))

@@ -20,10 +20,13 @@
 //! Such servers report no digest: [`OpenAiBackend::verify`] only checks
 //! that the served name is listed. The digest the lock records for a served
 //! model is that of the GGUF file in Airlock's model store which the operator
-//! states the server serves; Airlock cannot check it over this API. The
+//! states the server serves; Airlock cannot check it over this API. What it
+//! does check, before every request, is that the server's listening socket
+//! belongs to the configured user ([`super::listener`]). The
 //! context window is the server's own (set where the server is started).
 
 use super::endpoint::{self, Endpoint, Halt, LineReader, Timeouts, emit, spawn_stream};
+use super::listener::{self, ServerOwner};
 use super::ollama::{schema_value, source_kind};
 use super::{
     Backend, ChatRequest, EngineError, FinishReason, ModelSource, ModelSpec, OutputFormat,
@@ -40,6 +43,8 @@ pub struct OpenAiBackend {
     endpoint: Endpoint,
     timeouts: Timeouts,
     client: reqwest::Client,
+    /// Who must own the listening socket.
+    owner: ServerOwner,
 }
 
 /// A whole answer.
@@ -119,7 +124,21 @@ impl OpenAiBackend {
             endpoint,
             timeouts,
             client,
+            owner: ServerOwner::current_user(),
         })
+    }
+
+    /// Require the server's listening socket to be owned by `owner`
+    /// (default: the user running Airlock), checked before every request.
+    #[must_use]
+    pub fn with_server_owner(mut self, owner: ServerOwner) -> Self {
+        self.owner = owner;
+        self
+    }
+
+    /// Refuse a server run by someone other than the configured user.
+    fn check_server(&self) -> Result<(), EngineError> {
+        listener::check_server(&self.describe(), &self.endpoint, &self.owner)
     }
 
     /// The endpoint it talks to.
@@ -129,6 +148,7 @@ impl OpenAiBackend {
 
     /// The model names the server serves (`/v1/models`).
     pub async fn models(&self) -> Result<Vec<String>, EngineError> {
+        self.check_server()?;
         let models: Models =
             endpoint::get_json(&self.client, &self.endpoint, "/v1/models", self.timeouts)
                 .await
@@ -181,6 +201,7 @@ impl OpenAiBackend {
     ) -> Result<(), Halt> {
         let who = self.describe();
         let fail = |what: String| Halt::Failed(EngineError::Unavailable(format!("{who} {what}")));
+        self.check_server()?;
         let response = self
             .client
             .post(self.endpoint.join("/v1/chat/completions"))

@@ -1,15 +1,18 @@
 //! From configuration and profile to the models a run may use: the engine the
 //! configuration chooses, and each model the profile grants, checked against
 //! the lock (and, for a server engine, against what the server serves) before
-//! the skill starts. Any doubt refuses the run.
+//! the skill starts, and against the admin policy's pins. Any doubt refuses
+//! the run.
 
 use super::embedded::EmbeddedBackend;
+use super::listener::ServerOwner;
 use super::ollama::OllamaBackend;
 use super::openai::OpenAiBackend;
 use super::{EngineError, SharedBackend};
 use crate::config::{BackendKind, Config};
 use crate::host::inference::RunModels;
 use crate::models::{ModelError, ModelStore};
+use crate::policy::Policy;
 use crate::profile::Profile;
 use std::sync::Arc;
 
@@ -40,6 +43,15 @@ pub enum GrantError {
         /// Why.
         source: EngineError,
     },
+    /// The model store pins the name to another digest than the admin
+    /// policy does (or the policy files disagree).
+    #[error("the profile `{profile}` grants a model the admin policy did not approve: {message}")]
+    Pin {
+        /// The profile.
+        profile: String,
+        /// What differs, naming both digests, and the fix.
+        message: String,
+    },
 }
 
 impl GrantError {
@@ -52,15 +64,43 @@ impl GrantError {
                 source: ModelError::Drift { .. } | ModelError::NotRegular { .. },
                 ..
             } | Self::Engine {
-                source: EngineError::ModelDrift { .. },
+                source: EngineError::ModelDrift { .. } | EngineError::UntrustedServer(_),
                 ..
-            }
+            } | Self::Pin { .. }
         )
     }
 }
 
-/// The engine `config` chooses. Nothing is loaded or contacted yet.
-pub fn backend_for(config: &Config) -> Result<SharedBackend, EngineError> {
+/// Who must own a loopback server's listening socket: the admin policy's
+/// `[models] server-uid` when set (the configuration may repeat it, not
+/// change it), else the configuration's `engine.server-uid`, else the user
+/// running Airlock. The error refuses the run.
+pub fn server_owner(config: &Config, policy: &Policy) -> Result<ServerOwner, EngineError> {
+    let admin = policy.server_uid().map_err(EngineError::UntrustedServer)?;
+    let configured = config.engine.server_uid;
+    Ok(match (admin, configured) {
+        (Some(admin), Some(mine)) if admin != mine => {
+            return Err(EngineError::UntrustedServer(format!(
+                "engine.server-uid = {mine} in {} differs from the admin policy's {} = {admin}; the administrator decides which user may serve models here: remove engine.server-uid from the configuration, or ask the administrator",
+                config.describe_source(),
+                policy.server_uid_origin()
+            )));
+        }
+        (Some(uid), _) => ServerOwner {
+            uid,
+            setting: policy.server_uid_origin(),
+        },
+        (None, Some(uid)) => ServerOwner {
+            uid,
+            setting: format!("engine.server-uid in {}", config.describe_source()),
+        },
+        (None, None) => ServerOwner::current_user(),
+    })
+}
+
+/// The engine `config` chooses, held to `policy`'s server owner. Nothing is
+/// loaded or contacted yet.
+pub fn backend_for(config: &Config, policy: &Policy) -> Result<SharedBackend, EngineError> {
     let engine = &config.engine;
     let endpoint = || {
         engine.endpoint.clone().ok_or_else(|| {
@@ -73,27 +113,50 @@ pub fn backend_for(config: &Config) -> Result<SharedBackend, EngineError> {
     };
     Ok(match engine.backend {
         BackendKind::Embedded => Arc::new(EmbeddedBackend::new(engine.threads)),
-        BackendKind::Ollama => Arc::new(OllamaBackend::new(endpoint()?, engine.timeouts)?),
-        BackendKind::OpenAiCompatible => {
-            Arc::new(OpenAiBackend::new(endpoint()?, engine.timeouts)?)
-        }
+        BackendKind::Ollama => Arc::new(
+            OllamaBackend::new(endpoint()?, engine.timeouts)?
+                .with_server_owner(server_owner(config, policy)?),
+        ),
+        BackendKind::OpenAiCompatible => Arc::new(
+            OpenAiBackend::new(endpoint()?, engine.timeouts)?
+                .with_server_owner(server_owner(config, policy)?),
+        ),
     })
 }
 
 /// The models `profile` grants, resolved for `backend`: `None` when it grants
-/// none. Every granted model must be pinned in `store`, match its digest
-/// (cheap check, full re-hash when the file changed), and be served as pinned.
+/// none. Every granted model must be pinned in `store` to the digest
+/// `policy` pins (when it pins one), match its digest (cheap check, full
+/// re-hash when the file changed), and be served as pinned.
 pub async fn granted_models(
     profile: &Profile,
     config: &Config,
     store: &ModelStore,
     backend: SharedBackend,
+    policy: &Policy,
 ) -> Result<Option<RunModels>, GrantError> {
     if profile.inference.models.is_empty() {
         return Ok(None);
     }
     let mut models = Vec::new();
     for name in &profile.inference.models {
+        // The admin's pin first: the lock's digest is what the file and the
+        // server are then held to, so this one comparison covers both.
+        let locked = store.get(name).map_err(|source| GrantError::Model {
+            profile: profile.name.clone(),
+            model: name.clone(),
+            source,
+        })?;
+        policy
+            .check_pin(
+                name,
+                &locked.digest,
+                &store.lock_path().display().to_string(),
+            )
+            .map_err(|message| GrantError::Pin {
+                profile: profile.name.clone(),
+                message,
+            })?;
         let spec = store
             .spec(name, config)
             .map_err(|source| GrantError::Model {

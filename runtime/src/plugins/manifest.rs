@@ -10,6 +10,7 @@
 
 use crate::sandbox::paths::RelPath;
 use crate::skill::{WIT_VERSION, wit_compatible};
+use crate::toml_errors::{location, toml_message};
 use serde::{Deserialize, Serialize};
 
 /// The manifest.
@@ -106,17 +107,16 @@ pub struct ComponentRef {
 }
 
 impl Manifest {
-    /// Parse and check a manifest; `origin` names it in errors.
+    /// Parse and check a manifest; `origin` names it in errors. A TOML
+    /// error says `ORIGIN:LINE:COLUMN: message (in `the line`)`; a value
+    /// that is not allowed says `ORIGIN: key: why`.
     pub fn parse(text: &str, origin: &str) -> Result<Self, String> {
         let manifest: Self = toml::from_str(text).map_err(|e| {
-            let at = e
-                .span()
-                .map(|s| {
-                    let line = text[..s.start.min(text.len())].matches('\n').count() + 1;
-                    format!(":{line}")
-                })
-                .unwrap_or_default();
-            format!("{origin}{at}: {}", e.message().trim_end())
+            format!(
+                "{}: {}",
+                location(origin, text, e.span()),
+                toml_message(&e, text, "docs/plugins.md")
+            )
         })?;
         manifest.check().map_err(|e| format!("{origin}: {e}"))?;
         Ok(manifest)
@@ -280,7 +280,7 @@ mod tests {
         .unwrap_err();
         assert_eq!(err, "m.toml: capabilities.commands: `make` is listed twice");
         let err = Manifest::parse(&format!("{GOOD}commands = \"make\"\n"), "m.toml").unwrap_err();
-        assert!(err.starts_with("m.toml:11: "), "{err}");
+        assert!(err.starts_with("m.toml:11:12: invalid type: string \"make\", expected a sequence (in `commands = \"make\"`)"), "{err}");
     }
 
     #[test]

@@ -124,6 +124,17 @@ impl Package {
             path: path.to_path_buf(),
             source,
         })?;
+        // Every length in the header is checked against what the file still
+        // holds before anything is allocated for it: a 40-byte file cannot
+        // make the host reserve 256 MiB.
+        let file_len = file
+            .metadata()
+            .map_err(|source| PackageError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?
+            .len();
+        let mut offset: u64 = 0;
         let mut reader = std::io::BufReader::new(file);
         let format = |reason: String| PackageError::Format {
             path: path.to_path_buf(),
@@ -133,6 +144,7 @@ impl Package {
         reader
             .read_exact(&mut magic)
             .map_err(|_| format("it is too short to be a package".into()))?;
+        offset += MAGIC.len() as u64;
         if &magic != MAGIC {
             return Err(format(
                 "it does not start with the package magic `AIRLOCK-PLUGIN` version 1 (build packages with `airlock plugin pack`)".into(),
@@ -148,7 +160,16 @@ impl Package {
             reader
                 .read_exact(&mut len)
                 .map_err(|_| format(format!("it ends before entry `{expected}`")))?;
-            let mut name = vec![0u8; u16::from_be_bytes(len) as usize];
+            // The name must be the expected one, so its length must be too:
+            // check that before reading (or allocating for) the name.
+            let name_len = u16::from_be_bytes(len) as usize;
+            if name_len != expected.len() {
+                return Err(format(format!(
+                    "entry {} has a {name_len}-byte name, expected `{expected}`",
+                    index + 1
+                )));
+            }
+            let mut name = vec![0u8; name_len];
             reader
                 .read_exact(&mut name)
                 .map_err(|_| format(format!("it ends inside entry `{expected}`'s name")))?;
@@ -159,18 +180,29 @@ impl Package {
                     String::from_utf8_lossy(&name)
                 )));
             }
+            offset += 2 + name_len as u64;
             let mut size = [0u8; 8];
             reader
                 .read_exact(&mut size)
                 .map_err(|_| format(format!("it ends inside entry `{expected}`'s size")))?;
             let size = u64::from_be_bytes(size);
+            offset += 8;
             if size > limits[index] {
                 return Err(format(format!(
                     "entry `{expected}` says it has {size} bytes; at most {} are accepted",
                     limits[index]
                 )));
             }
-            let mut data = Vec::with_capacity(size as usize);
+            let left = file_len.saturating_sub(offset);
+            if size > left {
+                return Err(format(format!(
+                    "entry `{expected}` says it has {size} bytes, but the file has only {left} bytes after its header (the package is truncated or damaged)"
+                )));
+            }
+            offset += size;
+            // Bounded by the checks above; `read_to_end` grows it further
+            // only if the file grew while being read (then `take` stops it).
+            let mut data = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
             (&mut reader)
                 .take(size)
                 .read_to_end(&mut data)

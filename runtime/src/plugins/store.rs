@@ -2,7 +2,8 @@
 //! package as installed (`package.airlock`), its component extracted
 //! (`component.wasm`, which runs load) and the install record
 //! (`install.json`: both files' sha256 and metadata fingerprints, the
-//! profile reviewed, the signer). Both files are read-only. A version
+//! profile reviewed with where it was read from and the sha256 of its text,
+//! the signer). Both files are read-only. A version
 //! directory appears whole or not at all: it is filled under a temporary
 //! name and renamed into place.
 //!
@@ -10,6 +11,11 @@
 //! the record (as the model store does: size, times, inode) and hashes them
 //! in full only when any changed; then it verifies the signature against the
 //! trust store as it is now.
+//!
+//! An upgrade must be signed by the key the installed plugin was signed
+//! with ([`PluginStore::check_upgrade`]): a key trusted for one publisher
+//! cannot take over another publisher's plugin by publishing a higher
+//! version. The officer can transfer a plugin on purpose.
 
 use super::Signer;
 use super::manifest::Manifest;
@@ -17,6 +23,7 @@ use super::package::{Package, PackageError};
 use super::trust::TrustStore;
 use crate::models::Fingerprint;
 use crate::models::store::{create_private_dir, hash_copy, make_read_only, sync_dir};
+use crate::profile::ProfileSource;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -78,8 +85,18 @@ pub struct Record {
     pub package: Stamp,
     /// The extracted component.
     pub component: Stamp,
-    /// The profile reviewed at install; runs use it unless `--profile` says otherwise.
+    /// The profile reviewed at install, as `--profile` would name it; runs
+    /// use it unless `--profile` says otherwise.
     pub profile: String,
+    /// Where the reviewed profile was read from. Absent in records written
+    /// before Airlock pinned the review: such a plugin is refused until its
+    /// profile is reviewed again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile_source: Option<ProfileSource>,
+    /// The sha256 of the exact profile text reviewed; a run whose profile
+    /// text differs is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile_sha256: Option<String>,
     /// The trust store's name for the signing key at install.
     pub trusted_as: String,
     /// The key's fingerprint.
@@ -143,6 +160,22 @@ pub enum StoreError {
         version: String,
         /// The installed package's sha256.
         installed: String,
+    },
+    /// An upgrade signed by another key than the installed plugin.
+    #[error(
+        "refused: {name} is installed from publisher key {installed_key} (trusted as `{installed_as}` at install), but this package is signed by another key, {offered_key} (trusted as `{offered_as}`); only the installed plugin's publisher may publish its upgrades. If the plugin has really moved to the new publisher, confirm it with both, then install with --transfer-publisher (the audit log records the transfer), or remove it first with `airlock plugin remove {name}`"
+    )]
+    PublisherChanged {
+        /// Plugin.
+        name: String,
+        /// The installed plugin's key fingerprint.
+        installed_key: String,
+        /// The trust store's name for it at install.
+        installed_as: String,
+        /// The offered package's key fingerprint.
+        offered_key: String,
+        /// The trust store's name for it now.
+        offered_as: String,
     },
     /// An installed file changed since install.
     #[error(
@@ -222,16 +255,34 @@ impl PluginStore {
             .ok_or_else(|| StoreError::NotInstalled(name.to_string()))
     }
 
-    /// Refusals that installing `package` would meet: a downgrade, or the
-    /// same version with other contents. `Ok(Some(_))` when exactly this
-    /// package is installed already.
+    /// Refusals that installing `package`, signed by `signer`, would meet:
+    /// another publisher key than the installed versions' (unless
+    /// `transfer`), a downgrade, or the same version with other contents.
+    /// `Ok(Some(_))` when exactly this package is installed already.
     pub fn check_upgrade(
         &self,
         package: &Package,
         package_sha256: &str,
+        signer: &Signer,
+        transfer: bool,
     ) -> Result<Option<Installed>, StoreError> {
         let m = &package.manifest;
-        for installed in self.versions(&m.name).into_iter().rev() {
+        let versions = self.versions(&m.name);
+        if !transfer
+            && let Some(other) = versions
+                .iter()
+                .rev()
+                .find(|i| i.record.fingerprint != signer.fingerprint)
+        {
+            return Err(StoreError::PublisherChanged {
+                name: m.name.clone(),
+                installed_key: other.record.fingerprint.clone(),
+                installed_as: other.record.trusted_as.clone(),
+                offered_key: signer.fingerprint.clone(),
+                offered_as: signer.trusted_as.clone(),
+            });
+        }
+        for installed in versions.into_iter().rev() {
             let have = installed.manifest.semver();
             if have > m.semver() {
                 return Err(StoreError::Downgrade {
@@ -254,13 +305,25 @@ impl PluginStore {
         Ok(None)
     }
 
-    /// Install a verified package: fill a temporary directory and rename it
-    /// into place.
+    /// The key fingerprint and trusted name of the newest installed version
+    /// of `name` signed by another key than `fingerprint`, if any.
+    pub fn other_publisher(&self, name: &str, fingerprint: &str) -> Option<(String, String)> {
+        self.versions(name)
+            .into_iter()
+            .rev()
+            .find(|i| i.record.fingerprint != fingerprint)
+            .map(|i| (i.record.fingerprint, i.record.trusted_as))
+    }
+
+    /// Install a verified package reviewed against the profile read from
+    /// `profile` (whose text has sha256 `profile_sha256`): fill a temporary
+    /// directory and rename it into place.
     pub fn install(
         &self,
         package: &Package,
         signer: &Signer,
-        profile: &str,
+        profile: &ProfileSource,
+        profile_sha256: &str,
     ) -> Result<Installed, StoreError> {
         let m = &package.manifest;
         let parent = self.dir.join(&m.name);
@@ -284,7 +347,9 @@ impl PluginStore {
             let record = Record {
                 package: Stamp::of(&package_path).map_err(io(&package_path))?,
                 component: Stamp::of(&component_path).map_err(io(&component_path))?,
-                profile: profile.to_string(),
+                profile: profile.argument(),
+                profile_source: Some(profile.clone()),
+                profile_sha256: Some(profile_sha256.to_string()),
                 trusted_as: signer.trusted_as.clone(),
                 fingerprint: signer.fingerprint.clone(),
                 installed: std::time::SystemTime::now()
@@ -302,6 +367,22 @@ impl PluginStore {
             let _ = std::fs::remove_dir_all(&temp);
         }
         result
+    }
+
+    /// Record a new review of an installed plugin: the profile read from
+    /// `profile`, whose text has sha256 `profile_sha256`.
+    pub fn repin(
+        &self,
+        installed: &Installed,
+        profile: &ProfileSource,
+        profile_sha256: &str,
+    ) -> Result<Installed, StoreError> {
+        let mut record = installed.record.clone();
+        record.profile = profile.argument();
+        record.profile_source = Some(profile.clone());
+        record.profile_sha256 = Some(profile_sha256.to_string());
+        write_record(&installed.dir, &record)?;
+        load(&installed.dir)
     }
 
     /// Remove the versions of `name` older than `version` (after a newer

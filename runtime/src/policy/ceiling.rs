@@ -113,7 +113,7 @@ fn change_points<'a>(a: &'a Profile, b: &'a Profile) -> Vec<&'a RelPath> {
     points
 }
 
-fn limit_pairs(l: &Limits) -> [(&'static str, u64); 6] {
+fn limit_pairs(l: &Limits) -> [(&'static str, u64); 8] {
     [
         ("wall-clock-seconds", l.wall_clock_seconds),
         ("memory-mib", l.memory_mib),
@@ -121,6 +121,8 @@ fn limit_pairs(l: &Limits) -> [(&'static str, u64); 6] {
         ("max-bytes-written", l.max_bytes_written),
         ("max-output-bytes", l.max_output_bytes),
         ("max-files-listed", l.max_files_listed),
+        ("max-denials", l.max_denials),
+        ("max-host-calls", l.max_host_calls),
     ]
 }
 
@@ -325,6 +327,8 @@ pub(super) fn meet(a: &Profile, b: &Profile) -> Result<Profile, String> {
         max_bytes_written: min(la.max_bytes_written, lb.max_bytes_written),
         max_output_bytes: min(la.max_output_bytes, lb.max_output_bytes),
         max_files_listed: min(la.max_files_listed, lb.max_files_listed),
+        max_denials: min(la.max_denials, lb.max_denials),
+        max_host_calls: min(la.max_host_calls, lb.max_host_calls),
     };
     let (ia, ib) = (&a.inference, &b.inference);
     let inference = InferencePolicy {

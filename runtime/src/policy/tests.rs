@@ -21,7 +21,8 @@ fn no_file_is_the_developer_default() {
     let p = Policy::load_from(Path::new("/nonexistent/airlock/policy.toml"), None).unwrap();
     assert!(p.allow_unsigned);
     assert!(p.allows_publisher("SHA256:anything"));
-    assert!(p.profile_ceiling.is_none() && p.allowed_models.is_none());
+    assert!(p.profile_ceiling.is_none() && p.models.allowed.is_none());
+    assert!(p.models.server_uid.is_none() && p.mcp.allowed);
     assert!(p.sources.files.is_empty());
     let assistant = Profile::builtin("assistant").unwrap();
     assert_eq!(p.check_profile(&assistant), Ok(()));
@@ -50,13 +51,13 @@ fn wrong_values_name_the_key() {
         .to_string();
     assert!(err.starts_with("p.toml:1:18: "), "{err}");
     let err = Policy::parse(
-        "allowed-models = [\"Big Model\"]\n",
+        "[models]\nallowed = [{ name = \"Big Model\", sha256 = \"00\" }]\n",
         Origin::Env("p.toml".into()),
     )
     .unwrap_err()
     .to_string();
     assert!(
-        err.starts_with("p.toml:1:19: allowed-models: \"Big Model\" is not a model name"),
+        err.starts_with("p.toml:2:21: models.allowed: name = \"Big Model\" is not a model name"),
         "{err}"
     );
     let err = Policy::parse("profile-ceiling = \"nope\"\n", Origin::Env("p.toml".into()))
@@ -77,28 +78,32 @@ fn wrong_values_name_the_key() {
 
 #[test]
 fn merging_takes_the_stricter_value_of_every_key() {
-    let system = sys(concat!(
-        "allow-unsigned = false\n",
-        "trusted-publishers = [\"SHA256:aaa\", \"SHA256:bbb\"]\n",
-        "allowed-models = [\"smollm2\", \"coder\"]\n",
+    let system = sys(&format!(
+        "allow-unsigned = false\ntrusted-publishers = [\"SHA256:aaa\", \"SHA256:bbb\"]\n[models]\nallowed = [{}, {}]\n[mcp]\nplugins = [\"a\", \"b\"]\n",
+        pin("smollm2", 'a'),
+        pin("coder", 'c')
     ));
     // The additional file tries to loosen every key.
-    let loosen = env(concat!(
-        "allow-unsigned = true\n",
-        "trusted-publishers = [\"SHA256:bbb\", \"SHA256:ccc\"]\n",
-        "allowed-models = [\"coder\", \"big\"]\n",
+    let loosen = env(&format!(
+        "allow-unsigned = true\ntrusted-publishers = [\"SHA256:bbb\", \"SHA256:ccc\"]\n[models]\nallowed = [{}, {}]\n[mcp]\nallowed = true\nplugins = [\"b\", \"c\"]\nprofiles = [\"read-only\"]\n",
+        pin("coder", 'c'),
+        pin("big", 'b')
     ));
     let merged = system.clone().merge(loosen.clone()).unwrap();
     assert!(!merged.allow_unsigned, "true cannot override false");
     assert_eq!(merged.trusted_publishers, Some(vec!["SHA256:bbb".into()]));
     assert!(!merged.allows_publisher("SHA256:aaa") && !merged.allows_publisher("SHA256:ccc"));
     assert!(merged.allows_publisher("SHA256:bbb"));
-    assert_eq!(merged.allowed_models, Some(vec!["coder".into()]));
+    assert_eq!(allowed_names(&merged), vec!["coder"]);
+    assert_eq!(merged.mcp.plugins, Some(vec!["b".into()]));
+    assert_eq!(merged.mcp.profiles, Some(vec!["read-only".into()]));
+    assert!(merged.mcp.allowed);
     // The same in the other order.
     let other = loosen.merge(system).unwrap();
     assert!(!other.allow_unsigned);
     assert_eq!(other.trusted_publishers, Some(vec!["SHA256:bbb".into()]));
-    assert_eq!(other.allowed_models, Some(vec!["coder".into()]));
+    assert_eq!(allowed_names(&other), vec!["coder"]);
+    assert_eq!(other.mcp.plugins, Some(vec!["b".into()]));
 
     // A key only one file sets stands; an empty file changes nothing.
     let merged = Policy::default()
@@ -218,16 +223,33 @@ fn the_ceilings_deny_patterns_and_model_budget_are_required() {
     );
 }
 
+fn pin(name: &str, digit: char) -> String {
+    format!(
+        "{{ name = {name:?}, sha256 = \"{}\" }}",
+        digit.to_string().repeat(64)
+    )
+}
+
+fn allowed_names(p: &Policy) -> Vec<String> {
+    p.models
+        .allowed
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|p| p.name.clone())
+        .collect()
+}
+
 #[test]
-fn allowed_models_refuses_other_models() {
-    let policy = sys("allowed-models = [\"coder\"]\n");
+fn models_allowed_refuses_other_models() {
+    let policy = sys(&format!("[models]\nallowed = [{}]\n", pin("coder", 'c')));
     let err = policy
         .check_models(&Profile::builtin("assistant").unwrap())
         .unwrap_err();
     assert_eq!(
         err,
-        "profile `assistant` grants the model \"smollm2\" (inference.models), which the admin policy does not allow: \
-         allowed-models = [\"coder\"] in /etc/airlock/policy.toml. \
+        "profile `assistant` (inference.models) grants the model \"smollm2\", which the admin policy does not allow: \
+         [models] allowed = [\"coder\"] in /etc/airlock/policy.toml. \
          Use a profile that grants only allowed models, or ask the administrator"
     );
     assert_eq!(
@@ -417,3 +439,230 @@ fn a_ceiling_file_must_be_as_trusted_as_the_policy() {
 }
 
 use std::os::unix::fs::MetadataExt;
+
+#[test]
+fn the_old_allowed_models_key_gets_a_migration_message() {
+    let err = Policy::parse(
+        "allow-unsigned = false\nallowed-models = [\"coder\"]\n",
+        Origin::Env("p.toml".into()),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.starts_with("p.toml:2:1: `allowed-models` was replaced by `[models] allowed`, which pins each model by the sha256 of its content"),
+        "{err}"
+    );
+    assert!(err.contains("docs/policy.md"), "{err}");
+}
+
+#[test]
+fn model_pins_are_parsed_strictly() {
+    let bad = |text: &str| {
+        Policy::parse(text, Origin::Env("p.toml".into()))
+            .unwrap_err()
+            .to_string()
+    };
+    let err = bad("[models]\nallowed = [{ name = \"coder\", sha256 = \"abc\" }]\n");
+    assert!(
+        err.starts_with(
+            "p.toml:2:39: models.allowed: sha256 = \"abc\" for `coder` is not a sha256 digest"
+        ),
+        "{err}"
+    );
+    let err = bad("[models]\nallowed = [{ name = \"coder\" }]\n");
+    assert!(
+        err.starts_with("p.toml:2:12: missing field `sha256`"),
+        "{err}"
+    );
+    let err = bad(&format!(
+        "[models]\nallowed = [{{ name = \"coder\", sha = \"{}\" }}]\n",
+        "a".repeat(64)
+    ));
+    assert!(
+        err.starts_with("p.toml:2:30: unknown field `sha`, expected `name` or `sha256`"),
+        "{err}"
+    );
+    let err = bad(&format!(
+        "[models]\nallowed = [{}, {}]\n",
+        pin("coder", 'a'),
+        pin("coder", 'b')
+    ));
+    assert!(
+        err.contains("models.allowed lists `coder` twice with different digests"),
+        "{err}"
+    );
+    let err = bad("[models]\nserver-uid = -1\n");
+    assert!(err.starts_with("p.toml:2:14: "), "{err}");
+    let err = bad("[models]\nroles = []\n");
+    assert!(
+        err.starts_with("p.toml:2:1: unknown field `roles`, expected `allowed` or `server-uid`"),
+        "{err}"
+    );
+
+    // Upper case, with or without the prefix: the form the store records.
+    let p = sys(&format!(
+        "[models]\nallowed = [{{ name = \"coder\", sha256 = \"sha256:{}\" }}, {}]\nserver-uid = 998\n",
+        "AB".repeat(32),
+        pin("coder", 'a').replace("coder", "smollm2")
+    ));
+    let pins = p.models.allowed.as_ref().unwrap();
+    assert_eq!(pins[0].sha256, format!("sha256:{}", "ab".repeat(32)));
+    assert_eq!(pins[1].sha256, format!("sha256:{}", "a".repeat(64)));
+    assert_eq!(p.server_uid(), Ok(Some(998)));
+    assert_eq!(p.sources.models_allowed.len(), 1);
+    assert_eq!(p.sources.models_server_uid[0].value, "998");
+}
+
+#[test]
+fn a_model_re_pinned_to_another_digest_is_refused_naming_both() {
+    let policy = sys(&format!("[models]\nallowed = [{}]\n", pin("coder", 'c')));
+    let pinned = format!("sha256:{}", "c".repeat(64));
+    assert_eq!(policy.check_pin("coder", &pinned, "/h/models.lock"), Ok(()));
+    // The store's digest in any case or prefix is the same digest.
+    assert_eq!(
+        policy.check_pin("coder", &"C".repeat(64), "/h/models.lock"),
+        Ok(())
+    );
+    let other = format!("sha256:{}", "d".repeat(64));
+    let err = policy
+        .check_pin("coder", &other, "/h/models.lock")
+        .unwrap_err();
+    assert!(
+        err.starts_with(&format!(
+            "model `coder` is pinned in the model store (/h/models.lock) to {other}, but the admin policy allows `coder` only as {pinned} ([models] allowed in /etc/airlock/policy.toml)"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "`airlock model add FILE --name coder --replace` with the file whose sha256 is {}",
+            "c".repeat(64)
+        )),
+        "{err}"
+    );
+    // Without [models] allowed, any digest the user pinned stands.
+    assert_eq!(
+        Policy::default().check_pin("coder", &other, "/h/models.lock"),
+        Ok(())
+    );
+}
+
+#[test]
+fn two_files_pinning_one_name_differently_allow_it_in_neither() {
+    let merged = sys(&format!(
+        "[models]\nallowed = [{}, {}]\nserver-uid = 998\n",
+        pin("coder", 'c'),
+        pin("smollm2", 'a')
+    ))
+    .merge(env(&format!(
+        "[models]\nallowed = [{}, {}]\nserver-uid = 0\n",
+        pin("coder", 'd'),
+        pin("smollm2", 'a')
+    )))
+    .unwrap();
+    assert_eq!(allowed_names(&merged), vec!["smollm2"]);
+    assert_eq!(merged.models.conflicts.len(), 1);
+    let coder = profile("[inference]\nmodels = [\"coder\"]\n");
+    let err = merged.check_models(&coder).unwrap_err();
+    assert!(
+        err.contains(&format!(
+            "grants the model \"coder\", which the admin policy files pin to different digests ([models] allowed: /etc/airlock/policy.toml pins sha256:{}; $AIRLOCK_POLICY_FILE (/tmp/p.toml) pins sha256:{}), so neither allows it",
+            "c".repeat(64),
+            "d".repeat(64)
+        )),
+        "{err}"
+    );
+    for digest in ['c', 'd'] {
+        let err = merged
+            .check_pin("coder", &digest.to_string().repeat(64), "lock")
+            .unwrap_err();
+        assert!(err.contains("so neither allows it"), "{err}");
+    }
+    assert_eq!(
+        merged.check_models(&profile("[inference]\nmodels = [\"smollm2\"]\n")),
+        Ok(())
+    );
+    // Different server users: none is trusted.
+    let err = merged.server_uid().unwrap_err();
+    assert!(
+        err.contains(
+            "/etc/airlock/policy.toml sets 998, $AIRLOCK_POLICY_FILE (/tmp/p.toml) sets 0"
+        ),
+        "{err}"
+    );
+    // The same user in both: that one.
+    let same = sys("[models]\nserver-uid = 7\n")
+        .merge(env("[models]\nserver-uid = 7\n"))
+        .unwrap();
+    assert_eq!(same.server_uid(), Ok(Some(7)));
+    let one = Policy::default()
+        .merge(env("[models]\nserver-uid = 7\n"))
+        .unwrap();
+    assert_eq!(one.server_uid(), Ok(Some(7)));
+}
+
+#[test]
+fn mcp_can_be_forbidden_or_narrowed_and_merges_strictly() {
+    assert_eq!(Policy::default().check_mcp(), Ok(()));
+    let off = env("[mcp]\nallowed = false\n");
+    assert_eq!(
+        off.check_mcp().unwrap_err(),
+        "`airlock mcp` is forbidden by the admin policy ([mcp] allowed = false in $AIRLOCK_POLICY_FILE (/tmp/p.toml)): skills' results may not be handed to an MCP front-end on this machine. Run skills with `airlock run` instead, or ask the administrator"
+    );
+    // Neither file can switch it back on.
+    let merged = sys("[mcp]\nallowed = true\n").merge(off).unwrap();
+    assert!(merged.check_mcp().is_err());
+
+    let narrow = sys(
+        "[mcp]\nplugins = [\"secret-scan\"]\nprofiles = [\"read-only\", \"/etc/airlock/mcp.toml\"]\n",
+    );
+    assert!(narrow.mcp_allows_plugin("secret-scan"));
+    assert!(!narrow.mcp_allows_plugin("coder"));
+    assert_eq!(
+        narrow.mcp_plugin_refusal("coder"),
+        "plugin `coder` may not be served over MCP: the admin policy allows only [mcp] plugins = [\"secret-scan\"] (/etc/airlock/policy.toml)"
+    );
+    let read_only = Profile::builtin("read-only").unwrap();
+    assert_eq!(narrow.check_mcp_profile("secret-scan", &read_only), Ok(()));
+    let err = narrow
+        .check_mcp_profile("secret-scan", &Profile::builtin("workspace-write").unwrap())
+        .unwrap_err();
+    assert!(
+        err.starts_with("plugin `secret-scan` would be served under the profile `workspace-write` (built-in profile `workspace-write`), which the admin policy does not allow over MCP ([mcp] profiles = [\"read-only\", \"/etc/airlock/mcp.toml\"] in /etc/airlock/policy.toml)"),
+        "{err}"
+    );
+    // A user's file that calls itself `read-only` is not the built-in.
+    let spoof = profile("name = \"read-only\"\n[[grant]]\npath = \".\"\naccess = \"read-write\"\n");
+    assert_eq!(spoof.name, "read-only");
+    assert!(narrow.check_mcp_profile("secret-scan", &spoof).is_err());
+    // A listed file, by its path.
+    let listed = Profile::parse(
+        "[[grant]]\npath = \".\"\n",
+        ProfileSource::File("/etc/airlock/mcp.toml".into()),
+    )
+    .unwrap();
+    assert_eq!(narrow.check_mcp_profile("secret-scan", &listed), Ok(()));
+
+    let bad = |text: &str| {
+        Policy::parse(text, Origin::Env("p.toml".into()))
+            .unwrap_err()
+            .to_string()
+    };
+    let err = bad("[mcp]\nplugins = [\"Secret Scan\"]\n");
+    assert!(
+        err.starts_with("p.toml:2:12: mcp.plugins: `Secret Scan` is not a valid plugin name"),
+        "{err}"
+    );
+    let err = bad("[mcp]\nprofiles = [\"./mine.toml\"]\n");
+    assert!(
+        err.starts_with("p.toml:2:13: mcp.profiles: \"./mine.toml\" is neither a profile name"),
+        "{err}"
+    );
+    let err = bad("[mcp]\nallow = false\n");
+    assert!(
+        err.starts_with(
+            "p.toml:2:1: unknown field `allow`, expected one of `allowed`, `plugins`, `profiles`"
+        ),
+        "{err}"
+    );
+}

@@ -19,6 +19,13 @@ pub struct Limits {
     pub max_output_bytes: u64,
     /// Directory entries the skill may list or walk in one run. Default 20 000.
     pub max_files_listed: u64,
+    /// Denials recorded (audit log and the run's report) in one run; the
+    /// next one stops the run. Default 1 000.
+    pub max_denials: u64,
+    /// Calls the skill may make to the `airlock:skill` interfaces in one run,
+    /// cheap ones (`stat`, `grants`, zero-length reads) included; the next
+    /// one stops the run. Default 1 000 000.
+    pub max_host_calls: u64,
 }
 
 impl Default for Limits {
@@ -30,6 +37,8 @@ impl Default for Limits {
             max_bytes_written: 16 * MIB,
             max_output_bytes: MIB,
             max_files_listed: 20_000,
+            max_denials: 1_000,
+            max_host_calls: 1_000_000,
         }
     }
 }
@@ -76,6 +85,20 @@ pub(crate) const RANGES: &[LimitRange] = &[
     },
     LimitRange {
         key: "max-files-listed",
+        min: 1,
+        max: 10_000_000,
+    },
+    // Each recorded denial is an audit record and an event the run keeps in
+    // memory until it ends (a few hundred bytes): 100 000 is tens of MB.
+    LimitRange {
+        key: "max-denials",
+        min: 1,
+        max: 100_000,
+    },
+    // Most calls write an audit record (a few hundred bytes); the ceiling
+    // keeps one run's share of the log to a few GB at worst.
+    LimitRange {
+        key: "max-host-calls",
         min: 1,
         max: 10_000_000,
     },

@@ -32,6 +32,22 @@ pub struct ProfileFile {
     /// Which programs the skill may ask to run.
     #[serde(default)]
     pub commands: CommandsSpec,
+    /// Whether files with more than one hard link may be read.
+    pub hard_links: Option<HardLinks>,
+}
+
+/// The top-level `hard-links` key: what to do with a regular file whose link
+/// count is above one. The deny-list sees names only; a hard link gives a
+/// secret's content a second, innocent name, so the default withholds them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HardLinks {
+    /// Refuse to read or search any regular file with more than one link.
+    #[default]
+    Withhold,
+    /// Allow them, except those that are the same file (device, inode) as a
+    /// deny-listed file in the granted tree.
+    Allow,
 }
 
 /// The `[commands]` table.
@@ -58,6 +74,8 @@ pub struct CommandsSpec {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct EditsSpec {
     pub mode: Option<super::approvals::ApprovalMode>,
+    /// Files that run code later, added to the built-in list.
+    pub always_ask: Option<Vec<Spanned<String>>>,
 }
 
 /// One `[[grant]]` table.
@@ -92,6 +110,8 @@ pub struct LimitsSpec {
     pub max_bytes_written: Option<Spanned<u64>>,
     pub max_output_bytes: Option<Spanned<u64>>,
     pub max_files_listed: Option<Spanned<u64>>,
+    pub max_denials: Option<Spanned<u64>>,
+    pub max_host_calls: Option<Spanned<u64>>,
 }
 
 /// The `[inference]` table.

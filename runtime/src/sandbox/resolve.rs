@@ -1,6 +1,6 @@
 //! Resolving a skill's path to a file beneath the workspace root.
 
-use super::denylist::DenyList;
+use super::denylist::{DenyList, VCS_REASON, VCS_RULE, vcs_component};
 use super::paths::{PathError, RelPath};
 use crate::profile::Grant;
 use cap_std::fs::Dir;
@@ -60,7 +60,13 @@ pub struct Sandbox {
     grants: Vec<Grant>,
     deny: DenyList,
     protected: Vec<RelPath>,
+    hard_links: crate::profile::HardLinks,
+    /// Deny-listed files' identities (see [`super::open`]), found on first use.
+    identities: DenyIdentities,
 }
+
+type DenyIdentities =
+    std::sync::OnceLock<Result<std::collections::HashSet<super::open::Identity>, String>>;
 
 /// Directory names that are never writable, whatever the grant: `.git`
 /// internals (hooks and config run code) and Airlock's own state.
@@ -76,7 +82,24 @@ impl Sandbox {
             grants,
             deny,
             protected,
+            hard_links: crate::profile::HardLinks::default(),
+            identities: DenyIdentities::new(),
         }
+    }
+
+    /// The profile's `hard-links` rule (default: withhold).
+    pub fn with_hard_links(mut self, rule: crate::profile::HardLinks) -> Self {
+        self.hard_links = rule;
+        self
+    }
+
+    /// The profile's `hard-links` rule.
+    pub fn hard_links(&self) -> crate::profile::HardLinks {
+        self.hard_links
+    }
+
+    pub(super) fn identity_cell(&self) -> &DenyIdentities {
+        &self.identities
     }
 
     /// The workspace root capability.
@@ -107,11 +130,15 @@ impl Sandbox {
         })
     }
 
-    /// Why `path` is hidden from listings, if it is: a deny-list rule, or
-    /// Airlock's state directory.
+    /// Why `path` is hidden from listings, if it is: Airlock's state
+    /// directory (`airlock-state`), version-control internals
+    /// (`version-control`), or a deny-list rule.
     pub fn hidden_by(&self, path: &RelPath) -> Option<String> {
         if self.is_protected(path) {
             return Some("airlock-state".into());
+        }
+        if is_vcs(path) {
+            return Some(VCS_RULE.into());
         }
         self.withheld_by(path).map(str::to_string)
     }
@@ -153,13 +180,25 @@ impl Sandbox {
             Some(link) => format!("`{link}` is a symbolic link to `{path}`, which is {what}"),
             None => what,
         };
+        // A hidden target is not named: the rule is enough, and the name
+        // would tell a skill what lies inside a secret folder or `.git`.
+        let hidden_through = |what: String| match via {
+            Some(link) => format!("`{link}` is a symbolic link to a path that is {what}"),
+            None => what,
+        };
         if let Some(rule) = self.withheld_by(path) {
-            return Err(Refusal::Denied(through(format!(
+            return Err(Refusal::Denied(hidden_through(format!(
                 "withheld by the deny-list (rule `{rule}`): secret files are never read or written, whatever the profile grants"
             ))));
         }
+        if let Some(name) = vcs_component(&path.to_string()) {
+            return Err(Refusal::Denied(hidden_through(format!(
+                "inside `{}`: {VCS_REASON}",
+                name.to_ascii_lowercase()
+            ))));
+        }
         if self.is_protected(path) {
-            return Err(Refusal::Denied(through(
+            return Err(Refusal::Denied(hidden_through(
                 "inside Airlock's state directory, which skills can never read or write".into(),
             )));
         }
@@ -209,6 +248,15 @@ impl Sandbox {
             let candidate = done.child(&name);
             match self.root.symlink_metadata(candidate.to_path()) {
                 Ok(meta) if meta.file_type().is_symlink() => {
+                    if self.hidden_by(&candidate).is_some() {
+                        // A link inside a secret folder or `.git` is not
+                        // followed: the path is refused by its rule.
+                        let mut real = candidate;
+                        for part in pending {
+                            real = real.child(&part);
+                        }
+                        return Ok((real, true));
+                    }
                     hops += 1;
                     if hops > MAX_SYMLINK_HOPS {
                         return Err(Refusal::Denied(format!(
@@ -224,16 +272,17 @@ impl Sandbox {
                             "`{candidate}` is a symbolic link to a non-UTF-8 path"
                         ))
                     })?;
-                    if target.starts_with('/') {
-                        return Err(Refusal::Denied(format!(
-                            "`{candidate}` is a symbolic link to the absolute path `{target}`, outside the workspace"
-                        )));
-                    }
-                    let base = done.join_lexically(target).map_err(|_| {
+                    // The target is never named: it may be a path of the
+                    // user's machine outside the workspace.
+                    let outside = || {
                         Refusal::Denied(format!(
-                            "`{candidate}` is a symbolic link to `{target}`, outside the workspace"
+                            "`{candidate}` is a symbolic link that leads outside the workspace"
                         ))
-                    })?;
+                    };
+                    if target.starts_with('/') {
+                        return Err(outside());
+                    }
+                    let base = done.join_lexically(target).map_err(|_| outside())?;
                     for part in base.components().iter().rev() {
                         pending.push_front(part.clone());
                     }
@@ -257,6 +306,13 @@ impl Sandbox {
         }
         Ok((done, true))
     }
+}
+
+/// Whether any component of `path` is a version-control name.
+fn is_vcs(path: &RelPath) -> bool {
+    path.components()
+        .iter()
+        .any(|c| super::denylist::is_vcs_name(c.as_bytes()))
 }
 
 fn is_missing(e: &io::Error) -> bool {
@@ -342,9 +398,97 @@ mod tests {
             panic!("must be denied");
         };
         assert!(
-            reason.starts_with("`src/env-link` is a symbolic link to `.env`, which is withheld"),
+            reason.starts_with(
+                "`src/env-link` is a symbolic link to a path that is withheld by the deny-list (rule `.env`)"
+            ),
             "{reason}"
         );
+    }
+
+    fn denied(sb: &Sandbox, raw: &str, need: Need) -> String {
+        match sb.resolve(raw, need) {
+            Err(Refusal::Denied(reason)) => reason,
+            other => panic!("{raw} must be denied, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn version_control_internals_are_refused_at_any_depth_and_any_case() {
+        let dir = tree();
+        let d = dir.path();
+        std::fs::create_dir_all(d.join(".git/objects")).expect("mkdir");
+        std::fs::write(d.join(".git/config"), "[remote]").expect("write");
+        std::fs::create_dir_all(d.join("sub")).expect("mkdir");
+        std::fs::write(d.join("sub/.git"), "gitdir: ../.git/modules/sub").expect("write");
+        std::os::unix::fs::symlink(".git", d.join("src/innocent")).expect("symlink");
+        let sb = sandbox(d, &[(".", true)]);
+        for raw in [
+            ".git",
+            ".git/config",
+            "./src/../.git/config",
+            ".GIT/config",
+            "sub/.git",
+            "a/b/.hg/hgrc",
+            ".svn/entries",
+            ".jj/repo",
+        ] {
+            for need in [Need::Read, Need::Write] {
+                let reason = denied(&sb, raw, need);
+                assert!(reason.contains(super::VCS_REASON), "{raw}: {reason}");
+            }
+        }
+        assert_eq!(
+            denied(&sb, "src/innocent/config", Need::Read),
+            format!(
+                "`src/innocent/config` is a symbolic link to a path that is inside `.git`: {}",
+                super::VCS_REASON
+            )
+        );
+        assert_eq!(
+            sb.hidden_by(&RelPath::parse("sub/.Git").expect("valid")),
+            Some("version-control".into())
+        );
+        assert!(sb.resolve(".gitignore", Need::Read).is_ok());
+        assert!(sb.resolve(".github/workflows", Need::Read).is_ok());
+    }
+
+    #[test]
+    fn denials_never_name_a_link_target_outside_the_workspace() {
+        let dir = tree();
+        let d = dir.path();
+        std::os::unix::fs::symlink("/home/someone/private", d.join("abs")).expect("symlink");
+        std::os::unix::fs::symlink("../../outside/dir", d.join("src/rel")).expect("symlink");
+        let sb = sandbox(d, &[(".", false)]);
+        assert_eq!(
+            denied(&sb, "abs/x", Need::Read),
+            "`abs` is a symbolic link that leads outside the workspace"
+        );
+        assert_eq!(
+            denied(&sb, "src/rel", Need::Read),
+            "`src/rel` is a symbolic link that leads outside the workspace"
+        );
+    }
+
+    #[test]
+    fn links_inside_hidden_folders_are_not_followed_or_named() {
+        let dir = tree();
+        let d = dir.path();
+        std::fs::create_dir_all(d.join(".ssh")).expect("mkdir");
+        std::os::unix::fs::symlink("/etc", d.join(".ssh/out")).expect("symlink");
+        std::os::unix::fs::symlink("../src", d.join(".ssh/back")).expect("symlink");
+        std::os::unix::fs::symlink(".ssh/out", d.join("via-out")).expect("symlink");
+        std::os::unix::fs::symlink(".ssh/back/a.rs", d.join("via-back")).expect("symlink");
+        let sb = sandbox(d, &[(".", false)]);
+        for raw in ["via-out", "via-back"] {
+            let reason = denied(&sb, raw, Need::Read);
+            assert!(
+                reason.starts_with(&format!(
+                    "`{raw}` is a symbolic link to a path that is withheld by the deny-list (rule `.ssh`)"
+                )),
+                "{reason}"
+            );
+            assert!(!reason.contains(".ssh/"), "{reason}");
+        }
     }
 
     #[test]

@@ -136,9 +136,17 @@ fn show_history(session: &Session) {
         return;
     }
     for (i, e) in session.exchanges.iter().enumerate() {
+        // The answer is the model's, and what the user pasted may hold
+        // escapes too: both are shown, not obeyed.
         let head = format!("[{}] you: ", i + 1);
-        println!("{head}{}", indent(&e.user, head.len()));
-        println!("    agent: {}", indent(e.assistant.trim_end(), 11));
+        println!(
+            "{head}{}",
+            indent(&airlock_runtime::terminal::text(&e.user), head.len())
+        );
+        println!(
+            "    agent: {}",
+            indent(&airlock_runtime::terminal::text(e.assistant.trim_end()), 11)
+        );
         println!("    (run {})", e.run_id);
     }
 }
@@ -205,7 +213,11 @@ fn undo_last(session: &Session, force: bool) -> Result<(), Failure> {
         };
         super::super::undo::record(&session.launcher.audit, run, force, &restored)?;
         for r in &restored {
-            println!("{:<9} {}", r.action, r.path);
+            println!(
+                "{:<9} {}",
+                r.action,
+                airlock_runtime::terminal::line(&r.path)
+            );
         }
         println!("Undid run {run}: {} change(s).", restored.len());
         return Ok(());

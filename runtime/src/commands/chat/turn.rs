@@ -7,6 +7,7 @@ use super::{Exchange, Session, dim};
 use crate::exit::{Exit, Failure};
 use airlock_runtime::approval::{Answer, ApprovalRequest, Approver, TerminalApprover};
 use airlock_runtime::clock::Cancel;
+use airlock_runtime::terminal;
 use airlock_runtime::{Event, EventSink, Request, RunFailure, RunReport};
 use std::io::Write;
 use std::sync::Arc;
@@ -247,7 +248,11 @@ pub fn run(session: &mut Session, message: String) -> Result<(), Failure> {
         Ok(report) => {
             show_rest(report, mid_line);
             if let Some(error) = &report.error {
-                eprintln!("error: skill `{}` failed: {error}", report.skill.name);
+                eprintln!(
+                    "error: skill `{}` failed: {}",
+                    terminal::line(&report.skill.name),
+                    terminal::text(error)
+                );
             }
             summary(number, &run_id, finished.elapsed_ms, Some(report), &[]);
             match &report.error {
@@ -260,7 +265,8 @@ pub fn run(session: &mut Session, message: String) -> Result<(), Failure> {
                 println!();
             }
             eprintln!(
-                "error: {failure} (exit {}); audit: run {run_id} (`/audit` shows it)",
+                "error: {} (exit {}); audit: run {run_id} (`/audit` shows it)",
+                terminal::text(&failure.to_string()),
                 code as u8
             );
             summary(number, &run_id, finished.elapsed_ms, None, events);
@@ -293,6 +299,12 @@ fn watch(hit: &AtomicBool, done: &AtomicBool, cancel: &Cancel) {
 fn show_rest(report: &RunReport, mid_line: bool) {
     let full = report.output.as_deref().unwrap_or_default();
     let rest = full.get(report.printed_bytes..).unwrap_or_default();
+    // Exact bytes into a pipe; escapes shown on a terminal.
+    let rest = if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        terminal::text(rest)
+    } else {
+        std::borrow::Cow::Borrowed(rest)
+    };
     let mut out = std::io::stdout().lock();
     if mid_line && !rest.is_empty() {
         let _ = out.write_all(b"\n");

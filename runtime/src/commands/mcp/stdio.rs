@@ -15,8 +15,10 @@ use std::io::{BufRead, Read, Write};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, DuplexStream};
 
-/// The longest message accepted, in bytes.
-const MAX_LINE: u64 = 16 * 1024 * 1024;
+/// The longest message accepted, in bytes (a tool call's arguments are a
+/// few KB; 16 MiB leaves room for large inputs). A longer line is never held
+/// in memory: it gets a `-32600` error and is skipped as it arrives.
+pub const MAX_LINE: u64 = 16 * 1024 * 1024;
 
 /// What to do with one input line.
 #[derive(Debug, PartialEq)]
@@ -108,6 +110,24 @@ pub fn admit(phase: Phase, line: &[u8]) -> (bool, Phase) {
     }
 }
 
+/// Read past the next newline, holding at most one buffer of input at a
+/// time. Whether a newline came (`false`: end of input or a read error).
+fn skip_line(input: &mut impl BufRead) -> bool {
+    loop {
+        let (found, used) = match input.fill_buf() {
+            Ok([]) | Err(_) => return false,
+            Ok(buf) => match buf.iter().position(|&b| b == b'\n') {
+                Some(i) => (true, i + 1),
+                None => (false, buf.len()),
+            },
+        };
+        input.consume(used);
+        if found {
+            return true;
+        }
+    }
+}
+
 fn error(id: Value, code: i64, message: &str) -> Value {
     json!({ "jsonrpc": "2.0", "id": id, "error": { "code": code, "message": message } })
 }
@@ -193,9 +213,17 @@ pub fn filtered() -> (DuplexStream, DuplexStream, Drain) {
                 Ok(n) => n,
             };
             if n as u64 > MAX_LINE && !line.ends_with(b"\n") {
-                // Skip the rest of the over-long line, then say why.
-                let mut rest = Vec::new();
-                let _ = stdin.read_until(b'\n', &mut rest);
+                // Skip the rest of the over-long line without keeping it,
+                // then say why.
+                drop(line);
+                if !skip_line(&mut stdin) {
+                    let _ = reply(error(
+                        Value::Null,
+                        -32600,
+                        &format!("Invalid Request: a message longer than {MAX_LINE} bytes"),
+                    ));
+                    break;
+                }
                 let too_long = error(
                     Value::Null,
                     -32600,
@@ -273,6 +301,22 @@ mod tests {
             Check::Reply(v) => assert_eq!(v["id"], 7),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn an_over_long_line_is_skipped_without_keeping_it() {
+        // 1 MiB with no newline, read 4 KiB at a time, then the next line.
+        let mut input = std::io::BufReader::with_capacity(
+            4096,
+            std::io::Cursor::new([vec![b'x'; 1 << 20], b"\nnext\n".to_vec()].concat()),
+        );
+        assert!(skip_line(&mut input));
+        let mut rest = String::new();
+        input.read_line(&mut rest).expect("read");
+        assert_eq!(rest, "next\n");
+        assert!(!skip_line(&mut std::io::Cursor::new(
+            b"no newline".to_vec()
+        )));
     }
 
     #[test]

@@ -186,6 +186,56 @@ impl Skill for Adversary {
                 }
                 lines.join("\n")
             }
+            // Read `path` `n` times and count the outcomes: `secret` when the
+            // bytes contain `marker`, `clean` otherwise, then errors by kind.
+            "read-tally" => {
+                let n: u64 = request.arg("n").and_then(|n| n.parse().ok()).unwrap_or(0);
+                let marker = request
+                    .arg("marker")
+                    .unwrap_or("SECRET")
+                    .as_bytes()
+                    .to_vec();
+                let (mut clean, mut secret, mut denied, mut other) = (0u64, 0u64, 0u64, 0u64);
+                let mut last_other = String::new();
+                for _ in 0..n {
+                    match workspace::read(&path) {
+                        Ok(b)
+                            if !marker.is_empty()
+                                && b.windows(marker.len()).any(|w| w == marker) =>
+                        {
+                            secret += 1
+                        }
+                        Ok(_) => clean += 1,
+                        Err(Error::AccessDenied { .. }) => denied += 1,
+                        Err(e) => {
+                            other += 1;
+                            last_other = describe_error(&e);
+                        }
+                    }
+                }
+                format!(
+                    "ok: clean={clean} secret={secret} denied={denied} other={other} last-other={last_other}"
+                )
+            }
+            // Log `message` (as info), then print `ok: logged`: a log line
+            // a terminal might obey.
+            "log" => {
+                log::info(request.arg("message").unwrap_or("logged by adversary"));
+                "ok: logged".into()
+            }
+            // Write the bytes `hex` spells (any bytes, not only UTF-8).
+            "write-hex" => {
+                let hex = request.arg("hex").unwrap_or("");
+                let bytes: Option<Vec<u8>> = (0..hex.len() / 2)
+                    .map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok())
+                    .collect();
+                match bytes {
+                    Some(bytes) => {
+                        report(workspace::write(&path, bytes).map(|()| "written".to_string()))
+                    }
+                    None => format!("err: bad hex `{hex}`"),
+                }
+            }
             other => return Err(Error::InvalidInput(format!("unknown case `{other}`"))),
         };
         Ok(Output::text(text))
