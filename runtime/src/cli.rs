@@ -25,7 +25,8 @@ Exit codes:
   2   usage error: bad arguments, invalid profile, missing or unreadable file
   3   refused by policy before running (network import, unsupported import or WIT
       version, bad or untrusted signature, modified plugin, unsigned component,
-      a model whose file drifted from its pin, a profile over the admin policy)
+      a model whose file drifted from its pin, a profile over the admin policy,
+      a plugin whose reviewed profile changed since the install review)
   4   a limit stopped the skill (deadline, memory, output, bytes read or written)
   5   the skill reported findings at or above --fail-on
   6   the audit log could not be written: nothing ran, or the run was stopped
@@ -261,7 +262,7 @@ can write). User and project settings cannot loosen it. Its keys:
   profile-ceiling      the most any run's profile may grant: a built-in profile
                        or an absolute path (default: no ceiling)
   [models] allowed     the only models a profile may use, each pinned by
-                       sha256: [{ name = "coder", sha256 = "…" }] (default: any)
+                       sha256: [{ name = \"coder\", sha256 = \"…\" }] (default: any)
   [models] server-uid  the user that must run a loopback model server
                        (default: engine.server-uid, else the user running airlock)
   [mcp] allowed        whether `airlock mcp` may run at all (default true)

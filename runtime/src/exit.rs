@@ -12,7 +12,8 @@ pub enum Exit {
     /// 2: bad arguments, an invalid profile, a missing or unreadable file.
     Usage = 2,
     /// 3: refused by policy before running (network import, unsupported
-    /// import or WIT version).
+    /// import or WIT version, an untrusted admin profile, a plugin whose
+    /// reviewed profile changed since the install review).
     Refused = 3,
     /// 4: a limit stopped the skill (deadline, memory, output, bytes read/written).
     Limit = 4,

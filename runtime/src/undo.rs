@@ -8,6 +8,13 @@
 //!   blobs/SHA256                      prior contents, by digest (0600)
 //!   undone.json                       written once the run was undone
 //! ```
+//!
+//! Undo touches the workspace only through [`crate::sandbox::open`]: every
+//! path is opened one component at a time without following symbolic
+//! links, restored content goes to a fresh `O_EXCL|O_NOFOLLOW` temporary
+//! file inside the parent directory handle and is renamed over the name, and
+//! removals unlink the name itself. A link planted on the way (say
+//! `X.airlock-undo.tmp -> .git/config`) is never written through.
 
 use crate::sandbox::open;
 use crate::sandbox::paths::RelPath;

@@ -570,7 +570,18 @@ fn check_mutated(
     drop: u64,
     mutation: &Mutation,
 ) -> Result<(), TestCaseError> {
-    let base_ok = parse(&apply(base, drop, &Mutation::Drop).text).is_ok();
+    // Parsing a profile compiles its deny-list: remember each base's result.
+    thread_local! {
+        static BASE_OK: std::cell::RefCell<std::collections::HashMap<(usize, u64), bool>> =
+            std::cell::RefCell::default();
+    }
+    let id = (base.as_ptr() as usize, drop);
+    let base_ok = BASE_OK.with(|cache| {
+        *cache
+            .borrow_mut()
+            .entry(id)
+            .or_insert_with(|| parse(&apply(base, drop, &Mutation::Drop).text).is_ok())
+    });
     let mutated = apply(base, drop, mutation);
     if let Err(message) = parse(&mutated.text) {
         let broken = mutated.key.as_deref().filter(|_| base_ok);

@@ -150,6 +150,23 @@ fn hard_link_notes_txt_to_env_is_withheld() {
     );
     let out = c.report(&allow, &["case=search", "path=.", "pattern=API_KEY"]);
     assert!(out.contains("withheld notes.txt"), "{out}");
+
+    // Changing it would put its content in the diff, the audit log and the
+    // undo copy: refused, also under `edits.mode = "allow"`.
+    let rw = c.profile("rw", "read-write", "[edits]\nmode = \"allow\"");
+    let out = c.report(&rw, &["case=write", "path=notes.txt", "content=x"]);
+    assert!(
+        out.starts_with(
+            "err: access-denied|workspace-write|notes.txt|withheld: it has 2 hard links"
+        ),
+        "{out}"
+    );
+    let out = c.report(&rw, &["case=rm", "path=notes.txt"]);
+    assert!(out.starts_with("err: access-denied|"), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(c.path(".env")).expect(".env"),
+        format!("API_KEY={SECRET}\n")
+    );
     c.assert_no_secret_in_home();
 }
 

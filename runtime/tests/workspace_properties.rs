@@ -71,6 +71,11 @@ enum PathSpec {
         entry: usize,
         deco: Deco,
     },
+    /// A regular file or a link, spelled some way.
+    File {
+        entry: usize,
+        deco: Deco,
+    },
     /// A name below an entry (often missing, or below a file).
     Child {
         entry: usize,
@@ -122,8 +127,9 @@ fn deco() -> impl Strategy<Value = Deco> {
 
 fn path_spec() -> impl Strategy<Value = PathSpec> {
     prop_oneof![
-        12 => (0..64usize, deco()).prop_map(|(entry, deco)| PathSpec::Tree { entry, deco }),
-        3 => (0..64usize, 0..NAMES.len()).prop_map(|(entry, name)| PathSpec::Child { entry, name }),
+        8 => (0..64usize, deco()).prop_map(|(entry, deco)| PathSpec::Tree { entry, deco }),
+        8 => (0..64usize, deco()).prop_map(|(entry, deco)| PathSpec::File { entry, deco }),
+        3 => (0..64usize, tree::name()).prop_map(|(entry, name)| PathSpec::Child { entry, name }),
         2 => (0..3usize, prop::option::of(0..NAMES.len()))
             .prop_map(|(link, below)| PathSpec::Chain { link, below }),
         1 => (0..64usize).prop_map(|entry| PathSpec::Absolute { entry }),
@@ -146,25 +152,31 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
+/// `parts` spelled as `deco` says.
+fn spell(parts: &[String], deco: &Deco) -> String {
+    let plain = parts.join("/");
+    match deco {
+        Deco::Plain => plain,
+        Deco::Trailing => format!("{plain}/"),
+        Deco::DotSlash => format!("./{plain}"),
+        Deco::Doubled => parts.join("//"),
+        Deco::MidDot => parts.join("/./"),
+        Deco::Detour(n) => format!("{}/../{plain}", NAMES[*n]),
+        Deco::UpFirst => format!("../{plain}"),
+        Deco::UpAfter => format!("{plain}/.."),
+        Deco::Upper => plain.to_ascii_uppercase(),
+    }
+}
+
 /// The raw path string `spec` stands for in `ws`.
 fn raw_path(ws: &Workspace, spec: &PathSpec) -> String {
     let pick = |entry: usize| ws.paths[entry % ws.paths.len()].join("/");
     match spec {
-        PathSpec::Tree { entry, deco } => {
-            let parts = &ws.paths[entry % ws.paths.len()];
-            let plain = parts.join("/");
-            match deco {
-                Deco::Plain => plain,
-                Deco::Trailing => format!("{plain}/"),
-                Deco::DotSlash => format!("./{plain}"),
-                Deco::Doubled => parts.join("//"),
-                Deco::MidDot => parts.join("/./"),
-                Deco::Detour(n) => format!("{}/../{plain}", NAMES[*n]),
-                Deco::UpFirst => format!("../{plain}"),
-                Deco::UpAfter => format!("{plain}/.."),
-                Deco::Upper => plain.to_ascii_uppercase(),
-            }
+        PathSpec::Tree { entry, deco } => spell(&ws.paths[entry % ws.paths.len()], deco),
+        PathSpec::File { entry, deco } if ws.readable.is_empty() => {
+            spell(&ws.paths[entry % ws.paths.len()], deco)
         }
+        PathSpec::File { entry, deco } => spell(&ws.readable[entry % ws.readable.len()], deco),
         PathSpec::Child { entry, name } => {
             let base = pick(*entry);
             if base.is_empty() {

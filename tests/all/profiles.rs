@@ -110,7 +110,7 @@ fn unknown_profile_name_lists_the_builtins() {
     let err = Profile::load("readonly").unwrap_err();
     assert_eq!(
         err.to_string(),
-        "no profile named `readonly`: the built-in profiles are read-only, workspace-write, locked-down, assistant, coder; to use your own, pass a path to a .toml file"
+        "no profile named `readonly`: the built-in profiles are read-only, workspace-write, locked-down, assistant, coder; none is admin-installed in /etc/airlock/profiles; a bare name is never read from the current directory: to use a file, give a path such as ./readonly.toml"
     );
 }
 

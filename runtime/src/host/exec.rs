@@ -251,6 +251,7 @@ impl ExecView<'_> {
         let (changes, scratch_bytes) = snapshot
             .changes(&self.state.deny, &|p| policy.is_scratch(p))
             .map_err(|e| Error::Failed(e.to_string()))?;
+        let links_withheld = snapshot.links_withheld().len();
         drop(snapshot);
         let applied = WorkspaceView {
             state: self.workspace,
@@ -282,6 +283,11 @@ impl ExecView<'_> {
                 "build output under commands.scratch paths was {} MiB, over commands.max-scratch-mib = {}; it was discarded, as scratch output always is",
                 scratch_bytes / (1024 * 1024),
                 self.state.policy.max_scratch_mib
+            ));
+        }
+        if links_withheld > 0 {
+            notes.push(format!(
+                "{links_withheld} file(s) with more than one hard link were left out of the command's copy (a hard link can be a secret under another name); the profile's `hard-links = \"allow\"` copies those not linked to a deny-listed file"
             ));
         }
         notes.extend(applied.iter().map(|a| match &a.reason {

@@ -10,11 +10,11 @@
 //! profiles = ["read-only"]        # only under these profiles
 //! ```
 
-use super::{Origin, PolicyError, Setting, origins, toml_list};
+use super::models::{At, Checked};
+use super::{Origin, Setting, origins, toml_list};
 use crate::Profile;
 use crate::profile::ProfileSource;
 use serde::{Deserialize, Serialize};
-use std::ops::Range;
 use std::path::Path;
 use toml::Spanned;
 
@@ -53,11 +53,7 @@ impl Default for McpPolicy {
 
 impl McpFile {
     /// Check one file's `[mcp]` table.
-    pub(super) fn check(
-        self,
-        origin: &Origin,
-        at: &dyn Fn(Option<Range<usize>>, String) -> PolicyError,
-    ) -> Result<(McpPolicy, Vec<(&'static str, Setting)>), PolicyError> {
+    pub(super) fn check(self, origin: &Origin, at: At<'_>) -> Checked<McpPolicy> {
         let mut policy = McpPolicy::default();
         let mut set = Vec::new();
         let setting = |value: String| Setting {

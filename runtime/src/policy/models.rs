@@ -18,6 +18,14 @@ use serde::{Deserialize, Serialize};
 use std::ops::Range;
 use toml::Spanned;
 
+/// Turns a span of the policy file and a message into the error naming
+/// `file:line:column`.
+pub(super) type At<'a> = &'a dyn Fn(Option<Range<usize>>, String) -> PolicyError;
+
+/// A checked table, and each key it set (by its name in the table) with the
+/// value as the file wrote it.
+pub(super) type Checked<T> = Result<(T, Vec<(&'static str, Setting)>), PolicyError>;
+
 /// `[models]` exactly as written.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -87,13 +95,8 @@ pub fn normalize_digest(raw: &str) -> Option<String> {
 }
 
 impl ModelsFile {
-    /// Check one file's `[models]` table; `at` turns a span and a message
-    /// into the error naming `file:line:column`.
-    pub(super) fn check(
-        self,
-        origin: &Origin,
-        at: &dyn Fn(Option<Range<usize>>, String) -> PolicyError,
-    ) -> Result<(ModelsPolicy, Vec<(&'static str, Setting)>), PolicyError> {
+    /// Check one file's `[models]` table.
+    pub(super) fn check(self, origin: &Origin, at: At<'_>) -> Checked<ModelsPolicy> {
         let mut policy = ModelsPolicy::default();
         let mut set = Vec::new();
         if let Some(list) = self.allowed {

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 /// spellings, and Airlock's state directory. `model::deny_listed` must cover
 /// every deny-listed one.
 pub const NAMES: &[&str] = &[
+    // The first ORDINARY names are neither withheld nor protected.
     "a",
     "b",
     "src",
@@ -17,6 +18,7 @@ pub const NAMES: &[&str] = &[
     "notes.txt",
     "A",
     "main.rs",
+    // Withheld by the deny-list.
     ".env",
     ".ENV",
     ".env.local",
@@ -24,6 +26,7 @@ pub const NAMES: &[&str] = &[
     "secrets.pem",
     "server.KEY",
     ".ssh",
+    // Version control, never shown; and Airlock's state directory.
     ".git",
     ".Git",
     ".hg",
@@ -31,6 +34,9 @@ pub const NAMES: &[&str] = &[
     ".jj",
     ".airlock",
 ];
+
+/// How many of [`NAMES`] are ordinary.
+pub const ORDINARY: usize = 7;
 
 /// How a symbolic link's target is spelled.
 #[derive(Debug, Clone)]
@@ -112,7 +118,7 @@ fn style() -> impl Strategy<Value = Style> {
 fn link() -> impl Strategy<Value = LinkSpec> {
     prop_oneof![
         6 => (0..64usize, style()).prop_map(|(entry, style)| LinkSpec::ToEntry { entry, style }),
-        3 => prop::collection::vec(0..NAMES.len(), 1..4).prop_map(LinkSpec::Named),
+        3 => prop::collection::vec(name(), 1..4).prop_map(LinkSpec::Named),
         1 => Just(LinkSpec::Outside),
         1 => (any::<bool>(), 0..64usize)
             .prop_map(|(inside, entry)| LinkSpec::Absolute { inside, entry }),
@@ -135,7 +141,7 @@ fn kind() -> impl Strategy<Value = KindSpec> {
 /// A random workspace of up to 24 entries, maybe a long chain of links,
 /// and up to three grants.
 pub fn spec() -> impl Strategy<Value = Spec> {
-    let entry = (0..64usize, 0..NAMES.len(), kind()).prop_map(|(parent, name, kind)| EntrySpec {
+    let entry = (0..64usize, name(), kind()).prop_map(|(parent, name, kind)| EntrySpec {
         parent,
         name,
         kind,
@@ -144,7 +150,7 @@ pub fn spec() -> impl Strategy<Value = Spec> {
     (
         prop::collection::vec(entry, 0..24),
         prop::option::weighted(0.25, (chain_len, 0..64usize)),
-        prop::collection::vec((0..64usize, any::<bool>()), 0..4),
+        grants(),
         prop::bool::weighted(0.3),
         any::<bool>(),
     )
@@ -157,6 +163,22 @@ pub fn spec() -> impl Strategy<Value = Spec> {
                 hard_links_allowed,
             },
         )
+}
+
+/// A name, ordinary more often than not: with mostly withheld names nearly
+/// every operation would be a denial.
+pub fn name() -> impl Strategy<Value = usize> {
+    prop_oneof![2 => 0..ORDINARY, 1 => 0..NAMES.len()]
+}
+
+/// Up to three grants of random directories, often after one of the root.
+fn grants() -> impl Strategy<Value = Vec<(usize, bool)>> {
+    let root = prop::option::weighted(0.75, any::<bool>());
+    let others = prop::collection::vec((0..64usize, any::<bool>()), 0..3);
+    (root, others).prop_map(|(root, others)| {
+        // Directory 0 is the root.
+        root.map(|w| (0, w)).into_iter().chain(others).collect()
+    })
 }
 
 /// How to create one entry on disk, in order.
@@ -179,6 +201,8 @@ pub struct Workspace {
     pub paths: Vec<Vec<String>>,
     /// The paths of the chain, `c0` first (empty without a chain).
     pub chain: Vec<Vec<String>>,
+    /// The paths of regular files and links: most reads aim at them.
+    pub readable: Vec<Vec<String>>,
 }
 
 /// A fresh directory, in memory (`/dev/shm`) when the system has one: a
@@ -357,12 +381,19 @@ impl Workspace {
                 .expect("mkfifo"),
             }
         }
+        let readable = model
+            .nodes
+            .iter()
+            .filter(|(_, node)| matches!(node, Node::File(_) | Node::Link(_)))
+            .map(|(path, _)| path.clone())
+            .collect();
         Self {
             _tmp: tmp,
             root,
             model,
             paths,
             chain,
+            readable,
         }
     }
 
