@@ -381,3 +381,67 @@ impl Journal {
         (self.events, self.withheld, self.printed)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::Limits;
+
+    fn journal(max_denials: u64, max_host_calls: u64) -> Journal {
+        Journal::new(1024, None).with_caps(&Limits {
+            max_denials,
+            max_host_calls,
+            ..Limits::default()
+        })
+    }
+
+    fn denial() -> Event {
+        Event::Denied {
+            capability: "workspace-read".into(),
+            path: ".env".into(),
+            reason: "withheld by the deny-list".into(),
+        }
+    }
+
+    #[test]
+    fn denials_past_the_limit_are_not_kept_and_stop_the_run() {
+        let mut j = journal(3, 100);
+        for _ in 0..3 {
+            j.record(denial());
+            assert!(j.audit_check().is_ok());
+        }
+        for _ in 0..1000 {
+            j.record(denial());
+        }
+        assert_eq!(j.events().len(), 3, "only the first three are kept");
+        assert_eq!(j.counts().1, 1003);
+        match j.abort_reason() {
+            Some(Abort::Limit { key, max, message }) => {
+                assert_eq!((key.as_str(), *max), ("limits.max-denials", 3));
+                assert!(message.contains("were not recorded"), "{message}");
+            }
+            other => panic!("expected the denial limit, got {other:?}"),
+        }
+        let trap = j.audit_check().expect_err("the run stops");
+        assert!(
+            trap.to_string().contains("limits.max-denials = 3"),
+            "{trap}"
+        );
+    }
+
+    #[test]
+    fn the_call_over_max_host_calls_traps_before_it_runs() {
+        let mut j = journal(3, 2);
+        assert!(j.host_call("workspace::stat").is_ok());
+        assert!(j.host_call("workspace::grants").is_ok());
+        let trap = j.host_call("workspace::stat").expect_err("the third call");
+        assert!(
+            trap.to_string()
+                .contains("workspace::stat would be call 3 of this run, over the profile's limits.max-host-calls = 2"),
+            "{trap}"
+        );
+        // Every later call traps too, and is not counted.
+        assert!(j.host_call("log::log").is_err());
+        assert_eq!(j.counts().0, 3);
+    }
+}

@@ -3,12 +3,14 @@
 //!
 //! Each case builds a random workspace of directories, files, symbolic links
 //! (chains, loops, dangling, to outside through `..` and absolute paths),
-//! hard links, sockets, deny-listed names and version-control directories
+//! hard links, sockets, FIFOs, deny-listed names and version-control directories
 //! in several spellings, with random grants; then runs random resolutions
 //! and reads with paths spelled every way a skill could. Safety is checked
-//! first (no secret or outside byte is ever returned, nothing resolves
-//! outside the root, refused paths stay refused), then agreement with the
-//! model.
+//! first (no byte of a withheld file or of a file outside the workspace is
+//! ever returned; a path that resolves is inside the root, granted, not
+//! withheld, and writable when asked for writing), then agreement with the
+//! model: the same outcome (content, denied, not found, invalid), the same
+//! real path, the exact bytes.
 //!
 //! 10,000 cases by default; `PROPTEST_CASES=N` changes it (the soak run in
 //! `docs/security.md`, "Property tests"). Failures are kept in
@@ -236,17 +238,13 @@ fn sandbox(ws: &Workspace) -> Sandbox {
         .iter()
         .map(|p| RelPath::parse(&p.join("/")).expect("protected path"))
         .collect();
-    Sandbox::new(
-        root,
-        grants,
-        deny_list(),
-        protected,
+    Sandbox::new(root, grants, deny_list(), protected).with_hard_links(
+        if ws.model.hard_links_allowed {
+            HardLinks::Allow
+        } else {
+            HardLinks::Withhold
+        },
     )
-    .with_hard_links(if ws.model.hard_links_allowed {
-        HardLinks::Allow
-    } else {
-        HardLinks::Withhold
-    })
 }
 
 /// The built-in deny-list, compiled once (compiling costs more than a case).
@@ -288,7 +286,8 @@ fn check(ws: &Workspace, sb: &Sandbox, op: Op, raw: &str) -> Result<(), TestCase
     let tree = Described(ws);
     let shown = format!("{raw:?}");
     let shown = if shown.len() > 120 {
-        format!("{}… ({} bytes)", &shown[..100], raw.len())
+        let start: String = shown.chars().take(100).collect();
+        format!("{start}… ({} bytes)", raw.len())
     } else {
         shown
     };
@@ -387,4 +386,78 @@ proptest! {
             check(&ws, &sb, *op, &raw)?;
         }
     }
+}
+
+/// Run `ops` on the workspace `spec` describes, as one property case.
+fn replay(spec: &tree::Spec, ops: &[(Op, PathSpec)]) {
+    let ws = Workspace::create(spec);
+    let sb = sandbox(&ws);
+    for (op, path) in ops {
+        let raw = raw_path(&ws, path);
+        if let Err(e) = check(&ws, &sb, *op, &raw) {
+            panic!("{e}");
+        }
+    }
+}
+
+fn entry(parent: usize, name: &str, kind: tree::KindSpec) -> tree::EntrySpec {
+    let name = NAMES
+        .iter()
+        .position(|n| *n == name)
+        .expect("a name the generator knows");
+    tree::EntrySpec { parent, name, kind }
+}
+
+/// The minimal case the property found on b2782b7: `a` is a hard link to
+/// `.env`, and reading `a` returned `.env`'s bytes.
+#[test]
+fn minimal_case_read_of_a_hard_link_to_env() {
+    for hard_links_allowed in [false, true] {
+        let spec = tree::Spec {
+            entries: vec![
+                entry(0, ".env", tree::KindSpec::File { empty: false }),
+                entry(0, "a", tree::KindSpec::HardLink(0)),
+            ],
+            chain: None,
+            grants: vec![(0, false)],
+            protected: false,
+            hard_links_allowed,
+        };
+        let read_a = PathSpec::Tree {
+            entry: 2,
+            deco: Deco::Plain,
+        };
+        replay(&spec, &[(Op::Read, read_a)]);
+    }
+}
+
+/// The other minimal case on b2782b7: `.git` resolved for reading in a
+/// workspace granted `.`, in every spelling.
+#[test]
+fn minimal_case_resolve_of_dot_git() {
+    let spec = tree::Spec {
+        entries: vec![
+            entry(0, ".git", tree::KindSpec::Dir),
+            entry(1, "a", tree::KindSpec::File { empty: false }),
+        ],
+        chain: None,
+        grants: vec![(0, true)],
+        protected: false,
+        hard_links_allowed: false,
+    };
+    let mut ops = Vec::new();
+    for entry in [1, 2] {
+        for deco in [Deco::Plain, Deco::Upper, Deco::Trailing, Deco::Detour(0)] {
+            for op in [Op::ResolveRead, Op::ResolveWrite, Op::Read] {
+                ops.push((
+                    op,
+                    PathSpec::Tree {
+                        entry,
+                        deco: deco.clone(),
+                    },
+                ));
+            }
+        }
+    }
+    replay(&spec, &ops);
 }

@@ -55,15 +55,17 @@ pub fn inspect(args: InspectArgs, home: Option<PathBuf>) -> Result<Exit, Failure
     }
     if let Some(desc) = &description {
         println!("Describes itself as (describe() called with no grants):");
-        println!("  name     {} {}", desc.name, desc.version);
-        println!("  summary  {}", desc.summary);
-        println!("  built for airlock:skill@{}", desc.wit_version);
+        // All of it is the skill's own word: shown, never obeyed.
+        let line = airlock_runtime::terminal::line;
+        println!("  name     {} {}", line(&desc.name), line(&desc.version));
+        println!("  summary  {}", line(&desc.summary));
+        println!("  built for airlock:skill@{}", line(&desc.wit_version));
         println!(
             "  requests {}",
             if desc.capabilities.is_empty() {
                 "nothing".into()
             } else {
-                desc.capabilities.join(", ")
+                line(&desc.capabilities.join(", ")).into_owned()
             }
         );
     }

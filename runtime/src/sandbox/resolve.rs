@@ -266,7 +266,17 @@ impl Sandbox {
                     let target = self
                         .root
                         .read_link_contents(candidate.to_path())
-                        .map_err(|e| Refusal::Io(e.to_string()))?;
+                        .map_err(|e| {
+                            // EINVAL: no longer a link. Another process
+                            // changed the path between two steps.
+                            if e.kind() == io::ErrorKind::InvalidInput {
+                                Refusal::Io(format!(
+                                    "`{candidate}` changed while it was being resolved (another process is changing the workspace); try again"
+                                ))
+                            } else {
+                                Refusal::Io(e.to_string())
+                            }
+                        })?;
                     let target = target.to_str().ok_or_else(|| {
                         Refusal::Denied(format!(
                             "`{candidate}` is a symbolic link to a non-UTF-8 path"

@@ -175,10 +175,11 @@ impl Model {
             return Expect::Denied;
         }
         let outcome = self.follow(&asked);
-        if let Expect::Ok { real, .. } = &outcome {
-            if *real != asked && !self.allowed(real, write) {
-                return Expect::Denied;
-            }
+        if let Expect::Ok { real, .. } = &outcome
+            && *real != asked
+            && !self.allowed(real, write)
+        {
+            return Expect::Denied;
         }
         outcome
     }

@@ -51,7 +51,7 @@ pub enum Style {
 /// Where a symbolic link points.
 #[derive(Debug, Clone)]
 pub enum LinkSpec {
-    /// An entry made earlier (or the root, or the link itself), relative.
+    /// An entry made earlier (or the root), written relative to the link.
     ToEntry {
         entry: usize,
         style: Style,
@@ -210,10 +210,12 @@ pub struct Workspace {
 /// finding free inodes for them costs most of the run's time.
 fn scratch() -> tempfile::TempDir {
     let shm = Path::new("/dev/shm");
-    if shm.is_dir() {
-        if let Ok(dir) = tempfile::Builder::new().prefix("airlock-prop").tempdir_in(shm) {
-            return dir;
-        }
+    if shm.is_dir()
+        && let Ok(dir) = tempfile::Builder::new()
+            .prefix("airlock-prop")
+            .tempdir_in(shm)
+    {
+        return dir;
     }
     tempfile::tempdir().expect("tempdir")
 }
