@@ -285,7 +285,7 @@ impl Profile {
         let extra_deny: Vec<String> = file.deny.iter().map(|p| p.get_ref().clone()).collect();
         let mut patterns = Vec::new();
         for pattern in &file.deny {
-            DenyList::new(std::slice::from_ref(pattern.get_ref()))
+            DenyList::check_pattern(pattern.get_ref())
                 .map_err(|e| at(Some(pattern.span()), format!("deny: {e}")))?;
             patterns.push(pattern.get_ref().clone());
         }
@@ -308,6 +308,14 @@ impl Profile {
                     span,
                     format!(
                         "grant[{i}].path = {raw:?} is withheld by the deny-list rule `{rule}`, which no profile can lift; grant the files next to it instead"
+                    ),
+                ));
+            }
+            if let Some(vcs) = crate::sandbox::denylist::vcs_component(&path.to_string()) {
+                return Err(at(
+                    span,
+                    format!(
+                        "grant[{i}].path = {raw:?} is inside `{vcs}`, version-control internals that skills never see (a command sees `.git` read-only); grant the working files instead"
                     ),
                 ));
             }

@@ -154,6 +154,12 @@ impl DenyList {
         })
     }
 
+    /// Checks one pattern as a profile's `deny` key would add it, without
+    /// compiling a whole list (a profile names the bad pattern's line).
+    pub fn check_pattern(pattern: &str) -> Result<(), PatternError> {
+        compile(pattern).map(drop)
+    }
+
     /// Every pattern, built-in first.
     pub fn patterns(&self) -> &[String] {
         &self.patterns
