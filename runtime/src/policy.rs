@@ -138,7 +138,7 @@ impl fmt::Display for Origin {
 }
 
 /// The origins of one key, for messages: `A` or `A and B`.
-fn origins(settings: &[Setting]) -> String {
+pub fn origins(settings: &[Setting]) -> String {
     let names: Vec<String> = settings.iter().map(|s| s.from.to_string()).collect();
     if names.is_empty() {
         "the built-in default".into()

@@ -85,19 +85,13 @@ fn check_publisher(policy: &Policy, signer: &Signer, what: &str) -> Result<(), F
     if policy.allows_publisher(&signer.fingerprint) {
         return Ok(());
     }
-    let from: Vec<String> = policy
-        .sources
-        .trusted_publishers
-        .iter()
-        .map(|s| s.from.to_string())
-        .collect();
     Err(Failure::new(
         Exit::Refused,
         format!(
             "refused: {what} is signed by key {} (`{}`), which the admin policy ({}) does not list in trusted-publishers",
             signer.fingerprint,
             signer.trusted_as,
-            from.join(" and ")
+            airlock_runtime::policy::origins(&policy.sources.trusted_publishers)
         ),
     ))
 }

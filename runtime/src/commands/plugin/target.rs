@@ -68,18 +68,12 @@ pub fn resolve(skill: &Path, allow_unsigned: bool, home: Option<&Path>) -> Resul
         ));
     }
     if !policy.allow_unsigned {
-        let from: Vec<String> = policy
-            .sources
-            .allow_unsigned
-            .iter()
-            .map(|s| s.from.to_string())
-            .collect();
         return Err(Failure::new(
             Exit::Refused,
             format!(
                 "refused to run {} unsigned: the admin policy ({}) sets allow-unsigned = false; only installed, signed plugins may run",
                 skill.display(),
-                from.join(" and ")
+                airlock_runtime::policy::origins(&policy.sources.allow_unsigned)
             ),
         ));
     }
