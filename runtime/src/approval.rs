@@ -13,7 +13,6 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 pub mod diff;
-pub mod later;
 mod prompt;
 
 pub use diff::Diff;

@@ -463,7 +463,7 @@ pub async fn describe_only(
         gate: crate::approval::Gate::new(None),
         undo: None,
         skill: String::new(),
-        runs_later: crate::approval::later::RunsLater::builtin(),
+        runs_later: crate::sandbox::runs_later::RunsLater::builtin(),
     };
     let (mut store, stdout, stderr) = new_store(
         engine,

@@ -76,7 +76,7 @@ pub struct EditGate {
     /// Files that run code outside the sandbox later: a change to one
     /// always asks (the profile's `[edits] always-ask` and the admin's
     /// added to the built-in list).
-    pub runs_later: crate::approval::later::RunsLater,
+    pub runs_later: crate::sandbox::runs_later::RunsLater,
 }
 
 impl WorkspaceState {
