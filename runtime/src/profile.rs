@@ -283,13 +283,11 @@ impl Profile {
         })?;
 
         let extra_deny: Vec<String> = file.deny.iter().map(|p| p.get_ref().clone()).collect();
-        let mut patterns = Vec::new();
         for pattern in &file.deny {
             DenyList::check_pattern(pattern.get_ref())
                 .map_err(|e| at(Some(pattern.span()), format!("deny: {e}")))?;
-            patterns.push(pattern.get_ref().clone());
         }
-        let deny = DenyList::new(&patterns).map_err(|e| at(None, format!("deny: {e}")))?;
+        let deny = DenyList::new(&extra_deny).map_err(|e| at(None, format!("deny: {e}")))?;
 
         let mut grants: Vec<Grant> = Vec::new();
         for (i, spec) in file.grant.iter().enumerate() {
