@@ -142,7 +142,7 @@ pub struct Decision {
 pub struct Gate {
     approver: Option<Arc<dyn Approver>>,
     this_run: BTreeSet<String>,
-    clock: Option<crate::clock::RunClock>,
+    clock: Option<airlock_core::clock::RunClock>,
 }
 
 impl Gate {
@@ -156,7 +156,7 @@ impl Gate {
     }
 
     /// Stop `clock` while a person is being asked.
-    pub fn with_clock(mut self, clock: crate::clock::RunClock) -> Self {
+    pub fn with_clock(mut self, clock: airlock_core::clock::RunClock) -> Self {
         self.clock = Some(clock);
         self
     }

@@ -41,7 +41,7 @@ pub enum Lookup {
 impl ComponentCache {
     /// Open (or create) the cache under `dir`.
     pub fn open(dir: &Path, engine: &Engine) -> std::io::Result<Self> {
-        create_private_dir(dir)?;
+        airlock_core::statefs::ensure_private_dir(dir)?;
         let key = load_or_create_key(&dir.join(KEY_FILE))?;
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut hasher);
@@ -115,15 +115,6 @@ fn deserialize(engine: &Engine, artifact: &[u8]) -> wasmtime::Result<Component> 
     // so it is bytes that `Engine::precompile_component` produced here and
     // `put` stored; wasmtime also checks the engine configuration it embeds.
     unsafe { Component::deserialize(engine, artifact) }
-}
-
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)?;
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
 }
 
 /// The installation's key: read it, or create it when there is none. Any

@@ -8,7 +8,7 @@
 //! with `--config` must exist.
 
 use crate::inference::endpoint::{Endpoint, Timeouts};
-use crate::toml_errors::{location, toml_message};
+use airlock_core::toml_errors::{location, toml_message};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::ops::Range;

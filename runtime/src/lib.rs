@@ -17,7 +17,7 @@ pub mod approval;
 pub mod audit;
 mod bindings;
 pub mod cache;
-pub mod clock;
+pub use airlock_core::clock;
 pub mod command;
 pub mod config;
 pub mod engine;
@@ -32,7 +32,6 @@ pub mod run;
 pub mod sandbox;
 pub mod skill;
 pub mod terminal;
-mod toml_errors;
 pub mod undo;
 
 use std::path::{Path, PathBuf};
@@ -45,22 +44,7 @@ pub use profile::Profile;
 pub use run::{Request, RunFailure, RunOptions, RunReport};
 pub use skill::{LoadError, LoadedSkill};
 
-/// The environment variable that overrides Airlock's home directory.
-pub const HOME_ENV: &str = "AIRLOCK_HOME";
-
-/// Airlock's state directory: `$AIRLOCK_HOME`, else `$XDG_STATE_HOME/airlock`,
-/// else `~/.local/state/airlock`.
-pub fn default_home() -> Option<PathBuf> {
-    if let Some(home) = std::env::var_os(HOME_ENV).filter(|v| !v.is_empty()) {
-        return Some(PathBuf::from(home));
-    }
-    if let Some(state) = std::env::var_os("XDG_STATE_HOME").filter(|v| !v.is_empty()) {
-        return Some(PathBuf::from(state).join("airlock"));
-    }
-    std::env::var_os("HOME")
-        .filter(|v| !v.is_empty())
-        .map(|h| PathBuf::from(h).join(".local/state/airlock"))
-}
+pub use airlock_core::home::{HOME_ENV, default_home};
 
 /// One process's Airlock host: the engine, the linker and the compile cache.
 /// Create it once and run many skills with it.

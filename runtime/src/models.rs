@@ -11,7 +11,7 @@
 
 pub mod gguf;
 pub mod lock;
-pub(crate) mod store;
+use airlock_core::statefs;
 
 pub use lock::{Fingerprint, Lock, LockError, LockedModel, LockedSource};
 
@@ -24,27 +24,12 @@ use serde::Serialize;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-/// How names are written, for messages.
-pub const NAME_RULE: &str = "names are lowercase letters, digits, `.`, `_` and `-`, starting with a letter or digit (at most 128 characters)";
-
-const MAX_NAME: usize = 128;
+pub use airlock_core::names::NAME_RULE;
+use airlock_core::names::{self, NameError, NameKind};
 
 /// Check a model name: `[a-z0-9][a-z0-9._-]*`, at most 128 characters.
-/// The error says why, for a message.
-pub fn check_name(name: &str) -> Result<(), String> {
-    let mut bytes = name.bytes();
-    let first_ok = bytes
-        .next()
-        .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
-    let rest_ok = bytes
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'));
-    if name.is_empty() {
-        Err(format!("the name is empty: {NAME_RULE}"))
-    } else if !first_ok || !rest_ok || name.len() > MAX_NAME {
-        Err(format!("`{name}` is not a valid model name: {NAME_RULE}"))
-    } else {
-        Ok(())
-    }
+pub fn check_name(name: &str) -> Result<(), NameError> {
+    names::check(NameKind::Model, name)
 }
 
 /// The name a file gets when none is given: its stem, lower-cased
@@ -389,8 +374,8 @@ impl ModelStore {
         &self,
         change: impl FnOnce(&mut Lock) -> Result<T, ModelError>,
     ) -> Result<T, ModelError> {
-        store::create_private_dir(&self.dir).map_err(io("cannot create", &self.dir))?;
-        let _guard = store::WriterLock::acquire(&self.dir)
+        statefs::ensure_private_dir(&self.dir).map_err(io("cannot create", &self.dir))?;
+        let _guard = statefs::WriterLock::acquire(&self.dir)
             .map_err(io("cannot lock the model store in", &self.dir))?;
         let mut lock = self.lock()?;
         let value = change(&mut lock)?;
@@ -399,7 +384,7 @@ impl ModelStore {
             path: self.lock_path.clone(),
             source: std::io::Error::other(e.to_string()),
         })?;
-        store::write_atomic(&self.lock_path, text.as_bytes())
+        statefs::write_atomic(&self.lock_path, text.as_bytes())
             .map_err(io("cannot write", &self.lock_path))?;
         Ok(value)
     }
@@ -423,7 +408,9 @@ impl ModelStore {
                 reason: format!("cannot make a model name from {}", file.display()),
             })?,
         };
-        check_name(&name).map_err(|reason| ModelError::InvalidName { reason })?;
+        check_name(&name).map_err(|reason| ModelError::InvalidName {
+            reason: reason.to_string(),
+        })?;
 
         let meta = std::fs::metadata(file).map_err(io("cannot read", file))?;
         if !meta.is_file() {
@@ -442,11 +429,11 @@ impl ModelStore {
         check_loadable(file)?;
 
         // Copy while hashing: the digest is of exactly the bytes stored.
-        store::create_private_dir(&self.dir).map_err(io("cannot create", &self.dir))?;
+        statefs::ensure_private_dir(&self.dir).map_err(io("cannot create", &self.dir))?;
         let mut src = File::open(file).map_err(io("cannot read", file))?;
         let (tmp, mut dst) =
-            store::temp_file(&self.dir, "incoming").map_err(io("cannot write in", &self.dir))?;
-        let copied = store::hash_copy(&mut src, Some(&mut dst), meta.len(), progress)
+            statefs::temp_file(&self.dir, "incoming").map_err(io("cannot write in", &self.dir))?;
+        let copied = statefs::hash_copy(&mut src, Some(&mut dst), meta.len(), progress)
             .map_err(|e| ModelError::Io {
                 action: "cannot copy into the store",
                 path: file.to_path_buf(),
@@ -454,7 +441,7 @@ impl ModelStore {
             })
             .and_then(|copied| {
                 dst.sync_all()
-                    .and_then(|()| store::make_read_only(&dst))
+                    .and_then(|()| statefs::make_read_only(&dst))
                     .map_err(io("cannot write", &tmp))?;
                 Ok(copied)
             });
@@ -497,7 +484,7 @@ impl ModelStore {
             };
             // Renaming over an existing copy also heals one that was tampered with.
             std::fs::rename(tmp, &stored).map_err(io("cannot store", &stored))?;
-            store::sync_dir(&self.dir);
+            statefs::sync_dir(&self.dir);
             let fingerprint = fingerprint_of(&stored)?;
             // Other names pinning the same file see the fresh copy too.
             for m in &mut lock.models {
@@ -541,7 +528,9 @@ impl ModelStore {
         digest: &str,
         replace: bool,
     ) -> Result<Added, ModelError> {
-        check_name(name).map_err(|reason| ModelError::InvalidName { reason })?;
+        check_name(name).map_err(|reason| ModelError::InvalidName {
+            reason: reason.to_string(),
+        })?;
         if !lock::valid_digest(digest) {
             return Err(ModelError::BadDigest {
                 digest: digest.to_string(),
@@ -709,7 +698,7 @@ impl ModelStore {
     ) -> Result<(), ModelError> {
         let mut file = open_regular(model, path)?;
         let meta = file.metadata().map_err(io("cannot read", path))?;
-        let (hex, _) = store::hash_copy(&mut file, None, meta.len(), progress)
+        let (hex, _) = statefs::hash_copy(&mut file, None, meta.len(), progress)
             .map_err(io("cannot read", path))?;
         let found = format!("sha256:{hex}");
         if found != model.digest {
@@ -991,7 +980,7 @@ mod tests {
             "é",
             &"a".repeat(129),
         ] {
-            let e = check_name(bad).unwrap_err();
+            let e = check_name(bad).unwrap_err().to_string();
             assert!(e.contains("lowercase letters"), "{bad}: {e}");
         }
         assert_eq!(

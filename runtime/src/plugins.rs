@@ -29,20 +29,4 @@ pub struct Signer {
     pub fingerprint: String,
 }
 
-/// Check a plugin, publisher or key name: `[a-z0-9][a-z0-9._-]*`, at most
-/// 64 characters, so it is safe as a file name.
-pub fn check_name(what: &str, name: &str) -> Result<(), String> {
-    let mut bytes = name.bytes();
-    let first_ok = bytes
-        .next()
-        .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
-    let rest_ok = bytes
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'));
-    if first_ok && rest_ok && name.len() <= 64 {
-        Ok(())
-    } else {
-        Err(format!(
-            "`{name}` is not a valid {what} name: use lowercase letters, digits, `.`, `_` and `-`, starting with a letter or digit, at most 64 characters"
-        ))
-    }
-}
+pub use airlock_core::names::{NameError, NameKind, check as check_name};

@@ -21,7 +21,7 @@ pub use mcp::McpPolicy;
 pub use models::{ModelPin, ModelsPolicy, PinConflict, ServerUid, normalize_digest};
 
 use crate::Profile;
-use crate::toml_errors::{location, toml_message};
+use airlock_core::toml_errors::{location, toml_message};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Path, PathBuf};

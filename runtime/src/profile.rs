@@ -21,8 +21,8 @@ pub use lookup::{
 pub use schema::HardLinks;
 
 use crate::sandbox::denylist::DenyList;
-use crate::sandbox::paths::RelPath;
-use crate::toml_errors::{location, toml_message};
+use airlock_core::paths::RelPath;
+use airlock_core::toml_errors::{location, toml_message};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};

@@ -7,9 +7,9 @@ use crate::host::log::LogView;
 use crate::host::workspace::{Usage, WorkspaceState, WorkspaceView};
 use crate::journal::{Abort, Event, EventSink, Journal};
 use crate::profile::{Limits, Profile};
-use crate::sandbox::paths::RelPath;
 use crate::sandbox::resolve::Sandbox;
 use crate::skill::{LoadedSkill, WIT_VERSION, wit_compatible};
+use airlock_core::paths::RelPath;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -283,7 +283,7 @@ pub struct RunOptions {
     /// The skill's name as approval prompts show it.
     pub skill_label: Option<String>,
     /// Stops the run from outside (Ctrl-C in `airlock chat`).
-    pub cancel: Option<crate::clock::Cancel>,
+    pub cancel: Option<airlock_core::clock::Cancel>,
 }
 
 /// Run `skill` over `workspace` under `profile`.
@@ -305,9 +305,10 @@ pub async fn run_skill(
             .file_stem()
             .map_or_else(|| "skill".into(), |s| s.to_string_lossy().into_owned())
     });
-    let clock =
-        crate::clock::RunClock::new(started + Duration::from_secs(limits.wall_clock_seconds))
-            .with_cancel(options.cancel.clone().unwrap_or_default());
+    let clock = airlock_core::clock::RunClock::new(
+        started + Duration::from_secs(limits.wall_clock_seconds),
+    )
+    .with_cancel(options.cancel.clone().unwrap_or_default());
     let edits = crate::host::workspace::EditGate {
         mode: profile.edits.mode,
         gate: crate::approval::Gate::new(options.approver).with_clock(clock.clone()),
@@ -473,7 +474,7 @@ pub async fn describe_only(
         None,
         None,
         edits,
-        crate::clock::RunClock::new(
+        airlock_core::clock::RunClock::new(
             Instant::now() + Duration::from_secs(limits.wall_clock_seconds),
         ),
     )?;
@@ -501,7 +502,7 @@ fn new_store(
     models: Option<RunModels>,
     sink: Option<EventSink>,
     edits: crate::host::workspace::EditGate,
-    clock: crate::clock::RunClock,
+    clock: airlock_core::clock::RunClock,
 ) -> Result<(Store<RunState>, MemoryOutputPipe, MemoryOutputPipe), RunFailure> {
     let limits = &profile.limits;
     let root = cap_std::fs::Dir::open_ambient_dir(workspace, cap_std::ambient_authority())

@@ -10,6 +10,6 @@
 
 pub mod denylist;
 pub mod open;
-pub mod paths;
+pub use airlock_core::paths;
 pub mod resolve;
 pub mod runs_later;

@@ -14,9 +14,7 @@ use std::path::{Path, PathBuf};
 use wasmtime::Engine;
 use wasmtime::component::{Component, Linker};
 
-/// The `airlock:skill` WIT version this host speaks.
-pub const WIT_VERSION: &str = "0.1.0";
-const WIT_PACKAGE: &str = "airlock:skill";
+pub use airlock_core::wit_version::{WIT_PACKAGE, WIT_VERSION, wit_compatible};
 
 /// A compiled component, not yet checked against policy.
 pub struct Compiled {
@@ -287,20 +285,6 @@ pub fn check_imports(path: &Path, imports: &[String]) -> Result<(), LoadError> {
         }
     }
     Ok(())
-}
-
-/// Whether a skill built for `version` can run on this host: same major and
-/// minor while the major is 0 (semver for 0.x), same major afterwards.
-pub fn wit_compatible(version: &str) -> bool {
-    let parse = |v: &str| -> Option<(u64, u64)> {
-        let mut parts = v.split('.');
-        Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
-    };
-    match (parse(version), parse(WIT_VERSION)) {
-        (Some((0, a)), Some((0, b))) => a == b,
-        (Some((a, _)), Some((b, _))) => a == b,
-        _ => false,
-    }
 }
 
 #[cfg(test)]

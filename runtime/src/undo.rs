@@ -17,12 +17,13 @@
 //! `X.airlock-undo.tmp -> .git/config`) is never written through.
 
 use crate::sandbox::open;
-use crate::sandbox::paths::RelPath;
+use airlock_core::paths::RelPath;
+use airlock_core::statefs;
 use rustix::fs::AtFlags;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 /// One change a run made.
@@ -52,10 +53,7 @@ pub struct UndoLog {
 }
 
 fn private_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
+    statefs::ensure_private_dir(dir)
 }
 
 fn sha(bytes: &[u8]) -> String {
@@ -128,7 +126,8 @@ impl UndoLog {
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    crate::audit::seal::write_private_atomically(path, bytes)
+    statefs::write_private(path, bytes, statefs::Durability::Synced)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 /// What `undo` did to one file.

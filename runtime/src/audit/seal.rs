@@ -11,10 +11,9 @@
 //! the moment between announcing a new key and making it current, the next
 //! one, so a crash at any point leaves a key that matches the log.
 
+use airlock_core::statefs::{self, Durability};
 use ed25519_dalek::{Signature, Signer as _, SigningKey, Verifier as _, VerifyingKey};
 use serde::{Deserialize, Serialize};
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 /// Domain separation for checkpoint signatures.
@@ -98,43 +97,15 @@ impl SealKeys {
 /// Write `bytes` to `path` atomically with mode 0600, without waiting for
 /// the disk: for hints that a crash may lose (the open-run markers).
 pub fn write_private_quick(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    write_private(path, bytes, false)
+    statefs::write_private(path, bytes, Durability::Quick)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 /// Write `bytes` to `path` atomically with mode 0600, synced (the file and
 /// its directory) before this returns.
 pub fn write_private_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    write_private(path, bytes, true)
-}
-
-/// Temporary file beside `path`, renamed over it; no partial copy is left
-/// behind on failure (for the key file, that would be part of a secret).
-fn write_private(path: &Path, bytes: &[u8], sync: bool) -> Result<(), String> {
-    let tmp = path.with_extension("tmp");
-    let failed = |e: std::io::Error| {
-        let _ = std::fs::remove_file(&tmp);
-        format!("cannot write {}: {e}", path.display())
-    };
-    let _ = std::fs::remove_file(&tmp);
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&tmp)
-        .map_err(failed)?;
-    f.write_all(bytes).map_err(failed)?;
-    if sync {
-        f.sync_all().map_err(failed)?;
-    }
-    drop(f);
-    std::fs::rename(&tmp, path).map_err(failed)?;
-    if sync {
-        let dir = path.parent().unwrap_or(Path::new("."));
-        std::fs::File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    }
-    Ok(())
+    statefs::write_private(path, bytes, Durability::Synced)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 /// The message a checkpoint signature covers.

@@ -10,7 +10,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::time::Duration;
 
@@ -48,28 +48,7 @@ fn io(what: &str, path: &Path, e: &std::io::Error) -> String {
 
 /// Create `dir` with mode 0700, or check that an existing one is private.
 pub(super) fn private_dir(dir: &Path) -> Result<(), String> {
-    match std::fs::metadata(dir) {
-        Ok(meta) => {
-            if !meta.is_dir() {
-                return Err(format!("{} is not a directory", dir.display()));
-            }
-            if meta.mode() & 0o077 != 0 {
-                return Err(format!(
-                    "the audit directory {} is open to other users (mode {:o}); run `chmod 700 {}`",
-                    dir.display(),
-                    meta.mode() & 0o777,
-                    dir.display()
-                ));
-            }
-            Ok(())
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .map_err(|e| io("cannot create the audit directory", dir, &e)),
-        Err(e) => Err(io("cannot open the audit directory", dir, &e)),
-    }
+    airlock_core::statefs::require_private_dir(dir, "audit").map_err(|e| e.to_string())
 }
 
 fn sync_dir(dir: &Path) -> Result<(), String> {

@@ -127,7 +127,7 @@ fn pin(
     replace: bool,
     json: bool,
 ) -> Result<Exit, Failure> {
-    airlock_runtime::models::check_name(name).map_err(Failure::usage)?;
+    airlock_runtime::models::check_name(name).map_err(|e| Failure::usage(e.to_string()))?;
     let config = Config::load(config).map_err(|e| Failure::usage(e.to_string()))?;
     let (endpoint, timeouts) = match (config.engine.backend, &config.engine.endpoint) {
         (BackendKind::Ollama, Some(endpoint)) => (endpoint.clone(), config.engine.timeouts),

@@ -12,7 +12,7 @@ use airlock_runtime::plugins::manifest::{Capabilities, ComponentRef, Manifest};
 use airlock_runtime::plugins::package::{Package, PackageError};
 use airlock_runtime::plugins::store::{PluginStore, StoreError};
 use airlock_runtime::plugins::trust::TrustStore;
-use airlock_runtime::plugins::{Signer, check_name};
+use airlock_runtime::plugins::{NameKind, Signer, check_name};
 use airlock_runtime::policy::Policy;
 use airlock_runtime::profile::ProfileSource;
 use sha2::{Digest, Sha256};
@@ -189,8 +189,8 @@ fn new(
     sdk: Option<PathBuf>,
     publisher: &str,
 ) -> Result<Exit, Failure> {
-    check_name("plugin", name).map_err(Failure::usage)?;
-    check_name("publisher", publisher).map_err(Failure::usage)?;
+    check_name(NameKind::Plugin, name).map_err(|e| Failure::usage(e.to_string()))?;
+    check_name(NameKind::Publisher, publisher).map_err(|e| Failure::usage(e.to_string()))?;
     let sdk = match sdk {
         Some(sdk) => sdk,
         None => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../sdk")),

@@ -22,7 +22,7 @@ use crate::host::workspace::{WorkspaceState, WorkspaceView};
 use crate::journal::{Event, Journal};
 use crate::profile::CommandPolicy;
 use crate::sandbox::denylist::DenyList;
-use crate::sandbox::paths::RelPath;
+use airlock_core::paths::RelPath;
 use serde_json::json;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -36,7 +36,7 @@ pub const MAX_ARGS_BYTES: usize = 64 * 1024;
 pub struct ExecState {
     policy: CommandPolicy,
     root: PathBuf,
-    deadline: crate::clock::RunClock,
+    deadline: airlock_core::clock::RunClock,
     skill: String,
     deny: DenyList,
     hidden: Vec<PathBuf>,
@@ -49,7 +49,7 @@ impl ExecState {
     pub fn new(
         policy: CommandPolicy,
         root: PathBuf,
-        deadline: crate::clock::RunClock,
+        deadline: airlock_core::clock::RunClock,
         skill: String,
         deny: DenyList,
         hidden: Vec<PathBuf>,

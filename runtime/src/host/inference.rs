@@ -44,7 +44,7 @@ pub struct InferenceState {
     models: Option<RunModels>,
     policy: InferencePolicy,
     used: InferenceUsage,
-    run_deadline: crate::clock::RunClock,
+    run_deadline: airlock_core::clock::RunClock,
     open_streams: usize,
 }
 
@@ -65,7 +65,7 @@ impl InferenceState {
     pub fn new(
         models: Option<RunModels>,
         policy: InferencePolicy,
-        run_deadline: crate::clock::RunClock,
+        run_deadline: airlock_core::clock::RunClock,
     ) -> Self {
         Self {
             models,

@@ -13,8 +13,8 @@ use crate::bindings::workspace_api::{
 use crate::journal::{Event, Journal};
 use crate::profile::Limits;
 use crate::sandbox::denylist::is_vcs_name;
-use crate::sandbox::paths::RelPath;
 use crate::sandbox::resolve::{Need, Refusal, Resolved, Sandbox};
+use airlock_core::paths::RelPath;
 use cap_std::fs::Dir;
 use serde_json::{Value, json};
 use std::io::Read;
@@ -58,7 +58,7 @@ pub struct WorkspaceState {
     sandbox: Sandbox,
     limits: Limits,
     usage: Usage,
-    deadline: crate::clock::RunClock,
+    deadline: airlock_core::clock::RunClock,
     edits: EditGate,
 }
 
@@ -89,7 +89,7 @@ impl WorkspaceState {
     pub fn new(
         sandbox: Sandbox,
         limits: Limits,
-        deadline: crate::clock::RunClock,
+        deadline: airlock_core::clock::RunClock,
         edits: EditGate,
     ) -> Self {
         Self {

@@ -6,7 +6,7 @@
 //! name that does not match its digest is an error with `file:line:column`.
 //! The format is documented in `docs/models.md`.
 
-use crate::toml_errors::{location, toml_message};
+use airlock_core::toml_errors::{location, toml_message};
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -76,59 +76,7 @@ impl LockedModel {
     }
 }
 
-/// File metadata that changes whenever the file's content can have changed:
-/// a write changes `mtime` and `ctime`; restoring `mtime` afterwards changes
-/// `ctime` again; replacing the file changes the inode. Nothing an
-/// unprivileged user can do sets `ctime` back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub struct Fingerprint {
-    /// Length in bytes.
-    pub len: u64,
-    /// Modification time, nanoseconds since the epoch.
-    pub mtime_ns: i64,
-    /// Status-change time, nanoseconds since the epoch.
-    pub ctime_ns: i64,
-    /// Inode number.
-    pub inode: u64,
-    /// Device number.
-    pub device: u64,
-}
-
-impl Fingerprint {
-    /// The fingerprint of an open file's metadata.
-    #[cfg(unix)]
-    pub fn of(meta: &std::fs::Metadata) -> Self {
-        use std::os::unix::fs::MetadataExt;
-        let ns = |secs: i64, nsec: i64| secs.saturating_mul(1_000_000_000).saturating_add(nsec);
-        Self {
-            len: meta.len(),
-            mtime_ns: ns(meta.mtime(), meta.mtime_nsec()),
-            ctime_ns: ns(meta.ctime(), meta.ctime_nsec()),
-            inode: meta.ino(),
-            device: meta.dev(),
-        }
-    }
-
-    /// The fingerprint of an open file's metadata (without `ctime` and
-    /// inode off Unix, so the cheap check is weaker there).
-    #[cfg(not(unix))]
-    pub fn of(meta: &std::fs::Metadata) -> Self {
-        let mtime_ns = meta
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .and_then(|d| i64::try_from(d.as_nanos()).ok())
-            .unwrap_or(0);
-        Self {
-            len: meta.len(),
-            mtime_ns,
-            ctime_ns: 0,
-            inode: 0,
-            device: 0,
-        }
-    }
-}
+pub use airlock_core::statefs::Fingerprint;
 
 /// The lock's entries, sorted by name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -19,7 +19,7 @@
 
 use super::manifest::Capabilities;
 use crate::profile::{Grant, Profile, RelPathString};
-use crate::sandbox::paths::RelPath;
+use airlock_core::paths::RelPath;
 use wasmtime::Engine;
 use wasmtime::component::types::ComponentItem;
 

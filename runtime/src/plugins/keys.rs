@@ -189,7 +189,8 @@ impl PublicKey {
                 file.format
             ));
         }
-        super::check_name("publisher", &file.publisher)?;
+        super::check_name(super::NameKind::Publisher, &file.publisher)
+            .map_err(|e| e.to_string())?;
         let bytes: [u8; 32] = hex::decode(&file.public_key)
             .ok()
             .and_then(|b| b.try_into().ok())
@@ -242,7 +243,7 @@ pub struct SecretKey {
 impl SecretKey {
     /// A new random key pair from the operating system's generator.
     pub fn generate(publisher: &str) -> Result<Self, String> {
-        super::check_name("publisher", publisher)?;
+        super::check_name(super::NameKind::Publisher, publisher).map_err(|e| e.to_string())?;
         let mut seed = [0u8; 32];
         getrandom::fill(&mut seed).map_err(|e| format!("no randomness: {e}"))?;
         Ok(Self {

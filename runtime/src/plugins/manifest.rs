@@ -8,9 +8,9 @@
 //! the manifest in this canonical form ([`Manifest::to_canonical`]), and the
 //! signature covers exactly those bytes.
 
-use crate::sandbox::paths::RelPath;
 use crate::skill::{WIT_VERSION, wit_compatible};
-use crate::toml_errors::{location, toml_message};
+use airlock_core::paths::RelPath;
+use airlock_core::toml_errors::{location, toml_message};
 use serde::{Deserialize, Serialize};
 
 /// The manifest.
@@ -123,7 +123,7 @@ impl Manifest {
     }
 
     fn check(&self) -> Result<(), String> {
-        super::check_name("plugin", &self.name).map_err(|e| format!("name: {e}"))?;
+        super::check_name(super::NameKind::Plugin, &self.name).map_err(|e| format!("name: {e}"))?;
         semver::Version::parse(&self.version).map_err(|e| {
             format!(
                 "version: `{}` is not a semantic version (like 1.2.0): {e}",
@@ -136,7 +136,7 @@ impl Manifest {
                 self.wit_version
             ));
         }
-        super::check_name("publisher", &self.publisher.name)
+        super::check_name(super::NameKind::Publisher, &self.publisher.name)
             .map_err(|e| format!("publisher.name: {e}"))?;
         if let Some(key) = &self.publisher.key
             && !super::keys::is_fingerprint(key)

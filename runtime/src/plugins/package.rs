@@ -271,7 +271,7 @@ impl Package {
 
     /// Write the package atomically.
     pub fn write(&self, path: &Path) -> std::io::Result<()> {
-        crate::models::store::write_atomic(path, &self.to_bytes())
+        airlock_core::statefs::write_atomic(path, &self.to_bytes())
     }
 
     /// Check the signature against the trust store, and (when the component

@@ -21,9 +21,9 @@ use super::Signer;
 use super::manifest::Manifest;
 use super::package::{Package, PackageError};
 use super::trust::TrustStore;
-use crate::models::Fingerprint;
-use crate::models::store::{create_private_dir, hash_copy, make_read_only, sync_dir};
 use crate::profile::ProfileSource;
+use airlock_core::statefs::Fingerprint;
+use airlock_core::statefs::{ensure_private_dir, hash_copy, make_read_only, sync_dir};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -234,7 +234,7 @@ impl PluginStore {
 
     /// The installed versions of `name`, lowest first.
     pub fn versions(&self, name: &str) -> Vec<Installed> {
-        if super::check_name("plugin", name).is_err() {
+        if super::check_name(super::NameKind::Plugin, name).is_err() {
             return Vec::new();
         }
         let Ok(entries) = std::fs::read_dir(self.dir.join(name)) else {
@@ -327,7 +327,7 @@ impl PluginStore {
     ) -> Result<Installed, StoreError> {
         let m = &package.manifest;
         let parent = self.dir.join(&m.name);
-        create_private_dir(&parent).map_err(io(&parent))?;
+        ensure_private_dir(&parent).map_err(io(&parent))?;
         let mut random = [0u8; 8];
         getrandom::fill(&mut random).map_err(|e| StoreError::Io {
             path: parent.clone(),
@@ -335,7 +335,7 @@ impl PluginStore {
         })?;
         let temp = parent.join(format!(".install-{}", hex::encode(random)));
         let result = (|| {
-            create_private_dir(&temp).map_err(io(&temp))?;
+            ensure_private_dir(&temp).map_err(io(&temp))?;
             let package_path = temp.join(PACKAGE_FILE);
             let component_path = temp.join(COMPONENT_FILE);
             for (path, bytes) in [
@@ -482,7 +482,7 @@ fn load(dir: &Path) -> Result<Installed, StoreError> {
 fn write_record(dir: &Path, record: &Record) -> Result<(), StoreError> {
     let path = dir.join(RECORD_FILE);
     let text = serde_json::to_string_pretty(record).unwrap_or_default();
-    crate::models::store::write_atomic(&path, text.as_bytes()).map_err(io(&path))
+    airlock_core::statefs::write_atomic(&path, text.as_bytes()).map_err(io(&path))
 }
 
 fn write_read_only(path: &Path, bytes: &[u8]) -> std::io::Result<()> {

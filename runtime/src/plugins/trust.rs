@@ -77,7 +77,8 @@ impl TrustStore {
 
     /// Trust `key` under `name`.
     pub fn add(&self, name: &str, key: &PublicKey) -> Result<(), TrustError> {
-        super::check_name("key", name).map_err(TrustError::Usage)?;
+        super::check_name(super::NameKind::Key, name)
+            .map_err(|e| TrustError::Usage(e.to_string()))?;
         if let Some((existing, _)) = self.find(&key.fingerprint()) {
             return Err(TrustError::Usage(format!(
                 "key {} is already trusted as `{existing}`",
@@ -94,18 +95,14 @@ impl TrustStore {
             path: path.clone(),
             source,
         };
-        crate::models::store::create_private_dir(&self.dir).map_err(io)?;
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&self.dir, std::fs::Permissions::from_mode(0o700))
-                .map_err(io)?;
-        }
-        crate::models::store::write_atomic(&path, key.to_text().as_bytes()).map_err(io)
+        airlock_core::statefs::ensure_private_dir(&self.dir).map_err(io)?;
+        airlock_core::statefs::write_atomic(&path, key.to_text().as_bytes()).map_err(io)
     }
 
     /// Stop trusting the key `name`; returns it.
     pub fn remove(&self, name: &str) -> Result<PublicKey, TrustError> {
-        super::check_name("key", name).map_err(TrustError::Usage)?;
+        super::check_name(super::NameKind::Key, name)
+            .map_err(|e| TrustError::Usage(e.to_string()))?;
         let path = self.dir.join(format!("{name}.pub"));
         let key = PublicKey::read(&path).map_err(|_| {
             TrustError::Usage(format!(

@@ -11,7 +11,7 @@ use crate::profile::{
     CommandPolicy, InferencePolicy, Limits, Profile, ProfileSource, builtin_names,
 };
 use crate::sandbox::denylist::DenyList;
-use crate::sandbox::paths::RelPath;
+use airlock_core::paths::RelPath;
 use std::path::{Path, PathBuf};
 
 /// What a profile allows at a path; ordered from least to most.

@@ -67,7 +67,7 @@ impl McpFile {
         if let Some(list) = self.plugins {
             let mut names: Vec<String> = Vec::new();
             for name in list {
-                crate::plugins::check_name("plugin", name.get_ref())
+                crate::plugins::check_name(crate::plugins::NameKind::Plugin, name.get_ref())
                     .map_err(|reason| at(Some(name.span()), format!("mcp.plugins: {reason}")))?;
                 if !names.contains(name.get_ref()) {
                     names.push(name.into_inner());
@@ -81,7 +81,8 @@ impl McpFile {
             for entry in list {
                 let value = entry.get_ref();
                 let is_path = value.starts_with('/');
-                let is_name = crate::plugins::check_name("profile", value).is_ok();
+                let is_name =
+                    crate::plugins::check_name(crate::plugins::NameKind::Profile, value).is_ok();
                 if !is_path && !is_name {
                     return Err(at(
                         Some(entry.span()),

@@ -20,9 +20,9 @@
 //! Writes, removals and directory creation happen inside a parent directory
 //! handle opened the same way, so the name they act on is the one checked.
 
-use super::paths::RelPath;
 use super::resolve::{Need, Refusal, Resolved, Sandbox};
 use crate::profile::HardLinks;
+use airlock_core::paths::RelPath;
 use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 use rustix::io::Errno;
 use std::collections::HashSet;

@@ -1,8 +1,8 @@
 //! Resolving a skill's path to a file beneath the workspace root.
 
 use super::denylist::{DenyList, VCS_REASON, VCS_RULE, vcs_component};
-use super::paths::{PathError, RelPath};
 use crate::profile::Grant;
+use airlock_core::paths::{PathError, RelPath};
 use cap_std::fs::Dir;
 use std::collections::VecDeque;
 use std::io;

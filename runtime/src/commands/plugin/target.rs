@@ -8,7 +8,7 @@ use airlock_runtime::Profile;
 use airlock_runtime::plugins::manifest::Capabilities;
 use airlock_runtime::plugins::store::{Installed, PluginStore};
 use airlock_runtime::plugins::trust::TrustStore;
-use airlock_runtime::plugins::{Signer, caps, check_name};
+use airlock_runtime::plugins::{NameKind, Signer, caps, check_name};
 use airlock_runtime::profile::ProfileSource;
 use std::path::{Path, PathBuf};
 
@@ -33,7 +33,9 @@ pub struct Target {
 /// checked now.
 pub fn resolve(skill: &Path, allow_unsigned: bool, home: Option<&Path>) -> Result<Target, Failure> {
     let policy = admin_policy()?;
-    let as_name = skill.to_str().filter(|s| check_name("plugin", s).is_ok());
+    let as_name = skill
+        .to_str()
+        .filter(|s| check_name(NameKind::Plugin, s).is_ok());
     if let (Some(name), false, Some(home)) = (as_name, skill.is_file(), home) {
         let store = PluginStore::open(home);
         let installed = store.get(name).map_err(|_| {

@@ -5,7 +5,7 @@
 use std::ops::Range;
 
 /// `file:line:column` for a byte span of `text` (1-based), or just the file.
-pub(crate) fn location(origin: &str, text: &str, span: Option<Range<usize>>) -> String {
+pub fn location(origin: &str, text: &str, span: Option<Range<usize>>) -> String {
     let Some(span) = span else {
         return origin.to_string();
     };
@@ -21,7 +21,7 @@ pub(crate) fn location(origin: &str, text: &str, span: Option<Range<usize>>) -> 
 
 /// toml's message on one line, quoting the offending line and pointing to
 /// the documentation.
-pub(crate) fn toml_message(e: &toml::de::Error, text: &str, docs: &str) -> String {
+pub fn toml_message(e: &toml::de::Error, text: &str, docs: &str) -> String {
     let message = e.message().trim().replace('\n', " ");
     let quoted = e
         .span()
