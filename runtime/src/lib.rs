@@ -14,7 +14,7 @@
 #![deny(missing_docs)]
 
 pub mod approval;
-pub mod audit;
+pub use airlock_audit as audit;
 mod bindings;
 pub mod cache;
 pub use airlock_core::clock;
@@ -31,7 +31,7 @@ pub mod profile;
 pub mod run;
 pub mod sandbox;
 pub mod skill;
-pub mod terminal;
+pub use airlock_core::terminal;
 pub mod undo;
 
 use std::path::{Path, PathBuf};

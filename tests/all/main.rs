@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod adversarial;
+mod architecture;
 mod cache;
 mod inference;
 mod inference_http;

@@ -7,6 +7,8 @@
 //! - [`toml_errors`]: `FILE:LINE:COLUMN: message` for every strict TOML file;
 //! - [`wit_version`]: which skills this host can run;
 //! - [`home`]: where the state directory is;
+//! - [`terminal`]: the one renderer for text a skill, a model or a file
+//!   produced that reaches a terminal (escapes shown, never obeyed);
 //! - [`statefs`]: the one module that writes the state directory (private
 //!   directories, atomic writes, temporary files, hashing copies, file
 //!   fingerprints).
@@ -18,5 +20,6 @@ pub mod home;
 pub mod names;
 pub mod paths;
 pub mod statefs;
+pub mod terminal;
 pub mod toml_errors;
 pub mod wit_version;

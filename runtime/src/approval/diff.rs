@@ -3,7 +3,7 @@
 //! in the time it may take, and computed only when a person will see it.
 //!
 //! The lines are kept raw; [`super::render`] passes each through
-//! [`crate::terminal`] with its `+`/`-` marker outside, so an escape
+//! [`airlock_core::terminal`] with its `+`/`-` marker outside, so an escape
 //! sequence, a `\r` or an invalid byte in the file is shown, never obeyed,
 //! and the other lines stay readable.
 
@@ -81,12 +81,12 @@ impl Diff {
     }
 
     /// The diff as plain, safe text (every line passed through
-    /// [`crate::terminal::line_bytes`]), for tests and plain output.
+    /// [`airlock_core::terminal::line_bytes`]), for tests and plain output.
     pub fn plain(&self) -> String {
         let mut out = String::new();
         for line in &self.lines {
             out.push_str(marker(line.kind));
-            out.push_str(&crate::terminal::line_bytes(&line.bytes));
+            out.push_str(&airlock_core::terminal::line_bytes(&line.bytes));
             if line.cut > 0 {
                 out.push_str(&cut_note(line.cut));
             }

@@ -3,14 +3,14 @@
 //!
 //! Every part a skill, a model or a file produced (the skill's name, the
 //! path, each diff line, each argument, each risk) goes through
-//! [`crate::terminal`], with its escapes highlighted in reverse video, so
+//! [`airlock_core::terminal`], with its escapes highlighted in reverse video, so
 //! the prompt shows what is true whatever the bytes: a `\r` or an erase
 //! sequence cannot hide a line, a conceal sequence cannot hide text, and a
 //! bidi override cannot reverse a path.
 
 use super::diff::{Kind, cut_note, marker};
 use super::{Answer, ApprovalRequest, Approver, Subject};
-use crate::terminal;
+use airlock_core::terminal;
 use std::io::{BufRead, Write};
 
 /// Asks on the controlling terminal (`/dev/tty`), in colour.
@@ -122,7 +122,7 @@ pub fn render(request: &ApprovalRequest) -> String {
 }
 
 /// The command as a shell would show it (quoted where needed). Not yet
-/// safe for a terminal: pass it through [`crate::terminal::line`].
+/// safe for a terminal: pass it through [`airlock_core::terminal::line`].
 pub fn shell_words(program: &str, args: &[String]) -> String {
     let quote = |w: &str| {
         if !w.is_empty()
@@ -221,7 +221,7 @@ mod tests {
         assert!(
             !seen
                 .chars()
-                .any(|c| c != '\n' && crate::terminal::is_escaped(c)),
+                .any(|c| c != '\n' && airlock_core::terminal::is_escaped(c)),
             "{seen:?}"
         );
         assert!(seen.contains("skill `s\\x1b[2K`"), "{seen}");

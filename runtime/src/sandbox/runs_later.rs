@@ -223,18 +223,18 @@ impl RunsLater {
             .map(|i| self.owners[i])
             .min()?;
         let (pattern, origin) = &self.patterns[first];
-        let shown = crate::terminal::line(path);
+        let shown = airlock_core::terminal::line(path);
         Some(match origin {
             Origin::Builtin(why) => {
                 format!("`{shown}` {why}, outside the sandbox: a change to it always asks")
             }
             Origin::Profile => format!(
                 "`{shown}` matches `{}` in the profile's edits.always-ask: a change to it always asks",
-                crate::terminal::line(pattern)
+                airlock_core::terminal::line(pattern)
             ),
             Origin::Admin => format!(
                 "`{shown}` matches `{}` in the admin policy's always-ask: a change to it always asks",
-                crate::terminal::line(pattern)
+                airlock_core::terminal::line(pattern)
             ),
         })
     }

@@ -13,6 +13,8 @@
 //! disk before they are reported done. When the log cannot be written, the
 //! run stops: Airlock fails closed.
 
+#![deny(missing_docs)]
+
 pub mod export;
 pub mod files;
 pub mod identity;
@@ -21,9 +23,6 @@ pub mod redact;
 pub mod seal;
 pub mod verify;
 mod writer;
-
-#[cfg(test)]
-mod tests;
 
 use record::{Draft, kind};
 use serde::Serialize;

@@ -1,0 +1,14 @@
+//! Tamper, crash and rotation tests of the audit log (library level).
+//!
+//! Every test writes a real log through the public API in a temporary home,
+//! then changes its files the way an attacker (or a crash) would, and checks
+//! what a user would check: `verify_log`'s verdict, and the record, line and
+//! reason its failure names.
+
+#![allow(clippy::unwrap_used)]
+
+mod concurrency;
+mod crash;
+mod rotation;
+mod support;
+mod tamper;
