@@ -8,8 +8,8 @@
 //! run code outside the sandbox later); like the deny-list, profiles and the
 //! admin policy extend it.
 
-pub mod denylist;
+pub use airlock_policy::denylist;
 pub mod open;
 pub use airlock_core::paths;
 pub mod resolve;
-pub mod runs_later;
+pub use airlock_policy::runs_later;

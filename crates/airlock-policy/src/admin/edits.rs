@@ -3,7 +3,7 @@
 //! No profile can remove them; two policy files add up.
 
 use super::{PolicyError, Setting, toml_list};
-use crate::sandbox::runs_later::RunsLater;
+use crate::runs_later::RunsLater;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 

@@ -90,7 +90,7 @@ pub fn admin_names() -> Vec<String> {
 
 /// Refuse an admin profile that someone other than root could change.
 pub(super) fn check_admin_file(path: &Path) -> Result<(), ProfileError> {
-    crate::policy::trust::check_path(path).map_err(|e| match e {
+    crate::admin::trust::check_path(path).map_err(|e| match e {
         Err(source) => ProfileError::Read {
             path: path.to_path_buf(),
             source,

@@ -7,10 +7,10 @@
 //! grants only models the ceiling grants, within the ceiling's budget.
 
 use super::{toml_list, trust};
+use crate::denylist::DenyList;
 use crate::profile::{
     CommandPolicy, InferencePolicy, Limits, Profile, ProfileSource, builtin_names,
 };
-use crate::sandbox::denylist::DenyList;
 use airlock_core::paths::RelPath;
 use std::path::{Path, PathBuf};
 

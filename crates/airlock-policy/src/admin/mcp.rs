@@ -12,7 +12,7 @@
 
 use super::models::{At, Checked};
 use super::{Origin, Setting, origins, toml_list};
-use crate::Profile;
+use crate::profile::Profile;
 use crate::profile::ProfileSource;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -67,7 +67,7 @@ impl McpFile {
         if let Some(list) = self.plugins {
             let mut names: Vec<String> = Vec::new();
             for name in list {
-                crate::plugins::check_name(crate::plugins::NameKind::Plugin, name.get_ref())
+                airlock_core::names::check(airlock_core::names::NameKind::Plugin, name.get_ref())
                     .map_err(|reason| at(Some(name.span()), format!("mcp.plugins: {reason}")))?;
                 if !names.contains(name.get_ref()) {
                     names.push(name.into_inner());
@@ -82,7 +82,8 @@ impl McpFile {
                 let value = entry.get_ref();
                 let is_path = value.starts_with('/');
                 let is_name =
-                    crate::plugins::check_name(crate::plugins::NameKind::Profile, value).is_ok();
+                    airlock_core::names::check(airlock_core::names::NameKind::Profile, value)
+                        .is_ok();
                 if !is_path && !is_name {
                     return Err(at(
                         Some(entry.span()),

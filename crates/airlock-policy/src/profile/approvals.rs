@@ -1,7 +1,7 @@
 //! The `[edits]` table of a profile: whether a change to a file needs a
 //! human's yes, and which files always ask (they run code later).
 
-use crate::sandbox::runs_later::{Origin, PatternError, RunsLater};
+use crate::runs_later::{Origin, PatternError, RunsLater};
 use serde::{Deserialize, Serialize};
 
 /// How a gated action is decided.

@@ -20,7 +20,7 @@ pub use edits::EditsPolicy;
 pub use mcp::McpPolicy;
 pub use models::{ModelPin, ModelsPolicy, PinConflict, ServerUid, normalize_digest};
 
-use crate::Profile;
+use crate::profile::Profile;
 use airlock_core::toml_errors::{location, toml_message};
 use serde::{Deserialize, Serialize};
 use std::fmt;

@@ -20,7 +20,7 @@ pub use lookup::{
 };
 pub use schema::HardLinks;
 
-use crate::sandbox::denylist::DenyList;
+use crate::denylist::DenyList;
 use airlock_core::paths::RelPath;
 use airlock_core::toml_errors::{location, toml_message};
 use serde::{Deserialize, Serialize};
@@ -35,21 +35,24 @@ pub const DEFAULT_PROFILE: &str = "read-only";
 pub const BUILTIN_PROFILES: &[(&str, &str)] = &[
     (
         "read-only",
-        include_str!("../../sandbox-profiles/read-only.toml"),
+        include_str!("../../../sandbox-profiles/read-only.toml"),
     ),
     (
         "workspace-write",
-        include_str!("../../sandbox-profiles/workspace-write.toml"),
+        include_str!("../../../sandbox-profiles/workspace-write.toml"),
     ),
     (
         "locked-down",
-        include_str!("../../sandbox-profiles/locked-down.toml"),
+        include_str!("../../../sandbox-profiles/locked-down.toml"),
     ),
     (
         "assistant",
-        include_str!("../../sandbox-profiles/assistant.toml"),
+        include_str!("../../../sandbox-profiles/assistant.toml"),
     ),
-    ("coder", include_str!("../../sandbox-profiles/coder.toml")),
+    (
+        "coder",
+        include_str!("../../../sandbox-profiles/coder.toml"),
+    ),
 ];
 
 /// A granted workspace path.
@@ -309,7 +312,7 @@ impl Profile {
                     ),
                 ));
             }
-            if let Some(vcs) = crate::sandbox::denylist::vcs_component(&path.to_string()) {
+            if let Some(vcs) = crate::denylist::vcs_component(&path.to_string()) {
                 return Err(at(
                     span,
                     format!(
@@ -533,7 +536,7 @@ fn inference_policy(
     if let Some(models) = &spec.models {
         for model in models.get_ref() {
             let name = model.get_ref();
-            if crate::models::check_name(name).is_err() {
+            if airlock_core::names::check(airlock_core::names::NameKind::Model, name).is_err() {
                 return Err(at(
                     Some(model.span()),
                     format!(

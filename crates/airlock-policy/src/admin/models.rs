@@ -105,7 +105,9 @@ impl ModelsFile {
                 let span = entry.span();
                 let entry = entry.into_inner();
                 let name = entry.name.get_ref();
-                if let Err(reason) = crate::models::check_name(name) {
+                if let Err(reason) =
+                    airlock_core::names::check(airlock_core::names::NameKind::Model, name)
+                {
                     return Err(at(
                         Some(entry.name.span()),
                         format!(
@@ -240,7 +242,7 @@ impl super::Policy {
     /// Whether every model `profile` grants is one `[models] allowed` lists
     /// (by name: the digest is checked against the model store when the
     /// run starts, [`Policy::check_pin`](super::Policy::check_pin)).
-    pub fn check_models(&self, profile: &crate::Profile) -> Result<(), String> {
+    pub fn check_models(&self, profile: &crate::profile::Profile) -> Result<(), String> {
         let models = &self.models;
         let from = origins(&self.sources.models_allowed);
         let mut problems: Vec<String> = Vec::new();
