@@ -7,9 +7,9 @@
 //! *default* file means every default (the embedded engine); a file named
 //! with `--config` must exist.
 
-use crate::inference::endpoint::{Endpoint, Timeouts};
 use airlock_core::toml_errors::{location, toml_message};
-use serde::{Deserialize, Serialize};
+use airlock_inference::endpoint::Endpoint;
+use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -43,88 +43,7 @@ pub struct Config {
     pub source: Option<PathBuf>,
 }
 
-/// Which engine answers inference calls.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum BackendKind {
-    /// llama.cpp inside the Airlock process, on a GGUF file from the store.
-    #[default]
-    Embedded,
-    /// An Ollama server on this machine (native `/api/chat`).
-    Ollama,
-    /// An OpenAI-compatible server on this machine (`/v1/chat/completions`).
-    #[serde(rename = "openai-compatible")]
-    OpenAiCompatible,
-}
-
-impl BackendKind {
-    /// The name used in the configuration file.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Embedded => "embedded",
-            Self::Ollama => "ollama",
-            Self::OpenAiCompatible => "openai-compatible",
-        }
-    }
-}
-
-impl std::fmt::Display for BackendKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// The `[engine]` table, checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EngineSettings {
-    /// Which engine (default: embedded).
-    pub backend: BackendKind,
-    /// The server, for `ollama` and `openai-compatible` (required there);
-    /// already checked to be loopback.
-    pub endpoint: Option<Endpoint>,
-    /// llama.cpp threads for the embedded engine; 0 means the machine's
-    /// default (see [`EngineSettings::effective_threads`]).
-    pub threads: u32,
-    /// Connect and read timeouts for HTTP engines.
-    pub timeouts: Timeouts,
-    /// The uid that must own an HTTP engine's listening socket; `None`: the
-    /// user running Airlock (unless the admin policy sets one).
-    pub server_uid: Option<u32>,
-}
-
-impl Default for EngineSettings {
-    fn default() -> Self {
-        Self {
-            backend: BackendKind::Embedded,
-            endpoint: None,
-            threads: 0,
-            timeouts: Timeouts::default(),
-            server_uid: None,
-        }
-    }
-}
-
-impl EngineSettings {
-    /// `threads`, with 0 resolved to the embedded engine's default (half
-    /// the available processors, at least one).
-    pub fn effective_threads(&self) -> u32 {
-        if self.threads > 0 {
-            return self.threads;
-        }
-        crate::inference::embedded::default_threads()
-    }
-}
-
-/// A `[models.NAME]` table, checked.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ModelSettings {
-    /// Context window in tokens; `None` means min(the model's trained
-    /// context, 4096).
-    pub context_length: Option<u32>,
-    /// For `openai-compatible`: the model name the server knows it by
-    /// (default: the Airlock name).
-    pub served_as: Option<String>,
-}
+pub use airlock_inference::settings::{BackendKind, EngineConfig, EngineSettings, ModelSettings};
 
 /// Why the configuration cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -393,6 +312,20 @@ impl Config {
             (None, Some(default)) => format!("defaults (no {})", default.display()),
             (None, None) => "defaults".to_string(),
         }
+    }
+}
+
+impl EngineConfig for Config {
+    fn engine(&self) -> &EngineSettings {
+        &self.engine
+    }
+
+    fn model(&self, name: &str) -> ModelSettings {
+        Config::model(self, name)
+    }
+
+    fn describe_source(&self) -> String {
+        Config::describe_source(self)
     }
 }
 

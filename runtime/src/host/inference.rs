@@ -29,15 +29,7 @@ pub const MAX_STOP_SEQUENCES: usize = 16;
 /// The most streams a skill may hold open at once.
 pub const MAX_OPEN_STREAMS: usize = 4;
 
-/// The models a run may use and the engine that runs them.
-#[derive(Clone)]
-pub struct RunModels {
-    /// The engine.
-    pub backend: SharedBackend,
-    /// The profile's models, resolved and checked against the lock, in the
-    /// profile's order (the first is the default).
-    pub models: Vec<ModelSpec>,
-}
+pub use airlock_inference::resolve::RunModels;
 
 /// Per-run state of the inference interface.
 pub struct InferenceState {

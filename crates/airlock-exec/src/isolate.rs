@@ -24,7 +24,7 @@
 //! [`super::limits`].
 
 use super::limits::Confinement;
-use crate::profile::CommandLimits;
+use airlock_policy::profile::CommandLimits;
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::os::unix::process::ExitStatusExt;

@@ -15,6 +15,8 @@
 //! - [`env`]: the allowlisted environment;
 //! - [`risk`]: why a command is risky (deletes, history rewrites, network).
 
+#![deny(missing_docs)]
+
 pub mod env;
 pub mod isolate;
 pub mod limits;

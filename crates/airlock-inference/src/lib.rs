@@ -1,7 +1,7 @@
 //! Host-owned inference: the engines that run a model for a skill.
 //!
 //! A skill asks through the `airlock:skill/inference` interface
-//! ([`crate::host::inference`]); the host decides which engine answers. Every
+//! (`airlock-runtime`'s `host::inference`); the host decides which engine answers. Every
 //! engine implements [`Backend`]: it takes a [`ChatRequest`] for a pinned
 //! [`ModelSpec`] and returns a [`TokenStream`] of text pieces that ends with a
 //! [`StreamEvent::Done`]. Dropping the stream cancels the generation.
@@ -11,16 +11,22 @@
 //! - [`openai`]: an OpenAI-compatible `/v1/chat/completions` on loopback;
 //! - [`endpoint`]: the loopback-only rule and the HTTP client both servers use;
 //! - [`listener`]: the user that must own a loopback server's listening socket;
-//! - [`resolve`]: from configuration and profile to the checked models of a run.
+//! - [`resolve`]: from configuration and profile to the checked models of a run;
+//! - [`models`]: the model store and its lock, the only models a run may use;
+//! - [`settings`]: the engine and per-model settings a configuration chooses.
 //!
 //! There is no fallback: when the configured engine fails, the call fails.
+
+#![deny(missing_docs)]
 
 pub mod embedded;
 pub mod endpoint;
 pub mod listener;
+pub mod models;
 pub mod ollama;
 pub mod openai;
 pub mod resolve;
+pub mod settings;
 mod stop;
 
 pub use stop::StopScanner;

@@ -8,13 +8,22 @@ use super::embedded::EmbeddedBackend;
 use super::listener::ServerOwner;
 use super::ollama::OllamaBackend;
 use super::openai::OpenAiBackend;
-use super::{EngineError, SharedBackend};
-use crate::config::{BackendKind, Config};
-use crate::host::inference::RunModels;
+use super::{EngineError, ModelSpec, SharedBackend};
+use crate::settings::{BackendKind, EngineConfig};
 use crate::models::{ModelError, ModelStore};
-use crate::policy::Policy;
-use crate::profile::Profile;
+use airlock_policy::admin::Policy;
+use airlock_policy::profile::Profile;
 use std::sync::Arc;
+
+/// The models a run may use and the engine that runs them.
+#[derive(Clone)]
+pub struct RunModels {
+    /// The engine.
+    pub backend: SharedBackend,
+    /// The profile's models, resolved and checked against the lock, in the
+    /// profile's order (the first is the default).
+    pub models: Vec<ModelSpec>,
+}
 
 /// Why the models a profile grants cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -75,9 +84,9 @@ impl GrantError {
 /// `[models] server-uid` when set (the configuration may repeat it, not
 /// change it), else the configuration's `engine.server-uid`, else the user
 /// running Airlock. The error refuses the run.
-pub fn server_owner(config: &Config, policy: &Policy) -> Result<ServerOwner, EngineError> {
+pub fn server_owner(config: &dyn EngineConfig, policy: &Policy) -> Result<ServerOwner, EngineError> {
     let admin = policy.server_uid().map_err(EngineError::UntrustedServer)?;
-    let configured = config.engine.server_uid;
+    let configured = config.engine().server_uid;
     Ok(match (admin, configured) {
         (Some(admin), Some(mine)) if admin != mine => {
             return Err(EngineError::UntrustedServer(format!(
@@ -100,8 +109,8 @@ pub fn server_owner(config: &Config, policy: &Policy) -> Result<ServerOwner, Eng
 
 /// The engine `config` chooses, held to `policy`'s server owner. Nothing is
 /// loaded or contacted yet.
-pub fn backend_for(config: &Config, policy: &Policy) -> Result<SharedBackend, EngineError> {
-    let engine = &config.engine;
+pub fn backend_for(config: &dyn EngineConfig, policy: &Policy) -> Result<SharedBackend, EngineError> {
+    let engine = config.engine();
     let endpoint = || {
         engine.endpoint.clone().ok_or_else(|| {
             EngineError::Unavailable(format!(
@@ -130,7 +139,7 @@ pub fn backend_for(config: &Config, policy: &Policy) -> Result<SharedBackend, En
 /// re-hash when the file changed), and be served as pinned.
 pub async fn granted_models(
     profile: &Profile,
-    config: &Config,
+    config: &dyn EngineConfig,
     store: &ModelStore,
     backend: SharedBackend,
     policy: &Policy,

@@ -40,7 +40,7 @@
 //! refused forks) and names the profile key that stopped it. Dropping the
 //! [`Confinement`] kills whatever is left in its cgroups and removes them.
 
-use crate::profile::CommandLimits;
+use airlock_policy::profile::CommandLimits;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;

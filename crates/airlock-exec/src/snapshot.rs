@@ -27,8 +27,8 @@
 //! symbolic links at any step, so a link swapped in by another process
 //! cannot make the copy read outside the workspace.
 
-use crate::profile::HardLinks;
-use crate::sandbox::denylist::DenyList;
+use airlock_policy::profile::HardLinks;
+use airlock_policy::denylist::DenyList;
 use cap_fs_ext::{DirExt, FollowSymlinks, OpenOptionsFollowExt};
 use cap_std::fs::MetadataExt as _;
 use cap_std::fs::PermissionsExt as _;
@@ -51,7 +51,7 @@ pub use links::WITHHELD_REASON as HARD_LINK_REASON;
 /// copied. A `.git` folder is mounted read-only from the real tree instead
 /// (git needs its objects; [`super::isolate`] masks its `config`); changes
 /// under any of them are never applied.
-pub const VCS_DIRS: &[&str] = crate::sandbox::denylist::VCS_NAMES;
+pub const VCS_DIRS: &[&str] = airlock_policy::denylist::VCS_NAMES;
 
 /// The most entries (files, folders, links) one snapshot walks. A bigger
 /// tree is refused with a message rather than copied for minutes.
@@ -552,7 +552,7 @@ impl Copier<'_, '_> {
             }
             return Ok(());
         }
-        if ft.is_dir() && crate::sandbox::denylist::is_vcs_name(name.as_bytes()) {
+        if ft.is_dir() && airlock_policy::denylist::is_vcs_name(name.as_bytes()) {
             if name.as_bytes() == b".git" {
                 // Mounted read-only from the real tree; the mount point is
                 // made here.
@@ -747,5 +747,5 @@ fn is_under(path: &[u8], dir: &[u8]) -> bool {
 /// Whether any component of `path` is a version-control folder's name.
 pub fn has_vcs_component(path: &[u8]) -> bool {
     path.split(|&b| b == b'/')
-        .any(crate::sandbox::denylist::is_vcs_name)
+        .any(airlock_policy::denylist::is_vcs_name)
 }

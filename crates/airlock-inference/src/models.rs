@@ -9,17 +9,17 @@
 //! by Ollama are pinned by Ollama's digest, which the Ollama engine checks
 //! before each run. Nothing here ever downloads anything.
 
+mod error;
 pub mod gguf;
+mod inspect;
 pub mod lock;
+mod spec;
 use airlock_core::statefs;
 
+pub use spec::DEFAULT_SERVER_CONTEXT;
 pub use lock::{Fingerprint, Lock, LockError, LockedModel, LockedSource};
 
-use crate::config::{BackendKind, Config};
-use crate::inference::embedded::llama_backend;
-use crate::inference::{EngineError, ModelSource, ModelSpec};
-use llama_cpp_2::model::LlamaModel;
-use llama_cpp_2::model::params::LlamaModelParams;
+use inspect::check_loadable;
 use serde::Serialize;
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -39,147 +39,8 @@ pub fn default_name(file: &Path) -> Option<String> {
     Some(stem.to_lowercase())
 }
 
-/// The context assumed for a server engine when the configuration sets none:
-/// what Ollama is asked for (`num_ctx`), and llama-cpp-python's default
-/// `n_ctx`. Set `context-length` to the server's real setting.
-pub const DEFAULT_SERVER_CONTEXT: u32 = 2048;
 
-/// Why a model operation failed. Each message says what to do.
-#[derive(Debug, thiserror::Error)]
-pub enum ModelError {
-    /// Reading or writing a file failed.
-    #[error("{action} {}: {source}", path.display())]
-    Io {
-        /// What was being done (`cannot read`).
-        action: &'static str,
-        /// The file or directory.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// The lock is unreadable or invalid.
-    #[error(transparent)]
-    Lock(#[from] LockError),
-    /// The file to add is not a GGUF file.
-    #[error("{} is not a GGUF file ({start}); Airlock's embedded engine runs GGUF models (llama.cpp's format): convert it with llama.cpp's convert_hf_to_gguf.py, or get the model's .gguf release", file.display())]
-    NotGguf {
-        /// The file.
-        file: PathBuf,
-        /// How it starts instead.
-        start: String,
-    },
-    /// llama.cpp could not read the file.
-    #[error("{} could not be loaded by llama.cpp: {reason}", file.display())]
-    Unloadable {
-        /// The file.
-        file: PathBuf,
-        /// Why, as far as known.
-        reason: String,
-    },
-    /// A name that does not follow the rule.
-    #[error("{reason}; choose one with --name")]
-    InvalidName {
-        /// Why.
-        reason: String,
-    },
-    /// The name is taken by a different model.
-    #[error(
-        "a different model is already pinned as `{name}` ({existing}, not {new}); remove it first (`airlock model remove {name}`), pass --replace, or choose another --name"
-    )]
-    NameTaken {
-        /// The name.
-        name: String,
-        /// What the lock pins under it.
-        existing: String,
-        /// What was to be added.
-        new: String,
-    },
-    /// No model by this name in the lock.
-    #[error("no model named `{name}` in {}; {}", lock.display(), known_models(known))]
-    Unknown {
-        /// The name asked for.
-        name: String,
-        /// The lock file.
-        lock: PathBuf,
-        /// The names it has.
-        known: Vec<String>,
-    },
-    /// The model's kind does not fit the configured engine.
-    #[error(
-        "model `{name}` is {pinned}, but the configured engine ({config}) is `{backend}`; {fix}"
-    )]
-    KindMismatch {
-        /// The model.
-        name: String,
-        /// What it is, as a phrase (`a GGUF file`, `the Ollama model llama3.2:1b`).
-        pinned: String,
-        /// The configured engine.
-        backend: BackendKind,
-        /// Where the configuration came from.
-        config: String,
-        /// What to do.
-        fix: String,
-    },
-    /// The stored file's content is not what the lock pins.
-    #[error("model `{name}` has drifted: the lock pins {pinned}, but the stored file {} now has {found}; Airlock refuses to run it. Restore it from a trusted copy of the original (`airlock model add COPY --name {name}` puts a fresh copy in the store), pin a new file on purpose (`airlock model add FILE --name {name} --replace`), or remove it (`airlock model remove {name}`)", path.display())]
-    Drift {
-        /// The model.
-        name: String,
-        /// The pinned digest.
-        pinned: String,
-        /// The digest found.
-        found: String,
-        /// The stored file.
-        path: PathBuf,
-    },
-    /// The stored file is gone.
-    #[error("model `{name}`: its file {} is missing from the store; restore it from a trusted copy (`airlock model add COPY --name {name}`) or remove the entry (`airlock model remove {name}`)", path.display())]
-    Missing {
-        /// The model.
-        name: String,
-        /// The file.
-        path: PathBuf,
-    },
-    /// The stored file was replaced by something other than a regular file.
-    #[error("model `{name}`: {} is no longer a regular file (replaced by a link?); Airlock refuses to run it; add the model again with --replace", path.display())]
-    NotRegular {
-        /// The model.
-        name: String,
-        /// The file.
-        path: PathBuf,
-    },
-    /// A file operation was asked of a model that has no file here.
-    #[error(
-        "model `{name}` is served by Ollama as {ollama_model}: Airlock keeps no file for it (`ollama show {ollama_model}` describes it)"
-    )]
-    NoFile {
-        /// The model.
-        name: String,
-        /// Ollama's name for it.
-        ollama_model: String,
-    },
-    /// The lock holds a digest that is not `sha256:<hex>` (from Ollama).
-    #[error("`{digest}` is not a sha256 digest (expected `sha256:` and 64 hex digits)")]
-    BadDigest {
-        /// What was given.
-        digest: String,
-    },
-    /// llama.cpp itself could not start.
-    #[error(transparent)]
-    Engine(#[from] EngineError),
-}
-
-fn known_models(known: &[String]) -> String {
-    if known.is_empty() {
-        "the store is empty: add a GGUF file with `airlock model add FILE` (nothing is downloaded)"
-            .into()
-    } else {
-        format!(
-            "the models are: {} (`airlock model list`)",
-            known.join(", ")
-        )
-    }
-}
+pub use error::ModelError;
 
 fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> ModelError {
     let path = path.to_path_buf();
@@ -283,35 +144,8 @@ impl VerifyStatus {
     }
 }
 
-/// What `airlock model show` presents: the lock entry plus what the GGUF
-/// file says about itself.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub struct ModelInfo {
-    /// The lock entry.
-    pub model: LockedModel,
-    /// The stored file.
-    pub path: PathBuf,
-    /// `general.architecture` (`llama`, `qwen2`, ...).
-    pub architecture: Option<String>,
-    /// Number of parameters (weights).
-    pub parameters: u64,
-    /// The quantization, from `general.file_type` (`Q4_1`, `Q4_K_M`, ...).
-    pub quantization: Option<String>,
-    /// The context length it was trained with, in tokens.
-    pub context_length: Option<u64>,
-    /// `general.license`.
-    pub license: Option<String>,
-    /// The default chat template (Jinja), if the file has one.
-    pub chat_template: Option<String>,
-    /// GGUF format version.
-    pub gguf_version: u32,
-    /// Number of tensors.
-    pub tensors: u64,
-    /// Every metadata key and value, in file order (arrays longer than 16
-    /// by element type and length only).
-    pub metadata: Vec<(String, gguf::Value)>,
-}
+pub use inspect::ModelInfo;
+
 
 /// The model store under one Airlock home.
 #[derive(Debug, Clone)]
@@ -758,133 +592,6 @@ impl ModelStore {
         Ok(path)
     }
 
-    /// What a run needs to use model `name` under `config`'s engine:
-    /// - `embedded`: a GGUF entry; its file passes [`ModelStore::check`];
-    /// - `ollama`: an Ollama entry (the engine compares Ollama's digest);
-    /// - `openai-compatible`: a GGUF entry, whose digest stands for the file
-    ///   the operator states the server serves (its name there is
-    ///   `served-as`, default the Airlock name); the local copy is not read.
-    pub fn spec(&self, name: &str, config: &Config) -> Result<ModelSpec, ModelError> {
-        let model = self.get(name)?;
-        let settings = config.model(name);
-        let backend = config.engine.backend;
-        let mismatch = |fix: String| ModelError::KindMismatch {
-            name: name.to_string(),
-            pinned: describe_entry(&model),
-            backend,
-            config: config.describe_source(),
-            fix,
-        };
-        let source = match (&model.source, backend) {
-            (LockedSource::Gguf { .. }, BackendKind::Embedded) => ModelSource::Gguf {
-                path: self.check(&model)?,
-            },
-            (LockedSource::Gguf { .. }, BackendKind::OpenAiCompatible) => ModelSource::Served {
-                model: settings
-                    .served_as
-                    .clone()
-                    .unwrap_or_else(|| name.to_string()),
-            },
-            (LockedSource::Ollama { ollama_model }, BackendKind::Ollama) => ModelSource::Ollama {
-                model: ollama_model.clone(),
-            },
-            (LockedSource::Gguf { .. }, BackendKind::Ollama) => {
-                return Err(mismatch(format!(
-                    "pin the Ollama model with `airlock model pin {name}-ollama --ollama MODEL` and use that name, or set engine.backend = \"embedded\""
-                )));
-            }
-            (LockedSource::Ollama { .. }, _) => {
-                return Err(mismatch(format!(
-                    "set engine.backend = \"ollama\" (with engine.endpoint), or add the model's GGUF file with `airlock model add FILE --name {name}-gguf` and use that name"
-                )));
-            }
-        };
-        // The family is informational (skills see it in `models()`): read it
-        // from the stored GGUF header when there is one.
-        let header = self
-            .path_of(&model)
-            .and_then(|path| gguf::read_header(&path).ok());
-        let family = header
-            .as_ref()
-            .and_then(|h| h.get("general.architecture").and_then(|v| v.as_str()))
-            .unwrap_or("unknown")
-            .to_string();
-        // The context the engine will run with, so `models()` tells skills
-        // the truth: the configured one, else the trained context capped
-        // as the embedded engine caps it; for servers, their usual default.
-        let trained = header.as_ref().and_then(|h| {
-            h.get(&format!("{family}.context_length"))
-                .and_then(|v| v.as_u64())
-                .and_then(|n| u32::try_from(n).ok())
-        });
-        let context_length = match (settings.context_length, backend) {
-            (Some(n), _) => n,
-            (None, BackendKind::Embedded) => trained
-                .unwrap_or(crate::inference::embedded::DEFAULT_CONTEXT_CAP)
-                .min(crate::inference::embedded::DEFAULT_CONTEXT_CAP),
-            (None, BackendKind::Ollama) => DEFAULT_SERVER_CONTEXT,
-            (None, BackendKind::OpenAiCompatible) => DEFAULT_SERVER_CONTEXT,
-        };
-        Ok(ModelSpec {
-            name: name.to_string(),
-            digest: model.digest.clone(),
-            family,
-            source,
-            context_length,
-        })
-    }
-
-    /// Read what a stored GGUF file says about itself, after the cheap
-    /// check (a drifted file is refused, not parsed).
-    pub fn metadata(&self, name: &str) -> Result<ModelInfo, ModelError> {
-        let model = self.get(name)?;
-        let path = self.check(&model)?;
-        let llama = load_vocab_only(&path)?;
-        let header = gguf::read_header(&path).map_err(|e| ModelError::Unloadable {
-            file: path.clone(),
-            reason: format!("its GGUF header cannot be read ({e})"),
-        })?;
-        let text = |key: &str| {
-            header
-                .get(key)
-                .and_then(gguf::Value::as_str)
-                .map(str::to_string)
-        };
-        let architecture = text("general.architecture");
-        let context_length = architecture
-            .as_ref()
-            .and_then(|a| header.get(&format!("{a}.context_length")))
-            .and_then(gguf::Value::as_u64)
-            .or_else(|| Some(u64::from(llama.n_ctx_train())).filter(|n| *n > 0));
-        let parameters = match llama.n_params() {
-            0 => header.parameters,
-            n => n,
-        };
-        let chat_template = llama
-            .chat_template(None)
-            .ok()
-            .and_then(|t| t.to_string().ok())
-            .or_else(|| text("tokenizer.chat_template"));
-        let quantization = header
-            .get("general.file_type")
-            .and_then(gguf::Value::as_u64)
-            .map(|t| {
-                gguf::file_type_name(t).map_or_else(|| format!("file type {t}"), str::to_string)
-            });
-        Ok(ModelInfo {
-            path,
-            architecture,
-            parameters,
-            quantization,
-            context_length,
-            license: text("general.license"),
-            chat_template,
-            gguf_version: header.version,
-            tensors: header.tensors,
-            metadata: header.metadata,
-            model,
-        })
-    }
 }
 
 /// Open the stored file of `model`, refusing anything but a regular file.
@@ -929,34 +636,30 @@ fn now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// Load only the vocabulary and metadata: enough for llama.cpp to parse the
-/// whole header, check every tensor lies inside the file and know the
-/// architecture, without reading the weights.
-fn load_vocab_only(path: &Path) -> Result<LlamaModel, ModelError> {
-    if path.to_str().is_none() {
-        return Err(ModelError::Unloadable {
-            file: path.to_path_buf(),
-            reason: "its path is not valid UTF-8, which llama.cpp needs; rename or move it".into(),
-        });
-    }
-    let params = LlamaModelParams::default().with_vocab_only(true);
-    LlamaModel::load_from_file(llama_backend()?, path, &params).map_err(|_| {
-        ModelError::Unloadable {
-            file: path.to_path_buf(),
-            // llama.cpp reports nothing more than failure.
-            reason: "it is corrupt, truncated, or of an architecture this build of llama.cpp does not support (llama.cpp gives no reason; check the file's sha256 against its source)".into(),
-        }
-    })
-}
-
-fn check_loadable(path: &Path) -> Result<(), ModelError> {
-    load_vocab_only(path).map(drop)
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::ModelSource;
+    use crate::settings::{BackendKind, EngineConfig, EngineSettings, ModelSettings};
+
+    /// A configuration with every default but the engine.
+    #[derive(Default)]
+    struct TestConfig {
+        engine: EngineSettings,
+    }
+
+    impl EngineConfig for TestConfig {
+        fn engine(&self) -> &EngineSettings {
+            &self.engine
+        }
+        fn model(&self, _: &str) -> ModelSettings {
+            ModelSettings::default()
+        }
+        fn describe_source(&self) -> String {
+            "defaults".into()
+        }
+    }
 
     #[test]
     fn names() {
@@ -1027,7 +730,7 @@ mod tests {
             Err(ModelError::BadDigest { .. })
         ));
 
-        let mut config = Config::default();
+        let mut config = TestConfig::default();
         let e = store.spec("llama", &config).unwrap_err().to_string();
         assert!(e.contains("engine.backend = \"ollama\""), "{e}");
         config.engine.backend = BackendKind::Ollama;
