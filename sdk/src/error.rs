@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::__private::airlock::skill::types as wit;
+
 /// Why a host call, or a skill's run, failed.
 ///
 /// The variants mirror the WIT `error` variant one to one, so an error the
@@ -74,6 +76,57 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+impl Error {
+    /// The SDK's copy of the WIT `error` every host call returns (the two
+    /// have the same variants, so nothing is lost either way).
+    pub(crate) fn from_wit(e: wit::Error) -> Error {
+        match e {
+            wit::Error::AccessDenied(d) => Error::AccessDenied {
+                capability: d.capability,
+                path: d.path,
+                reason: d.reason,
+            },
+            wit::Error::LimitExceeded(l) => Error::LimitExceeded {
+                limit: l.limit,
+                max: l.max,
+                requested: l.requested,
+            },
+            wit::Error::NotFound(m) => Error::NotFound(m),
+            wit::Error::InvalidInput(m) => Error::InvalidInput(m),
+            wit::Error::Io(m) => Error::Io(m),
+            wit::Error::Failed(m) => Error::Failed(m),
+        }
+    }
+
+    /// The WIT `error` that `run` returns for a skill's failure.
+    pub(crate) fn into_wit(self) -> wit::Error {
+        match self {
+            Error::AccessDenied {
+                capability,
+                path,
+                reason,
+            } => wit::Error::AccessDenied(wit::Denial {
+                capability,
+                path,
+                reason,
+            }),
+            Error::LimitExceeded {
+                limit,
+                max,
+                requested,
+            } => wit::Error::LimitExceeded(wit::LimitInfo {
+                limit,
+                max,
+                requested,
+            }),
+            Error::NotFound(m) => wit::Error::NotFound(m),
+            Error::InvalidInput(m) => wit::Error::InvalidInput(m),
+            Error::Io(m) => wit::Error::Io(m),
+            Error::Failed(m) => wit::Error::Failed(m),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,5 +174,28 @@ mod tests {
         );
         assert_eq!(Error::failed("nope").to_string(), "skill failed: nope");
         assert_eq!(Error::failed("nope"), Error::Failed("nope".into()));
+    }
+
+    #[test]
+    fn every_error_survives_a_round_trip() {
+        let all = [
+            Error::AccessDenied {
+                capability: "workspace-read".into(),
+                path: ".env".into(),
+                reason: "withheld".into(),
+            },
+            Error::LimitExceeded {
+                limit: "limits.max-bytes-read".into(),
+                max: 1,
+                requested: 2,
+            },
+            Error::NotFound("a".into()),
+            Error::InvalidInput("b".into()),
+            Error::Io("c".into()),
+            Error::Failed("d".into()),
+        ];
+        for e in all {
+            assert_eq!(Error::from_wit(e.clone().into_wit()), e);
+        }
     }
 }

@@ -142,7 +142,7 @@ impl Command {
             cwd: self.cwd.clone(),
             timeout_seconds: self.timeout_seconds,
         };
-        let r = host::run(&command).map_err(crate::convert::error)?;
+        let r = host::run(&command).map_err(Error::from_wit)?;
         Ok(CommandResult {
             exit_code: r.exit_code,
             signal: r.signal,

@@ -71,10 +71,11 @@
 //! ```
 #![deny(missing_docs)]
 
-mod convert;
+mod answer;
 mod error;
 pub mod exec;
 mod finding;
+mod glue;
 pub mod inference;
 pub mod log;
 mod skill;
@@ -148,14 +149,14 @@ pub mod __private {
 
     /// `describe` of skill `T`, in WIT types.
     pub fn describe_glue<T: crate::Skill>() -> SkillInfo {
-        crate::convert::skill_info_to_wit(T::describe())
+        crate::glue::skill_info_to_wit(T::describe())
     }
 
     /// `run` of skill `T`, in WIT types.
     pub fn run_glue<T: crate::Skill>(request: RunRequest) -> Result<RunOutput, Error> {
-        T::run(crate::convert::request(request))
-            .map(crate::convert::output_to_wit)
-            .map_err(crate::convert::error_to_wit)
+        T::run(crate::glue::request(request))
+            .map(crate::glue::output_to_wit)
+            .map_err(crate::Error::into_wit)
     }
 }
 

@@ -12,7 +12,6 @@
 
 use crate::__private::airlock::skill::workspace as host;
 use crate::Error;
-use crate::convert;
 
 /// A path the profile grants, and whether it may be written.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -173,15 +172,15 @@ pub struct SearchResult {
 
 /// The paths this run was granted.
 pub fn grants() -> Vec<Grant> {
-    host::grants().into_iter().map(convert::grant).collect()
+    host::grants().into_iter().map(wire::grant).collect()
 }
 
 /// The entries of one directory, sorted by path. Version-control internals
 /// (`.git`, `.hg`, `.svn`, `.jj`) are left out.
 pub fn list_dir(path: &str) -> Result<Vec<Entry>, Error> {
     host::list_dir(path)
-        .map(convert::entries)
-        .map_err(convert::error)
+        .map(wire::entries)
+        .map_err(Error::from_wit)
 }
 
 /// Every entry below `path`, recursively, sorted by path. Symlinks are
@@ -189,9 +188,7 @@ pub fn list_dir(path: &str) -> Result<Vec<Entry>, Error> {
 /// version-control internals are left out and never entered. Counts against
 /// `limits.max-files-listed`.
 pub fn walk(path: &str) -> Result<Vec<Entry>, Error> {
-    host::walk(path)
-        .map(convert::entries)
-        .map_err(convert::error)
+    host::walk(path).map(wire::entries).map_err(Error::from_wit)
 }
 
 /// Every entry below every granted path, merged, sorted and deduplicated by path.
@@ -268,13 +265,13 @@ fn split_entries(entries: Vec<Entry>) -> GrantedFiles {
 /// Metadata of one path.
 pub fn stat(path: &str) -> Result<Metadata, Error> {
     host::stat(path)
-        .map(convert::metadata)
-        .map_err(convert::error)
+        .map(wire::metadata)
+        .map_err(Error::from_wit)
 }
 
 /// The whole file. Counts against `limits.max-bytes-read`.
 pub fn read(path: &str) -> Result<Vec<u8>, Error> {
-    host::read_file(path).map_err(convert::error)
+    host::read_file(path).map_err(Error::from_wit)
 }
 
 /// The whole file as text.
@@ -288,31 +285,31 @@ pub fn read_to_string(path: &str) -> Result<String, Error> {
 
 /// `len` bytes from `offset` (fewer at the end of the file).
 pub fn read_range(path: &str, offset: u64, len: u64) -> Result<Vec<u8>, Error> {
-    host::read_range(path, offset, len).map_err(convert::error)
+    host::read_range(path, offset, len).map_err(Error::from_wit)
 }
 
 /// Searches granted files; see [`SearchQuery`]. Never searches inside
 /// version-control internals: a `path` there is refused.
 pub fn search(query: &SearchQuery) -> Result<SearchResult, Error> {
-    host::search(&convert::search_query(query))
-        .map(convert::search_result)
-        .map_err(convert::error)
+    host::search(&wire::search_query(query))
+        .map(wire::search_result)
+        .map_err(Error::from_wit)
 }
 
 /// Creates or replaces a file. Needs a writable grant. Counts against
 /// `limits.max-bytes-written`.
 pub fn write(path: &str, contents: impl AsRef<[u8]>) -> Result<(), Error> {
-    host::write_file(path, contents.as_ref()).map_err(convert::error)
+    host::write_file(path, contents.as_ref()).map_err(Error::from_wit)
 }
 
 /// Creates a directory and its missing parents. Needs a writable grant.
 pub fn create_dir(path: &str) -> Result<(), Error> {
-    host::create_dir(path).map_err(convert::error)
+    host::create_dir(path).map_err(Error::from_wit)
 }
 
 /// Removes one file. Needs a writable grant.
 pub fn remove_file(path: &str) -> Result<(), Error> {
-    host::remove_file(path).map_err(convert::error)
+    host::remove_file(path).map_err(Error::from_wit)
 }
 
 /// Decodes file contents, naming the file when they are not UTF-8.
@@ -359,6 +356,76 @@ fn normalize(path: &str) -> String {
 fn is_below(path: &str, outer: &str) -> bool {
     path.strip_prefix(outer)
         .is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// Conversions between these types and the generated bindings of the
+/// `workspace` interface.
+mod wire {
+    use super::*;
+
+    pub(super) fn grant(g: host::Grant) -> Grant {
+        Grant {
+            path: g.path,
+            writable: g.writable,
+        }
+    }
+
+    fn entry_kind(k: host::EntryKind) -> EntryKind {
+        match k {
+            host::EntryKind::File => EntryKind::File,
+            host::EntryKind::Directory => EntryKind::Directory,
+            host::EntryKind::Symlink => EntryKind::Symlink,
+            host::EntryKind::Other => EntryKind::Other,
+        }
+    }
+
+    pub(super) fn entries(list: Vec<host::Entry>) -> Vec<Entry> {
+        list.into_iter()
+            .map(|e| Entry {
+                path: e.path,
+                kind: entry_kind(e.kind),
+                size: e.size,
+                withheld: e.withheld,
+            })
+            .collect()
+    }
+
+    pub(super) fn metadata(m: host::Metadata) -> Metadata {
+        Metadata {
+            path: m.path,
+            kind: entry_kind(m.kind),
+            size: m.size,
+            modified_ms: m.modified_ms,
+            writable: m.writable,
+        }
+    }
+
+    pub(super) fn search_query(q: &SearchQuery) -> host::SearchQuery {
+        host::SearchQuery {
+            pattern: q.pattern.clone(),
+            literal: q.literal,
+            case_insensitive: q.case_insensitive,
+            path: q.path.clone(),
+            glob: q.glob.clone(),
+            max_matches: q.max_matches,
+        }
+    }
+
+    pub(super) fn search_result(r: host::SearchResult) -> SearchResult {
+        SearchResult {
+            matches: r
+                .matches
+                .into_iter()
+                .map(|m| SearchMatch {
+                    path: m.path,
+                    line: m.line,
+                    text: m.text,
+                })
+                .collect(),
+            withheld: r.withheld,
+            truncated: r.truncated,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -449,6 +516,67 @@ mod tests {
                 q.max_matches
             ),
             (true, true, "src", Some("**/*.rs"), 5)
+        );
+    }
+
+    #[test]
+    fn the_query_reaches_the_wire_unchanged() {
+        let q = SearchQuery::new("a+")
+            .case_insensitive()
+            .in_path("src")
+            .glob("*.rs")
+            .max_matches(7);
+        let w = wire::search_query(&q);
+        assert_eq!(
+            (
+                w.pattern.as_str(),
+                w.literal,
+                w.case_insensitive,
+                w.path.as_str(),
+                w.glob.as_deref(),
+                w.max_matches
+            ),
+            ("a+", false, true, "src", Some("*.rs"), 7)
+        );
+    }
+
+    #[test]
+    fn listings_and_results_keep_every_field() {
+        let listed = wire::entries(vec![host::Entry {
+            path: ".env".into(),
+            kind: host::EntryKind::Symlink,
+            size: 0,
+            withheld: Some(".env".into()),
+        }]);
+        assert_eq!(
+            listed,
+            [Entry {
+                path: ".env".into(),
+                kind: EntryKind::Symlink,
+                size: 0,
+                withheld: Some(".env".into()),
+            }]
+        );
+        let result = wire::search_result(host::SearchResult {
+            matches: vec![host::SearchMatch {
+                path: "a.rs".into(),
+                line: 3,
+                text: "TODO".into(),
+            }],
+            withheld: vec![".env".into()],
+            truncated: true,
+        });
+        assert_eq!(
+            result,
+            SearchResult {
+                matches: vec![SearchMatch {
+                    path: "a.rs".into(),
+                    line: 3,
+                    text: "TODO".into(),
+                }],
+                withheld: vec![".env".into()],
+                truncated: true,
+            }
         );
     }
 }
