@@ -8,10 +8,12 @@ use crate::bindings::SkillPre;
 use crate::cache::{ComponentCache, Lookup};
 use crate::host::wasi::{NETWORK_INTERFACES, PROVIDED_INTERFACES};
 use crate::run::RunState;
+use airlock_trust::caps::{EXEC, INFERENCE, Imported, READ_FUNCTIONS, WORKSPACE, WRITE_FUNCTIONS};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use wasmtime::Engine;
+use wasmtime::component::types::ComponentItem;
 use wasmtime::component::{Component, Linker};
 
 pub use airlock_core::wit_version::{WIT_PACKAGE, WIT_VERSION, wit_compatible};
@@ -285,6 +287,37 @@ pub fn check_imports(path: &Path, imports: &[String]) -> Result<(), LoadError> {
         }
     }
     Ok(())
+}
+
+/// What `compiled` imports, function by function: what a plugin's
+/// requested capabilities are checked against at pack and install time.
+pub fn imported(compiled: &Compiled, engine: &Engine) -> Imported {
+    let mut out = Imported::default();
+    for (name, item) in compiled.component.component_type().imports(engine) {
+        if name.starts_with(INFERENCE) {
+            out.inference = Some(name.to_string());
+        }
+        if name.starts_with(EXEC)
+            && let ComponentItem::ComponentInstance(instance) = &item.ty
+            && instance
+                .exports(engine)
+                .any(|(function, _)| function == "run")
+        {
+            out.exec = Some(format!("{name}#run"));
+        }
+        if name.starts_with(WORKSPACE)
+            && let ComponentItem::ComponentInstance(instance) = item.ty
+        {
+            for (function, _) in instance.exports(engine) {
+                if WRITE_FUNCTIONS.contains(&function) {
+                    out.writes.push(format!("{name}#{function}"));
+                } else if READ_FUNCTIONS.contains(&function) {
+                    out.reads.push(format!("{name}#{function}"));
+                }
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -120,7 +120,7 @@ impl Launcher {
         // refused when its text changed since the review; else the default.
         let profile = match (spec.profile.as_deref(), &target.reviewed) {
             (Some(name_or_path), _) => Profile::load(name_or_path)?,
-            (None, Some(reviewed)) => reviewed.load().map_err(refused)?,
+            (None, Some(reviewed)) => reviewed.load().map_err(|e| refused(e.into()))?,
             (None, None) => Profile::load(airlock_runtime::profile::DEFAULT_PROFILE)?,
         };
         // The admin policy bounds every run: a profile over its ceiling or
@@ -152,7 +152,9 @@ impl Launcher {
             .add_admin_always_ask(&policy.edits.always_ask)
             .map_err(|e| Failure::new(Exit::Internal, format!("admin policy: {e}")))?;
         let compiled = compile(&self.airlock, &target.path)?;
-        target.check_loaded(&compiled.digest).map_err(refused)?;
+        target
+            .check_loaded(&compiled.digest)
+            .map_err(|e| refused(e.into()))?;
         let digest = compiled.digest.clone();
         let skill = match self.airlock.prepare(compiled) {
             Ok(skill) => skill,
@@ -202,7 +204,7 @@ impl Launcher {
         .map_err(|f| self.refused(&shown, f))?;
         target
             .check_loaded(&prepared.digest)
-            .map_err(|f| self.refused(&shown, f))?;
+            .map_err(|e| self.refused(&shown, e.into()))?;
         if target.path != prepared.target.path {
             return Err(self.refused(
                 &shown,

@@ -82,18 +82,9 @@ fn admin_policy() -> Result<Policy, Failure> {
 }
 
 fn check_publisher(policy: &Policy, signer: &Signer, what: &str) -> Result<(), Failure> {
-    if policy.allows_publisher(&signer.fingerprint) {
-        return Ok(());
-    }
-    Err(Failure::new(
-        Exit::Refused,
-        format!(
-            "refused: {what} is signed by key {} (`{}`), which the admin policy ({}) does not list in trusted-publishers",
-            signer.fingerprint,
-            signer.trusted_as,
-            airlock_runtime::policy::origins(&policy.sources.trusted_publishers)
-        ),
-    ))
+    Ok(airlock_runtime::plugins::admit::check_publisher(
+        policy, signer, what,
+    )?)
 }
 
 fn package_failure(e: PackageError) -> Failure {
@@ -288,7 +279,7 @@ fn pack(
     // same checks as a run then refuse what could never run.
     let airlock = start(home.as_ref())?;
     let compiled = compile(&airlock, component)?;
-    let imported = caps::imported(&compiled, airlock.engine());
+    let imported = airlock_runtime::skill::imported(&compiled, airlock.engine());
     let loaded = airlock.prepare(compiled)?;
     let missing = caps::missing(&manifest.capabilities, &imported);
     if !missing.is_empty() {
@@ -566,7 +557,7 @@ fn install(
                 "the installed component changed during install",
             ));
         }
-        let imported = caps::imported(&compiled, airlock.engine());
+        let imported = airlock_runtime::skill::imported(&compiled, airlock.engine());
         let missing = caps::missing(&m.capabilities, &imported);
         if !missing.is_empty() {
             return Err(Failure::new(

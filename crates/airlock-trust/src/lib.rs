@@ -7,8 +7,12 @@
 //! reviewing what they request against a profile ([`caps`]) into the plugin
 //! store ([`store`]), and every run of an installed plugin checks the
 //! installed files and the signature again, against the trust store as it is
-//! at that moment.
+//! at that moment. [`admit`] decides, before every run, whether a plugin
+//! (or a bare component) may run at all.
 
+#![deny(missing_docs)]
+
+pub mod admit;
 pub mod caps;
 pub mod keys;
 pub mod manifest;

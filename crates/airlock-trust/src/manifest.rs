@@ -8,9 +8,9 @@
 //! the manifest in this canonical form ([`Manifest::to_canonical`]), and the
 //! signature covers exactly those bytes.
 
-use crate::skill::{WIT_VERSION, wit_compatible};
 use airlock_core::paths::RelPath;
 use airlock_core::toml_errors::{location, toml_message};
+use airlock_core::wit_version::{WIT_VERSION, wit_compatible};
 use serde::{Deserialize, Serialize};
 
 /// The manifest.
@@ -155,10 +155,11 @@ impl Manifest {
             }
         }
         for model in &caps.models {
-            crate::models::check_name(model).map_err(|e| format!("capabilities.models: {e}"))?;
+            airlock_core::names::check(airlock_core::names::NameKind::Model, model)
+                .map_err(|e| format!("capabilities.models: {e}"))?;
         }
         for (i, program) in caps.commands.iter().enumerate() {
-            if !crate::profile::valid_program(program) {
+            if !airlock_policy::profile::valid_program(program) {
                 return Err(format!(
                     "capabilities.commands: `{program}` is not a bare program name (no paths, no spaces, not empty), such as \"cargo\""
                 ));

@@ -21,9 +21,9 @@ use super::Signer;
 use super::manifest::Manifest;
 use super::package::{Package, PackageError};
 use super::trust::TrustStore;
-use crate::profile::ProfileSource;
 use airlock_core::statefs::Fingerprint;
 use airlock_core::statefs::{ensure_private_dir, hash_copy, make_read_only, sync_dir};
+use airlock_policy::profile::ProfileSource;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 

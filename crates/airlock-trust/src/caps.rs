@@ -18,16 +18,19 @@
 //! profile's command timeout and output limits; the lower of each limit.
 
 use super::manifest::Capabilities;
-use crate::profile::{Grant, Profile, RelPathString};
 use airlock_core::paths::RelPath;
-use wasmtime::Engine;
-use wasmtime::component::types::ComponentItem;
+use airlock_policy::profile::{Grant, Profile, RelPathString};
 
-const WORKSPACE: &str = "airlock:skill/workspace";
-const INFERENCE: &str = "airlock:skill/inference";
-const EXEC: &str = "airlock:skill/exec";
-const WRITE_FUNCTIONS: &[&str] = &["write-file", "create-dir", "remove-file"];
-const READ_FUNCTIONS: &[&str] = &[
+/// The workspace interface.
+pub const WORKSPACE: &str = "airlock:skill/workspace";
+/// The inference interface.
+pub const INFERENCE: &str = "airlock:skill/inference";
+/// The exec interface.
+pub const EXEC: &str = "airlock:skill/exec";
+/// Workspace functions that change the workspace.
+pub const WRITE_FUNCTIONS: &[&str] = &["write-file", "create-dir", "remove-file"];
+/// Workspace functions that read it.
+pub const READ_FUNCTIONS: &[&str] = &[
     "list-dir",
     "walk",
     "stat",
@@ -47,36 +50,6 @@ pub struct Imported {
     pub inference: Option<String>,
     /// The exec interface's `run`, when imported (`NAME#run`).
     pub exec: Option<String>,
-}
-
-/// What `compiled` imports, function by function.
-pub fn imported(compiled: &crate::skill::Compiled, engine: &Engine) -> Imported {
-    let mut out = Imported::default();
-    for (name, item) in compiled.component.component_type().imports(engine) {
-        if name.starts_with(INFERENCE) {
-            out.inference = Some(name.to_string());
-        }
-        if name.starts_with(EXEC)
-            && let ComponentItem::ComponentInstance(instance) = &item.ty
-            && instance
-                .exports(engine)
-                .any(|(function, _)| function == "run")
-        {
-            out.exec = Some(format!("{name}#run"));
-        }
-        if name.starts_with(WORKSPACE)
-            && let ComponentItem::ComponentInstance(instance) = item.ty
-        {
-            for (function, _) in instance.exports(engine) {
-                if WRITE_FUNCTIONS.contains(&function) {
-                    out.writes.push(format!("{name}#{function}"));
-                } else if READ_FUNCTIONS.contains(&function) {
-                    out.reads.push(format!("{name}#{function}"));
-                }
-            }
-        }
-    }
-    out
 }
 
 /// Refusals for a manifest that requests less than the component imports;
@@ -171,7 +144,7 @@ pub fn review(requested: &Capabilities, profile: &Profile) -> Vec<ReviewLine> {
                 .commands
                 .programs
                 .get(program)
-                .filter(|mode| **mode != crate::profile::ApprovalMode::Deny)
+                .filter(|mode| **mode != airlock_policy::profile::ApprovalMode::Deny)
                 .map(|mode| format!("{} (commands.programs)", mode.as_str())),
         });
     }
@@ -295,12 +268,15 @@ mod tests {
         let mut requested = caps(&["."], &["."], &["smollm2"]);
         requested.commands = vec!["make".into(), "bash".into()];
         let narrowed = narrow(&profile, &requested);
-        let programs: Vec<(&String, &crate::profile::ApprovalMode)> =
+        let programs: Vec<(&String, &airlock_policy::profile::ApprovalMode)> =
             narrowed.commands.programs.iter().collect();
         // `bash` is not in the profile, `cargo` was not requested.
         assert_eq!(
             programs,
-            [(&"make".to_string(), &crate::profile::ApprovalMode::Ask)]
+            [(
+                &"make".to_string(),
+                &airlock_policy::profile::ApprovalMode::Ask
+            )]
         );
         assert_eq!(
             narrowed.commands.timeout_seconds,
@@ -312,12 +288,16 @@ mod tests {
 
     fn programs_profile() -> Profile {
         let text = "name = \"p\"\ndescription = \"d\"\n\n[[grant]]\npath = \".\"\naccess = \"read-write\"\n\n[commands.programs]\nmake = \"ask\"\ntrue = \"allow\"\nrm = \"deny\"\n\n[commands]\ntimeout-seconds = 42\nmax-output-bytes = 4096\n";
-        Profile::parse(text, crate::profile::ProfileSource::Builtin("p".into())).unwrap()
+        Profile::parse(
+            text,
+            airlock_policy::profile::ProfileSource::Builtin("p".into()),
+        )
+        .unwrap()
     }
 
     #[test]
     fn requested_programs_keep_the_profiles_mode_and_limits() {
-        use crate::profile::ApprovalMode;
+        use airlock_policy::profile::ApprovalMode;
         let profile = programs_profile();
         let mut requested = caps(&["."], &[], &[]);
         requested.commands = vec!["true".into(), "rm".into(), "cargo".into()];
