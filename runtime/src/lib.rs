@@ -21,6 +21,7 @@ pub use airlock_core::clock;
 pub use airlock_exec as command;
 pub mod config;
 pub mod engine;
+pub mod failure;
 pub mod host;
 pub use airlock_inference as inference;
 pub mod journal;
@@ -31,6 +32,7 @@ pub use airlock_trust as plugins;
 pub mod run;
 pub mod sandbox;
 pub mod skill;
+pub mod state;
 pub use airlock_core::terminal;
 pub mod undo;
 
@@ -50,7 +52,7 @@ pub use airlock_core::home::{HOME_ENV, default_home};
 /// Create it once and run many skills with it.
 pub struct Airlock {
     engine: Engine,
-    linker: Linker<run::RunState>,
+    linker: Linker<state::RunState>,
     cache: Option<cache::ComponentCache>,
     home: Option<PathBuf>,
     _ticker: engine::EpochTicker,
@@ -207,12 +209,12 @@ impl Airlock {
     }
 }
 
-fn build_linker(engine: &Engine) -> wasmtime::Result<Linker<run::RunState>> {
+fn build_linker(engine: &Engine) -> wasmtime::Result<Linker<state::RunState>> {
     let mut linker = Linker::new(engine);
     host::wasi::add_to_linker(&mut linker)?;
-    host::workspace::add_to_linker(&mut linker, run::RunState::workspace_view)?;
-    host::log::add_to_linker(&mut linker, run::RunState::log_view)?;
-    host::inference::add_to_linker(&mut linker, run::RunState::inference_view)?;
-    host::exec::add_to_linker(&mut linker, run::RunState::exec_view)?;
+    host::workspace::add_to_linker(&mut linker, state::RunState::workspace_view)?;
+    host::log::add_to_linker(&mut linker, state::RunState::log_view)?;
+    host::inference::add_to_linker(&mut linker, state::RunState::inference_view)?;
+    host::exec::add_to_linker(&mut linker, state::RunState::exec_view)?;
     Ok(linker)
 }

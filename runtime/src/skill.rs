@@ -7,7 +7,7 @@
 use crate::bindings::SkillPre;
 use crate::cache::{ComponentCache, Lookup};
 use crate::host::wasi::{NETWORK_INTERFACES, PROVIDED_INTERFACES};
-use crate::run::RunState;
+use crate::state::RunState;
 use airlock_trust::caps::{EXEC, INFERENCE, Imported, READ_FUNCTIONS, WORKSPACE, WRITE_FUNCTIONS};
 use serde::Serialize;
 use sha2::{Digest, Sha256};

@@ -26,10 +26,10 @@ pub enum AdmitError {
     NotInstalled(String),
     /// The installed files or their signature do not check out.
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(Box<StoreError>),
     /// A package that cannot be read or verified.
     #[error(transparent)]
-    Package(#[from] PackageError),
+    Package(Box<PackageError>),
     /// The signer is trusted here, but not by the admin policy.
     #[error(
         "refused: {what} is signed by key {} (`{}`), which the admin policy ({origin}) does not list in trusted-publishers",
@@ -81,7 +81,7 @@ pub enum AdmitError {
         /// `NAME VERSION`.
         plugin: String,
         /// Why.
-        source: ProfileError,
+        source: Box<ProfileError>,
         /// The command that reviews it again.
         fix: String,
     },
@@ -93,7 +93,7 @@ pub enum AdmitError {
         /// `NAME VERSION`.
         plugin: String,
         /// Where the profile is read from.
-        from: ProfileSource,
+        from: Box<ProfileSource>,
         /// The sha256 reviewed.
         reviewed: String,
         /// The sha256 now.
@@ -114,6 +114,18 @@ pub enum AdmitError {
         /// The sha256 the signed manifest names.
         expected: String,
     },
+}
+
+impl From<StoreError> for AdmitError {
+    fn from(e: StoreError) -> Self {
+        Self::Store(Box::new(e))
+    }
+}
+
+impl From<PackageError> for AdmitError {
+    fn from(e: PackageError) -> Self {
+        Self::Package(Box::new(e))
+    }
 }
 
 /// What `airlock run` runs: an installed plugin, checked, or a component
@@ -243,13 +255,13 @@ impl Reviewed {
         };
         let profile = Profile::from_source(source).map_err(|e| AdmitError::ProfileUnusable {
             plugin: self.plugin.clone(),
-            source: e,
+            source: Box::new(e),
             fix: self.review_again("PROFILE"),
         })?;
         if profile.digest != *sha256 {
             return Err(AdmitError::ProfileChanged {
                 plugin: self.plugin.clone(),
-                from: source.clone(),
+                from: Box::new(source.clone()),
                 reviewed: sha256.clone(),
                 now: profile.digest.clone(),
                 fix: self.review_again(&source.argument()),

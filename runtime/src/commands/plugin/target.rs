@@ -21,15 +21,14 @@ impl From<AdmitError> for Failure {
     fn from(e: AdmitError) -> Self {
         let code = match &e {
             AdmitError::NotInstalled(_) => Exit::Usage,
-            AdmitError::ProfileUnusable {
-                source: ProfileError::Untrusted { .. },
-                ..
-            } => Exit::Refused,
-            AdmitError::ProfileUnusable { .. } => Exit::Usage,
+            AdmitError::ProfileUnusable { source, .. } => match **source {
+                ProfileError::Untrusted { .. } => Exit::Refused,
+                _ => Exit::Usage,
+            },
             AdmitError::Store(_) | AdmitError::Package(_) => {
                 return match e {
-                    AdmitError::Store(e) => store_failure(e),
-                    AdmitError::Package(e) => package_failure(e),
+                    AdmitError::Store(e) => store_failure(*e),
+                    AdmitError::Package(e) => package_failure(*e),
                     _ => unreachable!("matched above"),
                 };
             }
