@@ -27,8 +27,8 @@
 //! symbolic links at any step, so a link swapped in by another process
 //! cannot make the copy read outside the workspace.
 
-use airlock_policy::profile::HardLinks;
 use airlock_policy::denylist::DenyList;
+use airlock_policy::profile::HardLinks;
 use cap_fs_ext::{DirExt, FollowSymlinks, OpenOptionsFollowExt};
 use cap_std::fs::MetadataExt as _;
 use cap_std::fs::PermissionsExt as _;

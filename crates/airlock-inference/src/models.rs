@@ -16,8 +16,8 @@ pub mod lock;
 mod spec;
 use airlock_core::statefs;
 
-pub use spec::DEFAULT_SERVER_CONTEXT;
 pub use lock::{Fingerprint, Lock, LockError, LockedModel, LockedSource};
+pub use spec::DEFAULT_SERVER_CONTEXT;
 
 use inspect::check_loadable;
 use serde::Serialize;
@@ -38,7 +38,6 @@ pub fn default_name(file: &Path) -> Option<String> {
     let stem = file.file_stem()?.to_str()?;
     Some(stem.to_lowercase())
 }
-
 
 pub use error::ModelError;
 
@@ -145,7 +144,6 @@ impl VerifyStatus {
 }
 
 pub use inspect::ModelInfo;
-
 
 /// The model store under one Airlock home.
 #[derive(Debug, Clone)]
@@ -591,7 +589,6 @@ impl ModelStore {
         }
         Ok(path)
     }
-
 }
 
 /// Open the stored file of `model`, refusing anything but a regular file.

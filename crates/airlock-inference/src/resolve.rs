@@ -9,8 +9,8 @@ use super::listener::ServerOwner;
 use super::ollama::OllamaBackend;
 use super::openai::OpenAiBackend;
 use super::{EngineError, ModelSpec, SharedBackend};
-use crate::settings::{BackendKind, EngineConfig};
 use crate::models::{ModelError, ModelStore};
+use crate::settings::{BackendKind, EngineConfig};
 use airlock_policy::admin::Policy;
 use airlock_policy::profile::Profile;
 use std::sync::Arc;
@@ -84,7 +84,10 @@ impl GrantError {
 /// `[models] server-uid` when set (the configuration may repeat it, not
 /// change it), else the configuration's `engine.server-uid`, else the user
 /// running Airlock. The error refuses the run.
-pub fn server_owner(config: &dyn EngineConfig, policy: &Policy) -> Result<ServerOwner, EngineError> {
+pub fn server_owner(
+    config: &dyn EngineConfig,
+    policy: &Policy,
+) -> Result<ServerOwner, EngineError> {
     let admin = policy.server_uid().map_err(EngineError::UntrustedServer)?;
     let configured = config.engine().server_uid;
     Ok(match (admin, configured) {
@@ -109,7 +112,10 @@ pub fn server_owner(config: &dyn EngineConfig, policy: &Policy) -> Result<Server
 
 /// The engine `config` chooses, held to `policy`'s server owner. Nothing is
 /// loaded or contacted yet.
-pub fn backend_for(config: &dyn EngineConfig, policy: &Policy) -> Result<SharedBackend, EngineError> {
+pub fn backend_for(
+    config: &dyn EngineConfig,
+    policy: &Policy,
+) -> Result<SharedBackend, EngineError> {
     let engine = config.engine();
     let endpoint = || {
         engine.endpoint.clone().ok_or_else(|| {

@@ -141,4 +141,3 @@ fn known_models(known: &[String]) -> String {
         )
     }
 }
-

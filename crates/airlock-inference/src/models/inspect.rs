@@ -115,4 +115,3 @@ fn load_vocab_only(path: &Path) -> Result<LlamaModel, ModelError> {
 pub(super) fn check_loadable(path: &Path) -> Result<(), ModelError> {
     load_vocab_only(path).map(drop)
 }
-

@@ -86,5 +86,4 @@ impl ModelStore {
             context_length,
         })
     }
-
 }
