@@ -18,6 +18,38 @@ mod prompt;
 pub use diff::Diff;
 pub use prompt::{TerminalApprover, render, shell_words};
 
+/// How an edit changes the workspace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Change {
+    /// A new file.
+    Create,
+    /// New content for an existing file.
+    Modify,
+    /// A file removed.
+    Delete,
+    /// A new folder.
+    CreateDir,
+}
+
+impl Change {
+    /// The name in prompts, audit records and undo records.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Create => "create",
+            Self::Modify => "modify",
+            Self::Delete => "delete",
+            Self::CreateDir => "create-dir",
+        }
+    }
+}
+
+impl std::fmt::Display for Change {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// What a skill wants to do.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
@@ -26,8 +58,8 @@ pub enum Subject {
     Edit {
         /// Workspace-relative path.
         path: String,
-        /// `create`, `modify`, `delete` or `create-dir`.
-        change: &'static str,
+        /// How the workspace changes.
+        change: Change,
         /// The diff, made only when a person will see it (never under
         /// `allow` or `deny`, nor for `create-dir`). The audit record keeps
         /// its counts (lines added, removed, not shown), not its content.
@@ -289,7 +321,7 @@ mod tests {
             skill: "s".into(),
             subject: Subject::Edit {
                 path: path.into(),
-                change: "modify",
+                change: Change::Modify,
                 diff: None,
                 bytes_before: Some(1),
                 bytes_after: 2,

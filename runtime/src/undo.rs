@@ -16,6 +16,7 @@
 //! removals unlink the name itself. A link planted on the way (say
 //! `X.airlock-undo.tmp -> .git/config`) is never written through.
 
+use crate::approval::Change as Edit;
 use crate::sandbox::open;
 use airlock_core::paths::RelPath;
 use airlock_core::statefs;
@@ -93,7 +94,7 @@ impl UndoLog {
     pub fn record(
         &self,
         path: &str,
-        change: &str,
+        change: Edit,
         before: Option<&[u8]>,
         after: Option<&[u8]>,
     ) -> Result<(), String> {
@@ -107,7 +108,7 @@ impl UndoLog {
         }
         let line = serde_json::to_string(&Change {
             path: path.to_string(),
-            change: change.to_string(),
+            change: change.as_str().to_string(),
             before: before_sha,
             after: after.map(sha),
         })
@@ -235,7 +236,7 @@ pub fn undo(home: &Path, run: &str, force: bool) -> Result<Vec<Restored>, UndoEr
             last.insert(&c.path, (c, p));
         }
         for (path, (c, rel)) in last {
-            if c.change == "create-dir" {
+            if c.change == Edit::CreateDir.as_str() {
                 continue;
             }
             if current_sha(&root, rel) != c.after {
@@ -249,10 +250,12 @@ pub fn undo(home: &Path, run: &str, force: bool) -> Result<Vec<Restored>, UndoEr
     let mut done = Vec::new();
     for (c, rel) in checked.iter().rev() {
         let action = match (&c.before, c.change.as_str()) {
-            (_, "create-dir") => match remove_entry(&root, rel, AtFlags::REMOVEDIR) {
-                Ok(()) => "removed",
-                Err(_) => "kept",
-            },
+            (_, kind) if kind == Edit::CreateDir.as_str() => {
+                match remove_entry(&root, rel, AtFlags::REMOVEDIR) {
+                    Ok(()) => "removed",
+                    Err(_) => "kept",
+                }
+            }
             (None, _) => {
                 remove_entry(&root, rel, AtFlags::empty())
                     .map_err(|e| UndoError::Io(format!("cannot remove {}: {e}", c.path)))?;

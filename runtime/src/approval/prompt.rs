@@ -189,7 +189,7 @@ mod tests {
             skill: "s\x1b[2K".into(),
             subject: Subject::Edit {
                 path: path.into(),
-                change: "modify",
+                change: crate::approval::Change::Modify,
                 diff: Some(diff(path, Some(before), Some(after))),
                 bytes_before: Some(before.len() as u64),
                 bytes_after: after.len() as u64,

@@ -21,6 +21,8 @@ use std::io::Read;
 use wasmtime::component::HasData;
 
 mod changes;
+
+use crate::approval::Change;
 mod files;
 
 /// The most bytes one `read-file` or `read-range` call returns. Larger files
@@ -215,14 +217,14 @@ impl WorkspaceView<'_> {
     fn approve_change(
         &mut self,
         path: &RelPath,
-        change: &'static str,
+        change: Change,
         before: Option<&[u8]>,
         after: Option<&[u8]>,
     ) -> Result<(), Error> {
         use crate::approval::{ApprovalRequest, Subject};
         let shown = path.to_string();
         let sha256 = |b: &[u8]| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(b));
-        let is_dir = change == "create-dir";
+        let is_dir = change == Change::CreateDir;
         let mut request = ApprovalRequest {
             skill: self.state.edits.skill.clone(),
             subject: Subject::Edit {

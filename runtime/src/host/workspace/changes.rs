@@ -8,6 +8,7 @@
 //! started from; otherwise it is reported as a conflict and left alone.
 
 use super::WorkspaceView;
+use crate::approval::Change as Edit;
 use crate::bindings::types::Error;
 use crate::command::snapshot::{Change, ChangeKind, current_sha256};
 use crate::journal::Event;
@@ -39,11 +40,11 @@ impl WorkspaceView<'_> {
         for change in changes {
             let path = String::from_utf8_lossy(&change.path).into_owned();
             let kind = match &change.kind {
-                ChangeKind::Create { .. } => "create",
-                ChangeKind::Modify { .. } => "modify",
-                ChangeKind::Delete { .. } => "delete",
-                ChangeKind::CreateDir => "create-dir",
-                ChangeKind::NotApplied(_) => "other",
+                ChangeKind::Create { .. } => Some(Edit::Create),
+                ChangeKind::Modify { .. } => Some(Edit::Modify),
+                ChangeKind::Delete { .. } => Some(Edit::Delete),
+                ChangeKind::CreateDir => Some(Edit::CreateDir),
+                ChangeKind::NotApplied(_) => None,
             };
             let result = self.apply_one(&change);
             self.journal.audit_check()?;
@@ -51,8 +52,8 @@ impl WorkspaceView<'_> {
                 Ok(()) => None,
                 Err(e) => {
                     let op = match kind {
-                        "delete" => "remove-file",
-                        "create-dir" => "create-dir",
+                        Some(Edit::Delete) => "remove-file",
+                        Some(Edit::CreateDir) => "create-dir",
                         _ => "write-file",
                     };
                     self.audit_change_failed(op, &path, &e);
@@ -62,7 +63,7 @@ impl WorkspaceView<'_> {
             self.journal.audit_check()?;
             out.push(Applied {
                 path,
-                change: kind,
+                change: kind.map_or("other", Edit::as_str),
                 applied: reason.is_none(),
                 reason,
             });

@@ -6,6 +6,7 @@
 //! followed, and a hard link to a secret is never read.
 
 use super::{MAX_READ_PER_CALL, MAX_WRITE_PER_CALL, WorkspaceView, io_error};
+use crate::approval::Change;
 use crate::bindings::types::Error;
 use crate::journal::Event;
 use crate::sandbox::open::{self, Facts};
@@ -165,7 +166,7 @@ impl WorkspaceView<'_> {
             Ok(_) | Err(Refusal::NotFound) => {}
             Err(r) => return Err(self.refused(Need::Write, &resolved.real, r)),
         }
-        self.approve_change(&resolved.real, "create-dir", None, None)?;
+        self.approve_change(&resolved.real, Change::CreateDir, None, None)?;
         self.audit_change("create-dir", &resolved.real, json!({}))?;
         let sandbox = &self.state.sandbox;
         sandbox
@@ -200,7 +201,7 @@ impl WorkspaceView<'_> {
             }
         }
         let before = self.content_in(&dir, &name, &real)?;
-        self.approve_change(&real, "delete", before.as_deref(), None)?;
+        self.approve_change(&real, Change::Delete, before.as_deref(), None)?;
         self.audit_change("remove-file", &real, json!({ "bytes": facts.size }))?;
         // unlinkat in the checked directory: removes the name, never what a
         // link there might point to.
@@ -244,7 +245,11 @@ impl WorkspaceView<'_> {
         let before = self.content_in(&dir, name, real)?;
         self.approve_change(
             real,
-            if before.is_some() { "modify" } else { "create" },
+            if before.is_some() {
+                Change::Modify
+            } else {
+                Change::Create
+            },
             before.as_deref(),
             Some(contents),
         )?;
