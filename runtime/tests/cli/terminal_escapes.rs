@@ -7,33 +7,16 @@
 //! or conceals text (`ESC[8m`).
 #![cfg(unix)]
 
-use airlock_tests::cli::{self, describe, text};
+use crate::support::{airlock, airlock_command, describe, text, utf8};
 use airlock_tests::guests;
 use airlock_tests::pty::{Pty, WaitStatus};
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
 
 /// Erase the line, return to its start, and write a forged one.
 const FORGED: &str = "real\x1b[2K\rforged";
 /// How the renderer shows [`FORGED`].
 const FORGED_SHOWN: &str = "real\\x1b[2K^Mforged";
-
-fn airlock_command(home: &Path) -> Command {
-    cli::hermetic(env!("CARGO_BIN_EXE_airlock"), home)
-}
-
-fn airlock(home: &Path, args: &[&str]) -> Output {
-    airlock_command(home)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("start airlock")
-}
-
-fn utf8(path: &Path) -> &str {
-    path.to_str().expect("temporary paths are UTF-8")
-}
 
 /// Nothing of the attack was obeyed: no erase-line after `real`, no
 /// conceal, no bare carriage return before the forged text. (Airlock's own

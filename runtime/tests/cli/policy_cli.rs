@@ -3,65 +3,20 @@
 //! these tests never write) bounds what `airlock run` accepts.
 #![allow(clippy::unwrap_used)]
 
+use crate::support::{admin_policy, airlock_with_policy, text};
 use airlock_tests::{guests, workspace};
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::OnceLock;
+use std::os::unix::fs::PermissionsExt;
 
-fn airlock(home: &Path, policy: Option<&Path>, args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_airlock"));
-    cmd.args(args)
-        .env("AIRLOCK_HOME", home)
-        .env_remove("AIRLOCK_LOG")
-        .env_remove("AIRLOCK_POLICY_FILE");
-    if let Some(policy) = policy {
-        cmd.env("AIRLOCK_POLICY_FILE", policy);
-    }
-    cmd.output().unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// A policy file as an administrator would write it: root-owned, mode 0644,
-/// in a directory only its owner can write. `None` when the tests do not run
-/// as root (the file could not be root-owned, so every run would be refused).
-fn policy_file(text: &str) -> Option<(tempfile::TempDir, PathBuf)> {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("policy.toml");
-    std::fs::write(&file, text).unwrap();
-    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
-    if std::fs::metadata(&file).unwrap().uid() != 0 {
-        eprintln!("skipped: policy files must be root-owned, and these tests do not run as root");
-        return None;
-    }
-    Some((dir, file))
-}
-
-/// `run SKILL` plus `--allow-unsigned` when this build has that flag (bare
-/// components need it once signed packages exist).
+/// `run SKILL --allow-unsigned REST...` (bare components need the flag).
 fn run_args<'a>(skill: &'a str, rest: &[&'a str]) -> Vec<&'a str> {
-    static HAS_FLAG: OnceLock<bool> = OnceLock::new();
-    let has_flag = *HAS_FLAG.get_or_init(|| {
-        let out = Command::new(env!("CARGO_BIN_EXE_airlock"))
-            .args(["run", "--help"])
-            .output()
-            .unwrap();
-        text(&out.stdout).contains("--allow-unsigned")
-    });
-    let mut args = vec!["run", skill];
-    if has_flag {
-        args.push("--allow-unsigned");
-    }
+    let mut args = vec!["run", skill, "--allow-unsigned"];
     args.extend_from_slice(rest);
     args
 }
 
 #[test]
 fn a_profile_over_the_ceiling_is_refused_with_exit_3() {
-    let Some((_dir, policy)) = policy_file("profile-ceiling = \"read-only\"\n") else {
+    let Some((_dir, policy)) = admin_policy("profile-ceiling = \"read-only\"\n") else {
         return;
     };
     let home = tempfile::tempdir().unwrap();
@@ -69,7 +24,7 @@ fn a_profile_over_the_ceiling_is_refused_with_exit_3() {
     let ws = ws.path().to_str().unwrap();
 
     // Writes where the ceiling only reads.
-    let out = airlock(
+    let out = airlock_with_policy(
         home.path(),
         Some(&policy),
         &run_args(guests::HELLO, &["-w", ws, "--profile", "workspace-write"]),
@@ -99,7 +54,7 @@ fn a_profile_over_the_ceiling_is_refused_with_exit_3() {
         "[[grant]]\npath = \".\"\n[limits]\nmax-bytes-written = 0\nmemory-mib = 512\n",
     )
     .unwrap();
-    let out = airlock(
+    let out = airlock_with_policy(
         home.path(),
         Some(&policy),
         &run_args(
@@ -121,7 +76,7 @@ fn a_profile_over_the_ceiling_is_refused_with_exit_3() {
 
 #[test]
 fn a_model_the_policy_does_not_allow_is_refused_with_exit_3() {
-    let Some((_dir, policy)) = policy_file(&format!(
+    let Some((_dir, policy)) = admin_policy(&format!(
         "[models]\nallowed = [{{ name = \"coder\", sha256 = \"{}\" }}]\n",
         "c".repeat(64)
     )) else {
@@ -129,7 +84,7 @@ fn a_model_the_policy_does_not_allow_is_refused_with_exit_3() {
     };
     let home = tempfile::tempdir().unwrap();
     let ws = workspace(&[]);
-    let out = airlock(
+    let out = airlock_with_policy(
         home.path(),
         Some(&policy),
         &run_args(
@@ -151,7 +106,7 @@ fn a_model_the_policy_does_not_allow_is_refused_with_exit_3() {
 
 #[test]
 fn a_profile_within_the_ceiling_runs() {
-    let Some((_dir, policy)) = policy_file(&format!(
+    let Some((_dir, policy)) = admin_policy(&format!(
         "profile-ceiling = \"read-only\"\nallow-unsigned = true\n[models]\nallowed = [{{ name = \"smollm2\", sha256 = \"{}\" }}]\n",
         airlock_tests::TEST_MODEL_SHA256
     )) else {
@@ -161,7 +116,7 @@ fn a_profile_within_the_ceiling_runs() {
     let ws = workspace(&[("README.md", "# demo\n")]);
     let ws = ws.path().to_str().unwrap();
     for profile in ["locked-down", "read-only"] {
-        let out = airlock(
+        let out = airlock_with_policy(
             home.path(),
             Some(&policy),
             &run_args(
@@ -181,7 +136,7 @@ fn a_profile_within_the_ceiling_runs() {
 
 #[test]
 fn policy_show_lists_each_value_and_where_it_came_from() {
-    let Some((_dir, policy)) = policy_file(concat!(
+    let Some((_dir, policy)) = admin_policy(concat!(
         "# The CI machines' policy.\n",
         "allow-unsigned = false\n",
         "trusted-publishers = [\"SHA256:q1w2e3r4t5y6u7i8o9p0\"]\n",
@@ -190,7 +145,7 @@ fn policy_show_lists_each_value_and_where_it_came_from() {
         return;
     };
     let home = tempfile::tempdir().unwrap();
-    let out = airlock(home.path(), Some(&policy), &["policy", "show"]);
+    let out = airlock_with_policy(home.path(), Some(&policy), &["policy", "show"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     let env = format!("$AIRLOCK_POLICY_FILE ({})", policy.display());
@@ -211,7 +166,7 @@ fn policy_show_lists_each_value_and_where_it_came_from() {
         assert!(stdout.contains(&line), "missing {line:?} in:\n{stdout}");
     }
 
-    let out = airlock(home.path(), Some(&policy), &["policy", "show", "--json"]);
+    let out = airlock_with_policy(home.path(), Some(&policy), &["policy", "show", "--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["files"]["env"]["path"], policy.to_str().unwrap());
@@ -225,7 +180,7 @@ fn policy_show_lists_each_value_and_where_it_came_from() {
     assert_eq!(v["mcp"]["allowed"]["value"], true);
 
     // Without the variable: the system file or the built-in defaults.
-    let out = airlock(home.path(), None, &["policy", "show", "--json"]);
+    let out = airlock_with_policy(home.path(), None, &["policy", "show", "--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["files"]["env"]["path"], serde_json::Value::Null);
@@ -234,7 +189,7 @@ fn policy_show_lists_each_value_and_where_it_came_from() {
 
 #[test]
 fn a_policy_file_writable_by_others_refuses_every_run() {
-    let Some((_dir, policy)) = policy_file("allow-unsigned = true\n") else {
+    let Some((_dir, policy)) = admin_policy("allow-unsigned = true\n") else {
         return;
     };
     std::fs::set_permissions(&policy, std::fs::Permissions::from_mode(0o666)).unwrap();
@@ -247,7 +202,7 @@ fn a_policy_file_writable_by_others_refuses_every_run() {
         policy.display(),
         real.display()
     );
-    let out = airlock(
+    let out = airlock_with_policy(
         home.path(),
         Some(&policy),
         &run_args(guests::HELLO, &["-w", ws.path().to_str().unwrap()]),
@@ -256,7 +211,7 @@ fn a_policy_file_writable_by_others_refuses_every_run() {
     assert_eq!(text(&out.stderr), expected);
     assert!(out.stdout.is_empty());
 
-    let out = airlock(home.path(), Some(&policy), &["policy", "show"]);
+    let out = airlock_with_policy(home.path(), Some(&policy), &["policy", "show"]);
     assert_eq!(out.status.code(), Some(3));
     assert_eq!(text(&out.stderr), expected);
 }
@@ -264,7 +219,7 @@ fn a_policy_file_writable_by_others_refuses_every_run() {
 #[test]
 fn an_unknown_key_names_file_line_and_column() {
     let Some((_dir, policy)) =
-        policy_file("allow-unsigned = false\nprofile-celing = \"read-only\"\n")
+        admin_policy("allow-unsigned = false\nprofile-celing = \"read-only\"\n")
     else {
         return;
     };
@@ -274,7 +229,7 @@ fn an_unknown_key_names_file_line_and_column() {
         run_args(guests::HELLO, &["-w", ws.path().to_str().unwrap()]),
         vec!["policy", "show"],
     ] {
-        let out = airlock(home.path(), Some(&policy), &args);
+        let out = airlock_with_policy(home.path(), Some(&policy), &args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         let stderr = text(&out.stderr);
         assert!(
@@ -294,7 +249,7 @@ fn an_unknown_key_names_file_line_and_column() {
 #[test]
 fn policy_help_explains_the_keys_and_the_variable() {
     let home = tempfile::tempdir().unwrap();
-    let out = airlock(home.path(), None, &["policy", "--help"]);
+    let out = airlock_with_policy(home.path(), None, &["policy", "--help"]);
     assert_eq!(out.status.code(), Some(0));
     let help = text(&out.stdout);
     for word in [
@@ -314,11 +269,11 @@ fn policy_help_explains_the_keys_and_the_variable() {
 
 #[test]
 fn the_old_allowed_models_key_is_refused_with_how_to_pin() {
-    let Some((_dir, policy)) = policy_file("allowed-models = [\"smollm2\"]\n") else {
+    let Some((_dir, policy)) = admin_policy("allowed-models = [\"smollm2\"]\n") else {
         return;
     };
     let home = tempfile::tempdir().unwrap();
-    let out = airlock(home.path(), Some(&policy), &["policy", "show"]);
+    let out = airlock_with_policy(home.path(), Some(&policy), &["policy", "show"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert_eq!(
         text(&out.stderr),
@@ -332,14 +287,14 @@ fn the_old_allowed_models_key_is_refused_with_how_to_pin() {
 
 #[test]
 fn policy_show_lists_the_model_pins_the_server_user_and_mcp() {
-    let Some((_dir, policy)) = policy_file(&format!(
+    let Some((_dir, policy)) = admin_policy(&format!(
         "[models]\nallowed = [{{ name = \"smollm2\", sha256 = \"sha256:{}\" }}]\nserver-uid = 998\n[mcp]\nallowed = true\nplugins = [\"secret-scan\"]\nprofiles = [\"read-only\"]\n",
         airlock_tests::TEST_MODEL_SHA256.to_uppercase()
     )) else {
         return;
     };
     let home = tempfile::tempdir().unwrap();
-    let out = airlock(home.path(), Some(&policy), &["policy", "show"]);
+    let out = airlock_with_policy(home.path(), Some(&policy), &["policy", "show"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     let env = format!("$AIRLOCK_POLICY_FILE ({})", policy.display());
@@ -357,7 +312,7 @@ fn policy_show_lists_the_model_pins_the_server_user_and_mcp() {
     ] {
         assert!(stdout.contains(&line), "missing {line:?} in:\n{stdout}");
     }
-    let out = airlock(home.path(), Some(&policy), &["policy", "show", "--json"]);
+    let out = airlock_with_policy(home.path(), Some(&policy), &["policy", "show", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["models"]["allowed"]["value"][0]["sha256"], digest);
     assert_eq!(v["models"]["server-uid"]["value"]["uid"], 998);

@@ -3,29 +3,20 @@
 //! streamed to the terminal; and the refusals when any of that is not so.
 #![allow(clippy::unwrap_used)]
 
+use crate::support::{AIRLOCK, admin_policy, airlock, airlock_with_policy, scrub, text};
 use airlock_tests::{guests, test_model, workspace};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn airlock(home: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_airlock"))
-        .args(args)
-        .env("AIRLOCK_HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("no-config"))
-        .env_remove("AIRLOCK_LOG")
-        .output()
-        .unwrap()
-}
-
-/// `airlock` inside a network namespace of its own (only a down loopback
-/// device): whatever it tried, no packet could leave this machine.
+/// `airlock --home HOME ARGS` inside a network namespace of its own (only a
+/// down loopback device): whatever it tried, no packet could leave this
+/// machine.
 fn airlock_without_network(home: &Path, args: &[&str]) -> Output {
-    let out = Command::new("unshare")
-        .args(["--net", "--map-root-user", env!("CARGO_BIN_EXE_airlock")])
-        .args(args)
-        .env("AIRLOCK_HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("no-config"))
-        .env_remove("AIRLOCK_LOG")
+    let mut cmd = Command::new("unshare");
+    cmd.args(["--net", "--map-root-user", AIRLOCK, "--home"])
+        .arg(home)
+        .args(args);
+    let out = scrub(&mut cmd, &home.join("no-config"))
         .output()
         .expect("run unshare (util-linux): these tests need a private network namespace");
     assert!(
@@ -34,10 +25,6 @@ fn airlock_without_network(home: &Path, args: &[&str]) -> Output {
         text(&out.stderr)
     );
     out
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// A fresh home with the test model pinned as `smollm2` (the name the
@@ -266,36 +253,6 @@ fn a_skill_sees_the_context_the_engine_runs_with() {
 
 use airlock_tests::ollama_fixture::{FixtureConfig, OllamaFixture};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-
-/// `airlock` with an admin policy file (`$AIRLOCK_POLICY_FILE`).
-fn airlock_with_policy(home: &Path, policy: Option<&Path>, args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_airlock"));
-    cmd.args(args)
-        .env("AIRLOCK_HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("no-config"))
-        .env_remove("AIRLOCK_LOG")
-        .env_remove("AIRLOCK_POLICY_FILE");
-    if let Some(policy) = policy {
-        cmd.env("AIRLOCK_POLICY_FILE", policy);
-    }
-    cmd.output().unwrap()
-}
-
-/// A policy file as an administrator writes it (root-owned, 0644, in a
-/// directory only root can write); `None` when the tests do not run as root.
-fn admin_policy(text: &str) -> Option<(tempfile::TempDir, PathBuf)> {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("policy.toml");
-    std::fs::write(&file, text).unwrap();
-    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
-    if std::fs::metadata(&file).unwrap().uid() != 0 {
-        eprintln!(
-            "skipped: admin policy files must be root-owned, and these tests do not run as root"
-        );
-        return None;
-    }
-    Some((dir, file))
-}
 
 fn pin_entry(name: &str, hex: &str) -> String {
     format!("[models]\nallowed = [{{ name = \"{name}\", sha256 = \"{hex}\" }}]\n")

@@ -1,29 +1,10 @@
 //! The `airlock` binary, driven as a user would: arguments in, text or JSON
-//! and an exit code out.
+//! and an exit code out. `run` gets `--allow-unsigned`, as these tests run
+//! the guest components from their paths (signed plugins: `plugins_cli`).
 #![allow(clippy::unwrap_used)]
 
+use crate::support::{airlock, text};
 use airlock_tests::{guests, workspace};
-use std::path::Path;
-use std::process::{Command, Output};
-
-/// `airlock ARGS`; `run` gets `--allow-unsigned`, as these tests run the
-/// guest components from their paths (signed plugins: `plugins_cli.rs`).
-fn airlock(home: &Path, args: &[&str]) -> Output {
-    let mut args = args.to_vec();
-    if args.first() == Some(&"run") {
-        args.insert(1, "--allow-unsigned");
-    }
-    Command::new(env!("CARGO_BIN_EXE_airlock"))
-        .args(args)
-        .env("AIRLOCK_HOME", home)
-        .env_remove("AIRLOCK_LOG")
-        .output()
-        .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 /// A workspace with a planted key in a normal file and a `.env` beside it.
 fn planted() -> tempfile::TempDir {
@@ -45,6 +26,7 @@ fn secret_scan_reports_the_planted_key_and_withholds_the_env_file() {
         home.path(),
         &[
             "run",
+            "--allow-unsigned",
             guests::SECRET_SCAN,
             "--workspace",
             ws.path().to_str().unwrap(),
@@ -90,7 +72,14 @@ fn secret_scan_json_and_fail_on() {
     let ws = ws.path().to_str().unwrap();
     let out = airlock(
         home.path(),
-        &["run", guests::SECRET_SCAN, "-w", ws, "--json"],
+        &[
+            "run",
+            "--allow-unsigned",
+            guests::SECRET_SCAN,
+            "-w",
+            ws,
+            "--json",
+        ],
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -111,6 +100,7 @@ fn secret_scan_json_and_fail_on() {
         home.path(),
         &[
             "run",
+            "--allow-unsigned",
             guests::SECRET_SCAN,
             "-w",
             ws,
@@ -134,6 +124,7 @@ fn secret_scan_sarif_is_valid_sarif_2_1_0() {
         home.path(),
         &[
             "run",
+            "--allow-unsigned",
             guests::SECRET_SCAN,
             "-w",
             ws.path().to_str().unwrap(),
@@ -165,6 +156,7 @@ fn network_skill_is_refused_with_exit_code_3() {
         home.path(),
         &[
             "run",
+            "--allow-unsigned",
             guests::NET_TCP,
             "-w",
             ws.path().to_str().unwrap(),
@@ -225,6 +217,7 @@ fn limits_exit_with_code_4_and_name_the_key() {
         home.path(),
         &[
             "run",
+            "--allow-unsigned",
             guests::ADVERSARY,
             "-w",
             ws.path().to_str().unwrap(),
@@ -255,6 +248,7 @@ fn denials_are_shown_live_and_the_skill_error_exits_1() {
         home.path(),
         &[
             "run",
+            "--allow-unsigned",
             guests::ADVERSARY,
             "-w",
             ws.path().to_str().unwrap(),
@@ -278,6 +272,7 @@ fn denials_are_shown_live_and_the_skill_error_exits_1() {
         home.path(),
         &[
             "run",
+            "--allow-unsigned",
             guests::ADVERSARY,
             "-w",
             ws.path().to_str().unwrap(),
@@ -303,6 +298,7 @@ fn state_directory_inside_the_workspace_is_protected() {
         &home,
         &[
             "run",
+            "--allow-unsigned",
             guests::ADVERSARY,
             "-w",
             ws.path().to_str().unwrap(),
@@ -324,6 +320,7 @@ fn state_directory_inside_the_workspace_is_protected() {
         &home,
         &[
             "run",
+            "--allow-unsigned",
             guests::ADVERSARY,
             "-w",
             ws.path().to_str().unwrap(),
@@ -345,7 +342,13 @@ fn usage_errors_exit_2_with_a_fix() {
     let home = tempfile::tempdir().unwrap();
     let out = airlock(
         home.path(),
-        &["run", guests::HELLO, "-w", "/nonexistent/airlock-ws"],
+        &[
+            "run",
+            "--allow-unsigned",
+            guests::HELLO,
+            "-w",
+            "/nonexistent/airlock-ws",
+        ],
     );
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
@@ -358,6 +361,7 @@ fn usage_errors_exit_2_with_a_fix() {
         home.path(),
         &[
             "run",
+            "--allow-unsigned",
             bogus.to_str().unwrap(),
             "-w",
             ws.path().to_str().unwrap(),
@@ -369,10 +373,19 @@ fn usage_errors_exit_2_with_a_fix() {
     ));
     let out = airlock(
         home.path(),
-        &["run", guests::HELLO, "-p", "no-such-profile"],
+        &[
+            "run",
+            "--allow-unsigned",
+            guests::HELLO,
+            "-p",
+            "no-such-profile",
+        ],
     );
     assert_eq!(out.status.code(), Some(2));
-    let out = airlock(home.path(), &["run", guests::HELLO, "--arg", "novalue"]);
+    let out = airlock(
+        home.path(),
+        &["run", "--allow-unsigned", guests::HELLO, "--arg", "novalue"],
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("`novalue` is not KEY=VALUE"));
 }

@@ -5,7 +5,7 @@
 //! Real `airlock`, the `adversary` test guest; each attack worked on b2782b7.
 #![cfg(unix)]
 
-use airlock_tests::cli::{self, describe, text};
+use crate::support::{airlock_command, describe, text};
 use airlock_tests::guests;
 use std::os::unix::fs::symlink;
 use std::path::PathBuf;
@@ -59,7 +59,7 @@ impl Case {
     }
 
     fn airlock(&self) -> std::process::Command {
-        cli::hermetic(env!("CARGO_BIN_EXE_airlock"), &self.home)
+        airlock_command(&self.home)
     }
 
     /// `airlock run adversary` with `args` as `--arg`s, under `profile`.

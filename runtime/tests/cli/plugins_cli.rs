@@ -4,52 +4,13 @@
 //! exact message.
 #![allow(clippy::unwrap_used)]
 
+use crate::support::{
+    admin_policy, airlock, airlock_command, airlock_with_policy, ok, refused, sha256_hex, text,
+};
 use airlock_tests::{guests, workspace};
-use sha2::{Digest, Sha256};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-fn airlock(home: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_airlock"))
-        .args(args)
-        .env("AIRLOCK_HOME", home)
-        .env_remove("AIRLOCK_LOG")
-        .env_remove("AIRLOCK_POLICY_FILE")
-        .output()
-        .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn ok(out: &Output) -> String {
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "stdout:\n{}\nstderr:\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    text(&out.stdout)
-}
-
-/// The exact error line of a refused command (exit code 3).
-fn refused(out: &Output) -> String {
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "stdout:\n{}\nstderr:\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    text(&out.stderr).trim_end().to_string()
-}
-
-fn sha256(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
 
 const HELLO_MANIFEST: &str = "name = \"hello\"\nversion = \"VERSION\"\ndescription = \"Greets its input\"\nwit-version = \"0.1.0\"\n\n[publisher]\nname = \"acme\"\n\n[capabilities]\nworkspace-read = [\"src\"]\nmodels = [\"smollm2\"]\n";
 
@@ -156,7 +117,7 @@ fn a_signed_package_installs_with_its_review_and_runs_by_name() {
     let package = f.hello("0.1.0");
     let out = ok(&f.install(&package));
     let fp = f.fingerprint();
-    let digest = sha256(&std::fs::read(&package).unwrap());
+    let digest = sha256_hex(&std::fs::read(&package).unwrap());
     assert!(
         out.contains(&format!("Package    {package} (sha256 {digest})")),
         "{out}"
@@ -174,7 +135,7 @@ fn a_signed_package_installs_with_its_review_and_runs_by_name() {
     assert!(
         out.contains(&format!(
             "Component  sha256 {}",
-            sha256(&std::fs::read(guests::HELLO).unwrap())
+            sha256_hex(&std::fs::read(guests::HELLO).unwrap())
         )),
         "{out}"
     );
@@ -229,8 +190,8 @@ fn one_flipped_bit_in_the_component_is_refused() {
     let [_, _, component] = entry_offsets(&bytes);
     flip_bit(&package, bytes.len() - 100);
     let tampered = std::fs::read(&package).unwrap();
-    let expected = sha256(&bytes[component..]);
-    let found = sha256(&tampered[component..]);
+    let expected = sha256_hex(&bytes[component..]);
+    let found = sha256_hex(&tampered[component..]);
     assert_eq!(
         refused(&f.install(&package)),
         format!(
@@ -372,7 +333,7 @@ fn an_installed_file_modified_after_install_refuses_the_run() {
     f.trust();
     ok(&f.install(&f.hello("0.1.0")));
     let component = f.installed("component.wasm");
-    let installed = sha256(&std::fs::read(&component).unwrap());
+    let installed = sha256_hex(&std::fs::read(&component).unwrap());
     std::fs::set_permissions(&component, std::fs::Permissions::from_mode(0o644)).unwrap();
     let mut bytes = std::fs::read(&component).unwrap();
     let at = bytes.len() - 100;
@@ -385,7 +346,7 @@ fn an_installed_file_modified_after_install_refuses_the_run() {
         format!(
             "error: refused: installed plugin hello 0.1.0 was modified after install: {} has sha256 {}, installed as {installed}; reinstall it from its package with `airlock plugin install`",
             component.display(),
-            sha256(&bytes)
+            sha256_hex(&bytes)
         )
     );
     let verify = f.run(&["plugin", "verify", "hello"]);
@@ -400,7 +361,7 @@ fn a_tampered_cache_artifact_is_detected_and_recompiled_never_loaded() {
     let f = Fixture::new();
     f.trust();
     ok(&f.install(&f.hello("0.1.0")));
-    let digest = sha256(&std::fs::read(guests::HELLO).unwrap());
+    let digest = sha256_hex(&std::fs::read(guests::HELLO).unwrap());
     let entry = std::fs::read_dir(f.home().join("cache"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -472,29 +433,22 @@ fn an_unsigned_component_runs_only_with_the_flag_and_says_so() {
 
 #[test]
 fn an_admin_policy_can_forbid_unsigned_components_even_with_the_flag() {
-    use std::os::unix::fs::MetadataExt;
-    let dir = tempfile::tempdir().unwrap();
-    let policy = dir.path().join("policy.toml");
-    std::fs::write(&policy, "allow-unsigned = false\n").unwrap();
-    std::fs::set_permissions(&policy, std::fs::Permissions::from_mode(0o644)).unwrap();
-    if std::fs::metadata(&policy).unwrap().uid() != 0 {
-        eprintln!("skipped: policy files must be root-owned, and this test does not run as root");
+    let Some((_dir, policy)) = admin_policy("allow-unsigned = false\n") else {
         return;
-    }
+    };
     let home = tempfile::tempdir().unwrap();
     let ws = workspace(&[]);
-    let out = Command::new(env!("CARGO_BIN_EXE_airlock"))
-        .args([
+    let out = airlock_with_policy(
+        home.path(),
+        Some(&policy),
+        &[
             "run",
             guests::HELLO,
             "--allow-unsigned",
             "-w",
             ws.path().to_str().unwrap(),
-        ])
-        .env("AIRLOCK_HOME", home.path())
-        .env("AIRLOCK_POLICY_FILE", &policy)
-        .output()
-        .unwrap();
+        ],
+    );
     assert_eq!(
         refused(&out),
         format!(
@@ -581,25 +535,19 @@ fn the_author_workflow_from_template_to_installed_run() {
 
 #[test]
 fn an_admin_policy_can_narrow_the_trusted_publishers() {
-    use std::os::unix::fs::MetadataExt;
     let f = Fixture::new();
     f.trust();
     let package = f.hello("0.1.0");
-    let dir = tempfile::tempdir().unwrap();
-    let policy = dir.path().join("policy.toml");
     let other = format!("SHA256:{}", "0".repeat(64));
-    std::fs::write(&policy, format!("trusted-publishers = [\"{other}\"]\n")).unwrap();
-    std::fs::set_permissions(&policy, std::fs::Permissions::from_mode(0o644)).unwrap();
-    if std::fs::metadata(&policy).unwrap().uid() != 0 {
-        eprintln!("skipped: policy files must be root-owned, and this test does not run as root");
+    let Some((_dir, policy)) = admin_policy(&format!("trusted-publishers = [\"{other}\"]\n"))
+    else {
         return;
-    }
-    let out = Command::new(env!("CARGO_BIN_EXE_airlock"))
-        .args(["plugin", "install", &package, "--yes"])
-        .env("AIRLOCK_HOME", f.home())
-        .env("AIRLOCK_POLICY_FILE", &policy)
-        .output()
-        .unwrap();
+    };
+    let out = airlock_with_policy(
+        f.home(),
+        Some(&policy),
+        &["plugin", "install", &package, "--yes"],
+    );
     assert_eq!(
         refused(&out),
         format!(
@@ -616,11 +564,9 @@ fn a_passphrase_protected_key_signs_only_with_its_passphrase() {
     let files = tempfile::tempdir().unwrap();
     let prefix = files.path().join("acme");
     let with = |passphrase: &str, args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_airlock"))
+        airlock_command(home.path())
             .args(args)
-            .env("AIRLOCK_HOME", home.path())
             .env("AIRLOCK_KEY_PASSPHRASE", passphrase)
-            .env_remove("AIRLOCK_POLICY_FILE")
             .output()
             .unwrap()
     };

@@ -7,7 +7,7 @@
 //! `err: <kind>|<capability>|<path>|<reason>`.
 #![cfg(unix)]
 
-use airlock_tests::cli::{self, describe, text};
+use crate::support::{airlock, airlock_command, describe, text};
 use airlock_tests::{guests, workspace};
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
@@ -89,7 +89,7 @@ impl Case {
 
     /// Run the adversary with `case` on `path` and more `key=value` args.
     fn skill(&self, case: &str, path: &str, more: &[(&str, &str)]) -> Output {
-        let mut cmd = cli::hermetic(env!("CARGO_BIN_EXE_airlock"), &self.home);
+        let mut cmd = airlock_command(&self.home);
         cmd.args(["run", guests::ADVERSARY, "--allow-unsigned", "-w"])
             .arg(&self.ws)
             .arg("--profile")
@@ -115,10 +115,7 @@ impl Case {
 
     /// Everything the audit log holds, as text.
     fn audit(&self) -> String {
-        let out = cli::hermetic(env!("CARGO_BIN_EXE_airlock"), &self.home)
-            .args(["audit", "show", "--json", "--limit", "0"])
-            .output()
-            .expect("audit show");
+        let out = airlock(&self.home, &["audit", "show", "--json", "--limit", "0"]);
         text(&out.stdout)
     }
 }

@@ -16,9 +16,7 @@
 //! `docs/security.md`, "Property tests"). Failures are kept in
 //! `workspace_properties.proptest-regressions` and replayed first.
 
-#[path = "workspace_properties/model.rs"]
 mod model;
-#[path = "workspace_properties/tree.rs"]
 mod tree;
 
 use airlock_runtime::profile::{Grant, HardLinks, RelPathString};

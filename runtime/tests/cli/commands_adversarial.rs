@@ -9,7 +9,7 @@
 //! stderr: …` (Airlock's own notes are the `[airlock]` lines of stderr).
 #![cfg(unix)]
 
-use airlock_tests::cli::{self, describe, text};
+use crate::support::{AIRLOCK, airlock_command, describe, scrub, text};
 use airlock_tests::guests;
 use airlock_tests::pty::{Pty, WaitStatus};
 use serde_json::Value;
@@ -96,7 +96,7 @@ impl Case {
 
     /// Run `program args` through the skill, without a terminal.
     fn exec(&self, program: &str, args: &str) -> Output {
-        cli::hermetic(env!("CARGO_BIN_EXE_airlock"), &self.home)
+        airlock_command(&self.home)
             .args(self.args(program, args))
             .stdin(Stdio::null())
             .output()
@@ -115,7 +115,7 @@ impl Case {
     }
 
     fn audit(&self) -> Vec<Value> {
-        let out = cli::hermetic(env!("CARGO_BIN_EXE_airlock"), &self.home)
+        let out = airlock_command(&self.home)
             .args(["audit", "show", "--json", "--limit", "0"])
             .output()
             .expect("audit show");
@@ -186,13 +186,11 @@ fn cat_cache_key_with_the_workspace_at_home_and_the_default_state_directory() {
     // HOME is the workspace; the state directory is the default under it.
     let run = |script: &str| -> String {
         c.write("attack.sh", script);
-        let out = Command::new(env!("CARGO_BIN_EXE_airlock"))
-            .args(c.args("bash", "attack.sh"))
+        let mut cmd = Command::new(AIRLOCK);
+        cmd.args(c.args("bash", "attack.sh"))
             .env("HOME", &c.ws)
-            .env_remove("AIRLOCK_HOME")
-            .env_remove("XDG_STATE_HOME")
-            .env_remove("AIRLOCK_LOG")
-            .env("XDG_CONFIG_HOME", c.ws.join("no-config"))
+            .env_remove("XDG_STATE_HOME");
+        let out = scrub(&mut cmd, &c.ws.join("no-config"))
             .stdin(Stdio::null())
             .output()
             .expect("run airlock");
@@ -425,7 +423,7 @@ fn a_commands_write_under_allow_is_applied_audited_and_undone() {
         "{command}"
     );
     let run = command["run"].as_str().expect("run id").to_string();
-    let undo = cli::hermetic(env!("CARGO_BIN_EXE_airlock"), &c.home)
+    let undo = airlock_command(&c.home)
         .args(["undo", &run])
         .output()
         .expect("undo");
@@ -442,10 +440,7 @@ fn a_commands_write_under_ask_is_shown_and_refused() {
     let c = case("ask", "");
     c.write("notes.txt", "before\n");
     c.write("edit.sh", "echo after > notes.txt\n");
-    let mut pty = Pty::spawn(
-        cli::hermetic(env!("CARGO_BIN_EXE_airlock"), &c.home),
-        &c.args("bash", "edit.sh"),
-    );
+    let mut pty = Pty::spawn(airlock_command(&c.home), &c.args("bash", "edit.sh"));
     pty.wait_for("wants to modify notes.txt");
     pty.wait_for("-before");
     pty.wait_for("+after");
@@ -474,7 +469,7 @@ fn a_secret_in_a_command_argument_is_redacted_in_the_audit_log() {
         "[audit]\nredact-secrets = true\n",
     )
     .expect("config");
-    let out = cli::hermetic(env!("CARGO_BIN_EXE_airlock"), &c.home)
+    let out = airlock_command(&c.home)
         .args(c.args("cat", &format!("--password={token}")))
         .env("XDG_CONFIG_HOME", &config)
         .stdin(Stdio::null())
@@ -540,7 +535,7 @@ fn a_file_edited_by_hand_while_the_command_ran_is_a_conflict_not_overwritten() {
     let c = case("allow", "");
     c.write("notes.txt", "before-the-conflict\n");
     c.write("edit.sh", "sleep 3\necho from-command > notes.txt\n");
-    let child = cli::hermetic(env!("CARGO_BIN_EXE_airlock"), &c.home)
+    let child = airlock_command(&c.home)
         .args(c.args("bash", "edit.sh"))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

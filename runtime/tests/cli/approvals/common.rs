@@ -1,33 +1,16 @@
-//! Helpers shared by the approval tests (`approvals_cli.rs`, the gate as a
-//! person drives it, and `approval_attacks.rs`, what a skill tries against
-//! it): the hermetic `airlock` command, workspaces, profiles, the audit
-//! records and the pseudo-terminal prompt.
-#![allow(dead_code)] // each test file uses its own part
+//! Helpers shared by the approval tests (`approvals_cli`, the gate as a
+//! person drives it, and `approval_attacks`, what a skill tries against
+//! it): workspaces, profiles, the audit records and the pseudo-terminal
+//! prompt.
 
-use airlock_tests::cli::{self, describe, text};
+use crate::support::{airlock, airlock_command, describe, text, utf8};
 use airlock_tests::guests;
 use airlock_tests::pty::{Pty, WaitStatus};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 
 /// The original content of the file the tests ask to change.
 pub const OLD: &str = "old-text\n";
-
-/// `airlock --home HOME` with a hermetic environment (no configuration file,
-/// no log override).
-pub fn airlock_command(home: &Path) -> Command {
-    cli::hermetic(env!("CARGO_BIN_EXE_airlock"), home)
-}
-
-/// `airlock ARGS`, without a terminal: stdin is /dev/null.
-pub fn airlock(home: &Path, args: &[String]) -> Output {
-    airlock_command(home)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("start airlock")
-}
 
 /// The arguments of `airlock run` for the adversary skill: `skill_args` are
 /// the `KEY=VALUE` pairs, each passed with `--arg`.
@@ -47,10 +30,6 @@ pub fn run_args(ws: &Path, profile: &str, skill_args: &[&str], extra: &[&str]) -
     }
     args.extend(extra.iter().map(|s| s.to_string()));
     args
-}
-
-pub fn utf8(path: &Path) -> &str {
-    path.to_str().expect("temporary paths are UTF-8")
 }
 
 /// The run id from the summary line `audit: run ID (...)`.
@@ -111,7 +90,7 @@ pub fn profile_file(dir: &Path, mode: &str, extra: &str) -> String {
 
 /// Every audit record, through `airlock audit show --json`.
 pub fn audit_records(home: &Path) -> Vec<Value> {
-    let out = airlock(home, &["audit".into(), "show".into(), "--json".into()]);
+    let out = airlock(home, &["audit", "show", "--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
     text(&out.stdout)
         .lines()

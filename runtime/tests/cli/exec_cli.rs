@@ -3,11 +3,11 @@
 //! inside the workspace. Real `airlock`, real bubblewrap, real processes; the
 //! only network traffic is to a listener this test starts on loopback.
 
+use crate::support::{airlock, airlock_command, text};
 use airlock_tests::guests;
-use std::io::Read;
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 const PROFILE: &str = r#"name = "commands"
@@ -46,32 +46,27 @@ fn fixture() -> Fixture {
 impl Fixture {
     /// Run the adversary's `exec` case: `program` with space-separated `args`.
     fn exec(&self, program: &str, args: &str, extra_env: &[(&str, &str)]) -> Output {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_airlock"));
-        cmd.args(["--home"])
-            .arg(self.home.path())
-            .args(["run", guests::ADVERSARY, "--allow-unsigned", "-w"])
+        let mut cmd = airlock_command(self.home.path());
+        cmd.args(["run", guests::ADVERSARY, "--allow-unsigned", "-w"])
             .arg(self.ws.path())
             .arg("--profile")
             .arg(&self.profile)
             .args(["--arg", "case=exec", "--arg"])
             .arg(format!("program={program}"))
             .arg("--arg")
-            .arg(format!("args={args}"))
-            .env_remove("AIRLOCK_LOG");
+            .arg(format!("args={args}"));
         for (k, v) in extra_env {
             cmd.env(k, v);
         }
-        cmd.output().expect("run airlock")
+        cmd.stdin(Stdio::null()).output().expect("run airlock")
     }
 
     fn audit_json(&self) -> Vec<serde_json::Value> {
-        let out = Command::new(env!("CARGO_BIN_EXE_airlock"))
-            .arg("--home")
-            .arg(self.home.path())
-            .args(["audit", "show", "--json", "--limit", "0"])
-            .output()
-            .expect("audit show");
-        String::from_utf8_lossy(&out.stdout)
+        let out = airlock(
+            self.home.path(),
+            &["audit", "show", "--json", "--limit", "0"],
+        );
+        text(&out.stdout)
             .lines()
             .filter_map(|l| serde_json::from_str(l).ok())
             .collect()
@@ -79,7 +74,7 @@ impl Fixture {
 }
 
 fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    text(&out.stdout)
 }
 
 fn write(ws: &Path, name: &str, text: &str) {
@@ -177,11 +172,22 @@ fn writes_land_in_the_workspace_only() {
     .expect("profile");
     let outside = tempfile::tempdir().expect("outside");
     let target = outside.path().join("planted.txt");
+    // A name no other test or process uses: the command's /tmp is its own,
+    // so the host's must not get it.
+    let scratch = format!(
+        "/tmp/airlock-scratch-{}-{}.txt",
+        std::process::id(),
+        outside
+            .path()
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    );
     write(
         f.ws.path(),
         "writes.sh",
         &format!(
-            "echo built > out.txt\necho x > /tmp/scratch.txt && echo TMP-OK\necho x > {} || echo OUTSIDE-REFUSED\necho x > .git/hooks/pre-commit || echo GIT-REFUSED\n",
+            "echo built > out.txt\necho x > {scratch} && echo TMP-OK\necho x > {} || echo OUTSIDE-REFUSED\necho x > .git/hooks/pre-commit || echo GIT-REFUSED\n",
             target.display()
         ),
     );
@@ -195,14 +201,8 @@ fn writes_land_in_the_workspace_only() {
     assert!(text.contains("TMP-OK"), "{text}");
     assert!(!target.exists(), "a file was written outside the workspace");
     assert!(
-        !Path::new("/tmp/scratch.txt").exists() || {
-            // Another process may own such a file; ours was private to the sandbox.
-            let mut s = String::new();
-            std::fs::File::open("/tmp/scratch.txt")
-                .and_then(|mut f| f.read_to_string(&mut s))
-                .is_ok()
-                && s != "x\n"
-        }
+        !Path::new(&scratch).exists(),
+        "the command's {scratch} reached the host"
     );
     assert!(!f.ws.path().join(".git/hooks/pre-commit").exists());
 }
@@ -340,15 +340,13 @@ fn allowed_programs(profile: &str) -> Output {
     let f = fixture();
     let path = f.home.path().join("programs.toml");
     std::fs::write(&path, profile).expect("profile");
-    Command::new(env!("CARGO_BIN_EXE_airlock"))
-        .arg("--home")
-        .arg(f.home.path())
+    airlock_command(f.home.path())
         .args(["run", guests::ADVERSARY, "--allow-unsigned", "-w"])
         .arg(f.ws.path())
         .arg("--profile")
         .arg(&path)
         .args(["--arg", "case=programs"])
-        .env_remove("AIRLOCK_LOG")
+        .stdin(Stdio::null())
         .output()
         .expect("run airlock")
 }

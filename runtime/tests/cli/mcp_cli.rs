@@ -4,35 +4,12 @@
 //! malformed-input cases. The skills are real plugins, signed and installed
 //! as an officer would.
 
-use airlock_tests::cli::{self, text};
+use crate::support::{AIRLOCK, admin_policy, airlock, airlock_command, ok, scrub, text, utf8};
 use airlock_tests::guests;
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-
-fn airlock(home: &Path, args: &[&str]) -> Output {
-    cli::hermetic(env!("CARGO_BIN_EXE_airlock"), home)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("start airlock")
-}
-
-fn ok(out: Output) -> String {
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "stdout:\n{}\nstderr:\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    text(&out.stdout)
-}
-
-fn utf8(path: &Path) -> &str {
-    path.to_str().expect("temporary paths are UTF-8")
-}
 
 /// A home whose officer trusts the publisher `acme` and has installed, signed
 /// by it, each (component, manifest, profile).
@@ -41,7 +18,7 @@ fn home_with(plugins: &[(&str, &str, &str)]) -> tempfile::TempDir {
     let keys = home.path().join("keys");
     std::fs::create_dir(&keys).expect("mkdir keys");
     let key = keys.join("acme");
-    ok(airlock(
+    ok(&airlock(
         home.path(),
         &[
             "plugin",
@@ -52,7 +29,7 @@ fn home_with(plugins: &[(&str, &str, &str)]) -> tempfile::TempDir {
             utf8(&key),
         ],
     ));
-    ok(airlock(
+    ok(&airlock(
         home.path(),
         &["trust", "add", "acme", utf8(&keys.join("acme.pub"))],
     ));
@@ -60,7 +37,7 @@ fn home_with(plugins: &[(&str, &str, &str)]) -> tempfile::TempDir {
         let manifest_path = keys.join(format!("manifest-{i}.toml"));
         std::fs::write(&manifest_path, manifest).expect("write the manifest");
         let package = keys.join(format!("plugin-{i}.airlock"));
-        ok(airlock(
+        ok(&airlock(
             home.path(),
             &[
                 "plugin",
@@ -74,7 +51,7 @@ fn home_with(plugins: &[(&str, &str, &str)]) -> tempfile::TempDir {
                 utf8(&package),
             ],
         ));
-        ok(airlock(
+        ok(&airlock(
             home.path(),
             &[
                 "plugin",
@@ -114,22 +91,19 @@ fn client(home: &Path, calls: &[Value], args: &[&str]) -> Value {
 fn client_with(home: &Path, calls: &[Value], args: &[&str], concurrent: bool) -> Value {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/mcp/client.py");
     let mut cmd = Command::new(mcp_python());
-    cmd.arg(script).arg(env!("CARGO_BIN_EXE_airlock"));
+    cmd.arg(script).arg(AIRLOCK);
     if concurrent {
         cmd.arg("--concurrent");
     }
     for call in calls {
         cmd.arg(call.to_string());
     }
-    cmd.arg("--")
-        .arg("--home")
-        .arg(home)
-        .arg("mcp")
-        .args(args)
-        .env_remove("AIRLOCK_HOME")
-        .env("XDG_CONFIG_HOME", home.join("no-config"));
-    let out = cmd.output().expect("run the MCP client");
-    let stdout = ok(out);
+    cmd.arg("--").arg("--home").arg(home).arg("mcp").args(args);
+    // The client starts `airlock` with this environment.
+    let out = scrub(&mut cmd, &home.join("no-config"))
+        .output()
+        .expect("run the MCP client");
+    let stdout = ok(&out);
     serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"))
 }
 
@@ -185,10 +159,10 @@ fn an_mcp_client_lists_the_skills_and_gets_secret_scans_findings_audited() {
     let run = result["structuredContent"]["run-id"]
         .as_str()
         .expect("run id");
-    let trail = ok(airlock(home.path(), &["audit", "show", "--run", run]));
+    let trail = ok(&airlock(home.path(), &["audit", "show", "--run", run]));
     assert!(trail.contains("secret-scan"), "{trail}");
     assert!(trail.contains("deploy.py"), "{trail}");
-    ok(airlock(home.path(), &["audit", "verify"]));
+    ok(&airlock(home.path(), &["audit", "verify"]));
 }
 
 #[test]
@@ -217,7 +191,7 @@ fn a_call_that_needs_an_approval_is_denied_cleanly_and_changes_nothing() {
     let run = result["structuredContent"]["run-id"]
         .as_str()
         .expect("run id");
-    let trail = ok(airlock(
+    let trail = ok(&airlock(
         home.path(),
         &["audit", "show", "--run", run, "--json"],
     ));
@@ -249,13 +223,8 @@ struct Raw {
 
 impl Raw {
     fn start(home: &Path, workspace: &Path) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_airlock"))
-            .arg("--home")
-            .arg(home)
+        let mut child = airlock_command(home)
             .args(["mcp", "-w", utf8(workspace)])
-            .env_remove("AIRLOCK_HOME")
-            .env_remove("AIRLOCK_LOG")
-            .env("XDG_CONFIG_HOME", home.join("no-config"))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -375,7 +344,7 @@ fn malformed_json_rpc_gets_a_protocol_error_and_the_session_goes_on() {
 
 /// The audit records of `home`.
 fn audit_records(home: &Path) -> Vec<Value> {
-    ok(airlock(home, &["audit", "show", "--json"]))
+    ok(&airlock(home, &["audit", "show", "--json"]))
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
         .collect()
@@ -439,7 +408,7 @@ fn a_clients_cancellation_stops_the_run_and_the_session_goes_on() {
     let (rest, code) = raw.end();
     assert!(rest.is_empty(), "{rest:?}");
     assert_eq!(code, Some(0));
-    ok(airlock(home.path(), &["audit", "verify"]));
+    ok(&airlock(home.path(), &["audit", "verify"]));
 }
 
 #[test]
@@ -552,7 +521,7 @@ fn concurrent_mcp_calls_each_run_once_and_none_fails_for_want_of_a_slot() {
         );
     }
     assert_eq!(runs.len(), 24, "each call is its own run");
-    let records: Vec<Value> = ok(airlock(
+    let records: Vec<Value> = ok(&airlock(
         home.path(),
         &["audit", "show", "--json", "--limit", "0"],
     ))
@@ -567,30 +536,13 @@ fn concurrent_mcp_calls_each_run_once_and_none_fails_for_want_of_a_slot() {
         assert_eq!(ends.len(), 1, "run {run}: {ends:?}");
         assert_eq!(ends[0]["data"]["outcome"], "ok", "{}", ends[0]);
     }
-    ok(airlock(home.path(), &["audit", "verify"]));
-}
-
-/// A policy file as an administrator writes it (root-owned, 0644, in a
-/// directory only root can write); `None` when the tests do not run as root.
-fn admin_policy(text: &str) -> Option<(tempfile::TempDir, PathBuf)> {
-    use std::os::unix::fs::{MetadataExt, PermissionsExt};
-    let dir = tempfile::tempdir().expect("policy dir");
-    let file = dir.path().join("policy.toml");
-    std::fs::write(&file, text).expect("write the policy");
-    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).expect("chmod");
-    if std::fs::metadata(&file).expect("stat").uid() != 0 {
-        eprintln!(
-            "skipped: admin policy files must be root-owned, and these tests do not run as root"
-        );
-        return None;
-    }
-    Some((dir, file))
+    ok(&airlock(home.path(), &["audit", "verify"]));
 }
 
 /// `airlock mcp ARGS` under the admin policy `policy`, for a client that
 /// initializes, lists the tools and closes.
 fn mcp_under(home: &Path, policy: &Path, args: &[&str]) -> Output {
-    let mut child = cli::hermetic(env!("CARGO_BIN_EXE_airlock"), home)
+    let mut child = airlock_command(home)
         .arg("mcp")
         .args(args)
         .env("AIRLOCK_POLICY_FILE", policy)

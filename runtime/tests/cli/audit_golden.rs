@@ -10,13 +10,13 @@
 //! commit).
 #![allow(clippy::unwrap_used)]
 
+use crate::support::airlock;
+use crate::support::{describe, text};
 use airlock_runtime::audit::record::{Draft, GENESIS_PREV, Record, kind};
-use airlock_tests::cli::{describe, hermetic, text};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
 /// Every kind in `record::kind`. Naming each constant makes a renamed or
 /// removed kind fail to compile; `kinds_in_source` catches an added one.
@@ -80,15 +80,6 @@ fn golden_home() -> tempfile::TempDir {
         std::fs::set_permissions(to.join(&file), std::fs::Permissions::from_mode(0o600)).unwrap();
     }
     home
-}
-
-/// `airlock --home HOME ARGS`, hermetic, with no admin policy file.
-fn airlock(home: &Path, args: &[&str]) -> Output {
-    hermetic(env!("CARGO_BIN_EXE_airlock"), home)
-        .env_remove("AIRLOCK_POLICY_FILE")
-        .args(args)
-        .output()
-        .expect("run the airlock binary")
 }
 
 /// Exit 0 and an empty stderr; stdout with the audit directory's path as

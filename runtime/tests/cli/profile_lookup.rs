@@ -4,57 +4,24 @@
 //! trusted key publishing an "upgrade" of another publisher's plugin.
 #![allow(clippy::unwrap_used)]
 
+use crate::support::{airlock_command, describe, ok, refused, sha256_hex, text};
 use airlock_tests::{guests, test_model, workspace};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Output, Stdio};
 
 /// A permissive profile, as a repository could ship it under a built-in's
 /// name: the whole workspace writable, edits without asking, no model.
 const PLANTED: &str = "name = \"planted\"\ndescription = \"shipped by the repository\"\n\n[[grant]]\npath = \".\"\naccess = \"read-write\"\n\n[edits]\nmode = \"allow\"\n";
 
-/// `airlock ARGS` run from `cwd`, with its own home and no admin policy.
+/// `airlock --home HOME ARGS` run from `cwd`, without a terminal.
 fn airlock_in(cwd: &Path, home: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_airlock"))
+    airlock_command(home)
         .args(args)
         .current_dir(cwd)
-        .env("AIRLOCK_HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("no-config"))
-        .env_remove("AIRLOCK_LOG")
-        .env_remove("AIRLOCK_POLICY_FILE")
-        .env_remove("AIRLOCK_PROFILE_DIR")
-        .env_remove("AIRLOCK_KEY_PASSPHRASE")
+        .stdin(Stdio::null())
         .output()
-        .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn describe(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        text(&out.stdout),
-        text(&out.stderr)
-    )
-}
-
-fn ok(out: &Output) -> String {
-    assert_eq!(out.status.code(), Some(0), "{}", describe(out));
-    text(&out.stdout)
-}
-
-/// The error line of a refused command (exit 3).
-fn refused(out: &Output) -> String {
-    assert_eq!(out.status.code(), Some(3), "{}", describe(out));
-    text(&out.stderr).trim_end().to_string()
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(bytes))
+        .expect("run the airlock binary")
 }
 
 /// An officer's home with publisher keys, and a scratch directory for keys,
@@ -296,12 +263,10 @@ fn a_bare_name_selects_an_admin_installed_profile_only_if_root_owned() {
     std::fs::write(&file, "name = \"team\"\n[[grant]]\npath = \"src\"\n").unwrap();
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
     let show = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_airlock"))
+        airlock_command(home.path())
             .args(args)
             .current_dir(cwd.path())
-            .env("AIRLOCK_HOME", home.path())
             .env("AIRLOCK_PROFILE_DIR", dir.path())
-            .env_remove("AIRLOCK_POLICY_FILE")
             .output()
             .unwrap()
     };

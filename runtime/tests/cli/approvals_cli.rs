@@ -14,17 +14,13 @@
 //! processes they wait for.
 #![cfg(unix)]
 
-use airlock_tests::cli::{describe, text};
+use crate::approvals::common::*;
+use crate::support::{airlock, airlock_command, describe, text};
 use airlock_tests::pty::{Pty, Signal, WaitStatus};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::{Output, Stdio};
 use std::time::Duration;
-
-#[path = "approvals/common.rs"]
-mod common;
-
-use common::*;
 
 #[test]
 fn approving_at_the_terminal_makes_the_change_and_records_who_approved() {
@@ -565,6 +561,6 @@ fn a_crash_between_the_temporary_file_and_the_rename_leaves_the_old_file() {
         all.iter().any(|r| r["kind"] == "run-incomplete"),
         "{all:#?}"
     );
-    let verify = airlock(home.path(), &["audit".into(), "verify".into()]);
+    let verify = airlock(home.path(), &["audit", "verify"]);
     assert_eq!(verify.status.code(), Some(0), "{}", describe(&verify));
 }

@@ -4,70 +4,21 @@
 //! inference calls recorded with their model digest, prompt and answer, and
 //! runs refused when the log cannot be written.
 
+use crate::support::{
+    AIRLOCK, airlock, airlock_command, describe, expect_code, ok, scrub, sha256_hex, text, utf8,
+};
 use airlock_tests::{TEST_MODEL_SHA256, guests, test_model, workspace};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-/// `airlock --home HOME`, with no user configuration, policy file or log
-/// settings from the environment.
-fn command(home: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_airlock"));
-    cmd.arg("--home")
-        .arg(home)
-        .env_remove("AIRLOCK_HOME")
-        .env_remove("AIRLOCK_LOG")
-        .env_remove("AIRLOCK_POLICY_FILE")
-        .env("XDG_CONFIG_HOME", home.join("no-config"));
-    cmd
-}
-
-fn airlock(home: &Path, args: &[&str]) -> Output {
-    command(home)
-        .args(args)
-        .output()
-        .expect("run the airlock binary")
-}
-
 /// `airlock run --allow-unsigned SKILL --workspace WS EXTRA...`.
 fn run(home: &Path, skill: &str, ws: &Path, extra: &[&str]) -> Output {
-    let mut args = vec!["run", "--allow-unsigned", skill, "--workspace", path(ws)];
+    let mut args = vec!["run", "--allow-unsigned", skill, "--workspace", utf8(ws)];
     args.extend(extra);
     airlock(home, &args)
-}
-
-fn path(p: &Path) -> &str {
-    p.to_str().expect("test paths are UTF-8")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn describe(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        text(&out.stdout),
-        text(&out.stderr)
-    )
-}
-
-/// Assert exit code `code`; return stdout.
-fn expect_code(out: &Output, code: i32) -> String {
-    assert_eq!(out.status.code(), Some(code), "{}", describe(out));
-    text(&out.stdout)
-}
-
-fn ok(out: &Output) -> String {
-    expect_code(out, 0)
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
 }
 
 fn log_file(home: &Path) -> PathBuf {
@@ -210,7 +161,7 @@ fn show_and_verify_list_each_run_with_its_skill_signer_files_denials_and_outcome
     assert!(
         block.contains(&format!(
             "workspace {}",
-            path(&ws.path().canonicalize().expect("ws"))
+            utf8(&ws.path().canonicalize().expect("ws"))
         )),
         "{block}"
     );
@@ -436,7 +387,7 @@ fn an_exported_checkpoint_detects_a_log_rewound_with_its_head_file_and_key() {
     let anchor = files.path().join("checkpoint.json");
     let out = ok(&airlock(
         home,
-        &["audit", "checkpoint", "--export", path(&anchor)],
+        &["audit", "checkpoint", "--export", utf8(&anchor)],
     ));
     assert!(out.starts_with("sealed: checkpoint #"), "{out}");
     let exported = std::fs::read_to_string(&anchor).expect("read the exported checkpoint");
@@ -447,7 +398,7 @@ fn an_exported_checkpoint_detects_a_log_rewound_with_its_head_file_and_key() {
     assert_eq!(doc["hash"], last["hash"]);
 
     // Checkpoints are never overwritten.
-    let out = airlock(home, &["audit", "checkpoint", "--export", path(&anchor)]);
+    let out = airlock(home, &["audit", "checkpoint", "--export", utf8(&anchor)]);
     expect_code(&out, 2);
     assert!(
         text(&out.stderr).contains("already exists"),
@@ -462,7 +413,7 @@ fn an_exported_checkpoint_detects_a_log_rewound_with_its_head_file_and_key() {
 
     ok(&airlock(
         home,
-        &["audit", "verify", "--checkpoint", path(&anchor)],
+        &["audit", "verify", "--checkpoint", utf8(&anchor)],
     ));
 
     // Rewind everything the workstation holds: cut the last run off the
@@ -480,12 +431,12 @@ fn an_exported_checkpoint_detects_a_log_rewound_with_its_head_file_and_key() {
         "the second run is gone from the log"
     );
 
-    let out = airlock(home, &["audit", "verify", "--checkpoint", path(&anchor)]);
+    let out = airlock(home, &["audit", "verify", "--checkpoint", utf8(&anchor)]);
     let stdout = expect_code(&out, 6);
     assert!(stdout.contains("FAILED verification"), "{stdout}");
     assert!(stdout.contains("its tail was cut off"), "{stdout}");
-    assert!(stdout.contains(path(&anchor)), "{stdout}");
-    let (code, report) = verify_json(home, &["--checkpoint", path(&anchor)]);
+    assert!(stdout.contains(utf8(&anchor)), "{stdout}");
+    let (code, report) = verify_json(home, &["--checkpoint", utf8(&anchor)]);
     assert_eq!(code, Some(6));
     assert!(
         report["failure"]["reason"]
@@ -512,7 +463,7 @@ fn an_export_verifies_offline_and_a_changed_byte_in_it_does_not() {
     ok(&run(home, guests::HELLO, ws.path(), &["--quiet"]));
 
     let all = files.path().join("all.jsonl");
-    let out = airlock(home, &["audit", "export", "-o", path(&all)]);
+    let out = airlock(home, &["audit", "export", "-o", utf8(&all)]);
     ok(&out);
     assert!(
         text(&out.stderr).contains("audit verify --export"),
@@ -529,11 +480,11 @@ fn an_export_verifies_offline_and_a_changed_byte_in_it_does_not() {
         "an export of everything holds the log's exact lines"
     );
 
-    let out = ok(&airlock(home, &["audit", "verify", "--export", path(&all)]));
+    let out = ok(&airlock(home, &["audit", "verify", "--export", utf8(&all)]));
     assert!(out.contains(": verified"), "{out}");
 
     // The export never overwrites.
-    expect_code(&airlock(home, &["audit", "export", "-o", path(&all)]), 2);
+    expect_code(&airlock(home, &["audit", "export", "-o", utf8(&all)]), 2);
 
     // One changed byte in the export: a recorded path.
     let changed = files.path().join("changed.jsonl");
@@ -548,7 +499,7 @@ fn an_export_verifies_offline_and_a_changed_byte_in_it_does_not() {
         exported.replacen(target, "\"path\":\"../etc/passwe\"", 1),
     )
     .expect("write");
-    let out = airlock(home, &["audit", "verify", "--export", path(&changed)]);
+    let out = airlock(home, &["audit", "verify", "--export", utf8(&changed)]);
     let stdout = expect_code(&out, 6);
     assert!(stdout.contains("FAILED verification"), "{stdout}");
     assert!(stdout.contains(&format!("line {line})")), "{stdout}");
@@ -557,7 +508,7 @@ fn an_export_verifies_offline_and_a_changed_byte_in_it_does_not() {
     let one = files.path().join("one.jsonl");
     ok(&airlock(
         home,
-        &["audit", "export", "--run", &middle[..8], "-o", path(&one)],
+        &["audit", "export", "--run", &middle[..8], "-o", utf8(&one)],
     ));
     let one_text = std::fs::read_to_string(&one).expect("read");
     let records: Vec<Value> = one_text
@@ -590,7 +541,7 @@ fn an_export_verifies_offline_and_a_changed_byte_in_it_does_not() {
             && records.iter().any(|r| r["kind"] == "run-end"),
         "{one_text}"
     );
-    let out = ok(&airlock(home, &["audit", "verify", "--export", path(&one)]));
+    let out = ok(&airlock(home, &["audit", "verify", "--export", utf8(&one)]));
     assert!(out.contains(": verified"), "{out}");
 }
 
@@ -638,13 +589,13 @@ fn runs_killed_at_any_moment_leave_a_log_that_verifies_and_are_later_marked_inco
     let delays = kill_delays(10);
     let mut torn_warnings = 0;
     for delay in &delays {
-        let mut child = command(home)
+        let mut child = airlock_command(home)
             .args([
                 "run",
                 "--allow-unsigned",
                 guests::ADVERSARY,
                 "--workspace",
-                path(ws.path()),
+                utf8(ws.path()),
             ])
             .args(&long)
             .stdout(Stdio::null())
@@ -780,20 +731,17 @@ fn a_full_disk_stops_the_run_with_exit_6_and_leaves_no_half_written_record() {
         )
         .expect("write a workspace file");
     }
-    let out = Command::new("unshare")
-        .args(["-rm", "sh", "-c", DISK_FULL_SCRIPT])
-        .env("AIRLOCK", env!("CARGO_BIN_EXE_airlock"))
+    let mut cmd = Command::new("unshare");
+    cmd.args(["-rm", "sh", "-c", DISK_FULL_SCRIPT])
+        .env("AIRLOCK", AIRLOCK)
         .env("AIRLOCK_HOME_DIR", home.path())
         .env("AUDIT_DIR", &audit)
         .env("OUT_DIR", out_dir.path())
         .env("SMALL_SKILL", guests::HELLO)
         .env("SMALL_WS", small.path())
         .env("BIG_SKILL", guests::SECRET_SCAN)
-        .env("BIG_WS", big.path())
-        .env("XDG_CONFIG_HOME", home.path().join("no-config"))
-        .env_remove("AIRLOCK_HOME")
-        .env_remove("AIRLOCK_LOG")
-        .env_remove("AIRLOCK_POLICY_FILE")
+        .env("BIG_WS", big.path());
+    let out = scrub(&mut cmd, &home.path().join("no-config"))
         .output()
         .expect(
             "cannot run `unshare` (util-linux): this test needs unprivileged user and mount namespaces (`unshare -rm`) to put the audit log on a tiny tmpfs",
@@ -892,7 +840,7 @@ fn home_with_model(extra: &str) -> (tempfile::TempDir, PathBuf) {
     let home = tempdir();
     ok(&airlock(
         home.path(),
-        &["model", "add", path(&test_model()), "--name", "smollm2"],
+        &["model", "add", utf8(&test_model()), "--name", "smollm2"],
     ));
     let config = home.path().join("config.toml");
     std::fs::write(&config, format!("[engine]\nthreads = 1\n{extra}")).expect("write config");
@@ -906,14 +854,14 @@ fn infer(home: &Path, config: &Path, prompt: &str) -> Output {
         home,
         &[
             "--config",
-            path(config),
+            utf8(config),
             "run",
             "--allow-unsigned",
             guests::INFER,
             "--profile",
             "assistant",
             "--workspace",
-            path(ws.path()),
+            utf8(ws.path()),
             "--input",
             prompt,
             "--arg",

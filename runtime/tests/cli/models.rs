@@ -2,42 +2,15 @@
 //! fetched by `scripts/fetch-test-model`), and the store's drift checks.
 #![allow(clippy::unwrap_used)]
 
+use crate::support::{airlock, ok, text};
 use airlock_runtime::config::{BackendKind, Config};
 use airlock_runtime::inference::ModelSource;
 use airlock_runtime::models::{ModelError, ModelStore};
 use airlock_tests::{TEST_MODEL_SHA256, test_model};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 const NAME: &str = "smollm2-135m-instruct.q4_1";
-
-fn airlock(home: &Path, args: &[&str]) -> Output {
-    let config_home = home.join("xdg-config");
-    Command::new(env!("CARGO_BIN_EXE_airlock"))
-        .args(args)
-        .env("AIRLOCK_HOME", home)
-        // A config file of the machine running the tests must not leak in.
-        .env("XDG_CONFIG_HOME", &config_home)
-        .env_remove("AIRLOCK_LOG")
-        .output()
-        .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-#[track_caller]
-fn ok(out: &Output) -> String {
-    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "stdout:\n{stdout}\nstderr:\n{stderr}"
-    );
-    stdout
-}
 
 /// A home with the test model added under its default name.
 fn home_with_model() -> (tempfile::TempDir, PathBuf) {

@@ -9,13 +9,13 @@
 //! `n` times, ignoring errors, and prints `ok: TOTAL-BYTES` only if it gets
 //! through all of them.
 
-use airlock_tests::cli::{self, describe, text};
+use crate::support::{airlock, describe, text, utf8};
 use airlock_tests::guests;
 use serde_json::Value;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::path::{Path, PathBuf};
-use std::process::{Output, Stdio};
+use std::path::PathBuf;
+use std::process::Output;
 
 /// A workspace with a secret and an empty file, a profile (`{limits}`
 /// filled per test), and a state directory.
@@ -47,11 +47,7 @@ fn case(limits: &str) -> Case {
 
 impl Case {
     fn airlock(&self, args: &[&str]) -> Output {
-        cli::hermetic(env!("CARGO_BIN_EXE_airlock"), &self.home)
-            .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .expect("run airlock")
+        airlock(&self.home, args)
     }
 
     /// The adversary's `read-loop` of `path`, `n` times.
@@ -82,10 +78,6 @@ impl Case {
             .filter_map(|l| serde_json::from_str(l).ok())
             .collect()
     }
-}
-
-fn utf8(path: &Path) -> &str {
-    path.to_str().expect("temporary paths are UTF-8")
 }
 
 fn access(records: &[Value], allowed: bool) -> Vec<&Value> {

@@ -4,16 +4,12 @@
 //! code outside the sandbox later (git hooks, `.envrc`, CI workflows),
 //! written under `edits.mode = "allow"`; and a huge change under `allow`,
 //! which must not cost a diff nobody reads. The harness is the same as in
-//! `approvals_cli.rs`: the real binary in a real pseudo-terminal.
+//! `approvals_cli`: the real binary in a real pseudo-terminal.
 #![cfg(unix)]
 
-use airlock_tests::cli::{describe, text};
+use crate::approvals::common::*;
+use crate::support::{airlock, airlock_command, describe, text};
 use airlock_tests::pty::Pty;
-
-#[path = "approvals/common.rs"]
-mod common;
-
-use common::*;
 
 /// Airlock's own colours in a prompt (bold, red, green, yellow, cyan, reset,
 /// and the reverse video that marks an escape), removed: what is left is

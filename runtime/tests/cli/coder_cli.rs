@@ -9,7 +9,7 @@
 //! conversation longer than the context is fitted without cutting the task.
 #![cfg(unix)]
 
-use airlock_tests::cli::{self, describe, text};
+use crate::support::{describe, text};
 use airlock_tests::pty::{Pty, WaitStatus};
 use airlock_tests::{guests, test_model};
 use serde_json::Value;
@@ -36,12 +36,14 @@ fn project() -> tempfile::TempDir {
     ws
 }
 
+/// `airlock --home HOME --config HOME/config.toml`, hermetic.
 fn airlock_command(home: &Path) -> Command {
-    let mut cmd = cli::hermetic(env!("CARGO_BIN_EXE_airlock"), home);
+    let mut cmd = crate::support::airlock_command(home);
     cmd.arg("--config").arg(home.join("config.toml"));
     cmd
 }
 
+/// As [`airlock_command`] with `args`, without a terminal.
 fn airlock(home: &Path, args: &[String]) -> Output {
     airlock_command(home)
         .args(args)

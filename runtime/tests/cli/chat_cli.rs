@@ -14,36 +14,17 @@
 //! redraws the prompt as keys are typed.
 #![cfg(unix)]
 
-use airlock_tests::cli::{self, describe, text};
+use crate::support::{airlock, airlock_command, describe, text, utf8};
 use airlock_tests::pty::{Pty, WaitStatus};
 use airlock_tests::{guests, test_model};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// The prompt for a new message (without its colour).
 const PROMPT: &str = "you> ";
 
 const QUESTION: &str = "What does the add function do?";
-
-/// `airlock --home HOME` with a hermetic environment.
-fn airlock_command(home: &Path) -> Command {
-    cli::hermetic(env!("CARGO_BIN_EXE_airlock"), home)
-}
-
-/// `airlock ARGS` without a terminal (stdin is /dev/null).
-fn airlock(home: &Path, args: &[&str]) -> Output {
-    airlock_command(home)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("start airlock")
-}
-
-fn utf8(path: &Path) -> &str {
-    path.to_str().expect("temporary paths are UTF-8")
-}
 
 /// A fresh home with the test model pinned as `smollm2` (what `assistant`
 /// grants), and a configuration with one engine thread.
