@@ -4,18 +4,19 @@
 
 use super::record::{Record, kind};
 use super::verify::{EXPORT_HEADER_KEY, read_records};
+use crate::error::ReadError;
 use serde_json::{Value, json};
 use std::path::Path;
 
 /// The latest checkpoint of the log in `dir`, as the JSON document that
 /// `airlock audit checkpoint --export` writes.
-pub fn latest_checkpoint(dir: &Path) -> Result<Value, String> {
+pub fn latest_checkpoint(dir: &Path) -> Result<Value, ReadError> {
     let records = read_records(dir)?;
     let (record, line) = records
         .iter()
         .rev()
         .find(|(r, _)| r.kind == kind::CHECKPOINT)
-        .ok_or("the audit log has no checkpoint yet")?;
+        .ok_or(ReadError::NoCheckpoint)?;
     Ok(json!({
         "airlock-audit-checkpoint": 1,
         "log-id": record.str("log-id"),

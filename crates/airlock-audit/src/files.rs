@@ -11,6 +11,7 @@
 //!   lock                        0600  serializes writers
 //! ```
 
+use crate::error::{AuditError, FileError, Inconsistency};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -112,13 +113,17 @@ pub struct Head {
 
 impl Head {
     /// Read the head file; `Ok(None)` when there is none yet.
-    pub fn read(path: &Path) -> Result<Option<Self>, String> {
+    pub fn read(path: &Path) -> Result<Option<Self>, AuditError> {
         match std::fs::read_to_string(path) {
-            Ok(text) => serde_json::from_str(&text)
-                .map(Some)
-                .map_err(|e| format!("the audit head file {} is corrupt: {e}", path.display())),
+            Ok(text) => serde_json::from_str(&text).map(Some).map_err(|source| {
+                Inconsistency::HeadCorrupt {
+                    path: path.to_path_buf(),
+                    source,
+                }
+                .into()
+            }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+            Err(e) => Err(FileError::new("read", path, e).into()),
         }
     }
 }

@@ -1,11 +1,11 @@
 //! Who and where: the OS user (by uid, which a user cannot fake), the name
 //! the password database gives it, the configured site identity, the host.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::os::unix::fs::MetadataExt;
 
 /// The identity recorded with every run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct Identity {
     /// The effective user id of the process (as the kernel reports it in

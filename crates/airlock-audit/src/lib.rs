@@ -6,7 +6,10 @@
 //! - [`seal`]: forward-evolving Ed25519 checkpoint keys;
 //! - [`writer`]: appending under a lock, durability, recovery, rotation;
 //! - [`verify`]: checking every record, the chain and every checkpoint;
-//! - [`files`], [`identity`], [`redact`]: layout, who/where, secret redaction.
+//! - [`files`], [`identity`], [`redact`]: layout, who/where, secret redaction;
+//! - [`schema`]: the typed payload of each record kind;
+//! - [`query`]: selecting runs and records (by run id, time, skill);
+//! - [`error`]: what can go wrong, typed ([`AuditError`]).
 //!
 //! A run's records are written through a [`RunAudit`]; actions that change
 //! something (a file write, an inference answer, the run's end) are synced to
@@ -15,22 +18,26 @@
 
 #![deny(missing_docs)]
 
+pub mod error;
 pub mod export;
 pub mod files;
 pub mod identity;
+pub mod query;
 pub mod record;
 pub mod redact;
+pub mod schema;
 pub mod seal;
 pub mod verify;
 mod writer;
 
 use record::{Draft, kind};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+pub use error::{AuditError, FileError, Inconsistency, ReadError, SealKeyError};
 pub use files::audit_dir;
 pub use identity::Identity;
 
@@ -62,11 +69,6 @@ impl Default for AuditOptions {
     }
 }
 
-/// The audit log could not be written (or opened); the action is refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("the audit log cannot be written: {0}")]
-pub struct AuditError(pub String);
-
 /// One process's handle on the audit log.
 pub struct AuditLog {
     writer: Mutex<writer::Writer>,
@@ -79,9 +81,8 @@ impl AuditLog {
     /// record runs that a killed process left open as incomplete.
     pub fn open(home: &Path, options: AuditOptions) -> Result<Arc<Self>, AuditError> {
         let dir = audit_dir(home);
-        let mut writer = writer::Writer::open(files::Layout::new(&dir), options.rotate_bytes)
-            .map_err(AuditError)?;
-        writer.close_abandoned_runs().map_err(AuditError)?;
+        let mut writer = writer::Writer::open(files::Layout::new(&dir), options.rotate_bytes)?;
+        writer.close_abandoned_runs()?;
         Ok(Arc::new(Self {
             writer: Mutex::new(writer),
             options,
@@ -108,16 +109,17 @@ impl AuditLog {
         let mut writer = self
             .writer
             .lock()
-            .map_err(|_| AuditError("the audit writer was poisoned by a panic".into()))?;
-        writer
-            .append(drafts, durable, checkpoint)
-            .map_err(AuditError)
+            .map_err(|_| AuditError::Poisoned("audit writer"))?;
+        writer.append(drafts, durable, checkpoint)
     }
 
     /// Record the start of a run (durably) and return its handle.
     pub fn begin_run(self: &Arc<Self>, start: &RunStart) -> Result<RunAudit, AuditError> {
         let mut id = [0u8; 6];
-        getrandom::fill(&mut id).map_err(|e| AuditError(format!("no randomness: {e}")))?;
+        getrandom::fill(&mut id).map_err(|error| AuditError::Randomness {
+            what: "no randomness",
+            error,
+        })?;
         let run = hex::encode(id);
         let mut start = start.clone();
         let mut redacted: BTreeMap<&'static str, u64> = BTreeMap::new();
@@ -132,16 +134,12 @@ impl AuditLog {
         for (_, value) in &mut start.args {
             *value = hide(value);
         }
-        let mut data = serde_json::to_value(&start).map_err(|e| AuditError(e.to_string()))?;
+        let mut data = serde_json::to_value(&start)?;
         if let Some(obj) = data.as_object_mut() {
-            obj.insert(
-                "redacted".into(),
-                serde_json::to_value(&redacted).map_err(|e| AuditError(e.to_string()))?,
-            );
+            obj.insert("redacted".into(), serde_json::to_value(&redacted)?);
             obj.insert(
                 "identity".into(),
-                serde_json::to_value(Identity::current(self.options.identity.clone()))
-                    .map_err(|e| AuditError(e.to_string()))?,
+                serde_json::to_value(Identity::current(self.options.identity.clone()))?,
             );
             obj.insert("airlock-version".into(), env!("CARGO_PKG_VERSION").into());
             obj.insert("pid".into(), std::process::id().into());
@@ -159,8 +157,8 @@ impl AuditLog {
         };
         // The marker first: a process killed right after the run-start is
         // still found and its run marked incomplete by the next start.
-        let text = serde_json::to_string(&open).map_err(|e| AuditError(e.to_string()))?;
-        seal::write_private_quick(&marker, text.as_bytes()).map_err(AuditError)?;
+        let text = serde_json::to_string(&open)?;
+        seal::write_private_quick(&marker, text.as_bytes())?;
         if let Err(e) = self.append(vec![draft], true, false) {
             let _ = std::fs::remove_file(&marker);
             return Err(e);
@@ -257,7 +255,7 @@ pub struct SkillRef {
 }
 
 /// A model the run may use.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct ModelRef {
     /// Airlock's name.
@@ -296,7 +294,7 @@ impl RunAudit {
             .shared
             .pending
             .lock()
-            .map_err(|_| AuditError("the run's audit buffer was poisoned by a panic".into()))?;
+            .map_err(|_| AuditError::Poisoned("run's audit buffer"))?;
         let mut drafts = std::mem::take(&mut *pending);
         drafts.extend(extra);
         Ok(drafts)
@@ -306,10 +304,11 @@ impl RunAudit {
     /// message, a denial): batched, written with the next durable record.
     pub fn event(&self, kind: &'static str, data: Value) -> Result<(), AuditError> {
         let full = {
-            let mut pending =
-                self.shared.pending.lock().map_err(|_| {
-                    AuditError("the run's audit buffer was poisoned by a panic".into())
-                })?;
+            let mut pending = self
+                .shared
+                .pending
+                .lock()
+                .map_err(|_| AuditError::Poisoned("run's audit buffer"))?;
             pending.push(Draft::now(kind, Some(&self.shared.run), data));
             pending.len() >= BATCH_RECORDS
         };

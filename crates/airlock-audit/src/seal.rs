@@ -11,6 +11,7 @@
 //! the moment between announcing a new key and making it current, the next
 //! one, so a crash at any point leaves a key that matches the log.
 
+use crate::error::{AuditError, FileError, SealKeyError};
 use airlock_core::statefs::{self, Durability};
 use ed25519_dalek::{Signature, Signer as _, SigningKey, Verifier as _, VerifyingKey};
 use serde::{Deserialize, Serialize};
@@ -37,9 +38,12 @@ pub struct SealKeys {
 }
 
 /// A fresh random key.
-pub fn generate() -> Result<SigningKey, String> {
+pub fn generate() -> Result<SigningKey, AuditError> {
     let mut seed = [0u8; 32];
-    getrandom::fill(&mut seed).map_err(|e| format!("no randomness for an audit key: {e}"))?;
+    getrandom::fill(&mut seed).map_err(|error| AuditError::Randomness {
+        what: "no randomness for an audit key",
+        error,
+    })?;
     Ok(SigningKey::from_bytes(&seed))
 }
 
@@ -50,31 +54,32 @@ pub fn public_hex(key: &SigningKey) -> String {
 
 impl SealKeys {
     /// Read `path`; it must be a private file.
-    pub fn read(path: &Path) -> Result<Self, String> {
+    pub fn read(path: &Path) -> Result<Self, SealKeyError> {
         use std::os::unix::fs::MetadataExt;
-        let meta = std::fs::metadata(path)
-            .map_err(|e| format!("cannot read the audit sealing key {}: {e}", path.display()))?;
+        let unreadable = |source| SealKeyError::Unreadable {
+            path: path.to_path_buf(),
+            source,
+        };
+        let meta = std::fs::metadata(path).map_err(unreadable)?;
         if meta.mode() & 0o077 != 0 {
-            return Err(format!(
-                "the audit sealing key {} is readable or writable by other users (mode {:o}); run `chmod 600 {}`",
-                path.display(),
-                meta.mode() & 0o777,
-                path.display()
-            ));
+            return Err(SealKeyError::OpenToOthers {
+                path: path.to_path_buf(),
+                mode: meta.mode() & 0o777,
+            });
         }
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read the audit sealing key {}: {e}", path.display()))?;
-        let file: KeyFile = serde_json::from_str(&text).map_err(|e| {
-            format!(
-                "the audit sealing key {} is corrupt ({e}); checkpoints can no longer be signed",
-                path.display()
-            )
-        })?;
-        let parse = |hex_text: &str| -> Result<SigningKey, String> {
+        let text = std::fs::read_to_string(path).map_err(unreadable)?;
+        let file: KeyFile =
+            serde_json::from_str(&text).map_err(|source| SealKeyError::Corrupt {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        let parse = |hex_text: &str| -> Result<SigningKey, SealKeyError> {
             let bytes = hex::decode(hex_text)
                 .ok()
                 .and_then(|b| <[u8; 32]>::try_from(b).ok())
-                .ok_or_else(|| format!("the audit sealing key {} is corrupt", path.display()))?;
+                .ok_or_else(|| SealKeyError::BadKey {
+                    path: path.to_path_buf(),
+                })?;
             Ok(SigningKey::from_bytes(&bytes))
         };
         Ok(Self {
@@ -84,28 +89,28 @@ impl SealKeys {
     }
 
     /// Write atomically (temporary file, fsync, rename, directory fsync), 0600.
-    pub fn write(&self, path: &Path) -> Result<(), String> {
+    pub fn write(&self, path: &Path) -> Result<(), AuditError> {
         let file = KeyFile {
             current: hex::encode(self.current.to_bytes()),
             next: self.next.as_ref().map(|k| hex::encode(k.to_bytes())),
         };
-        let text = serde_json::to_string(&file).map_err(|e| e.to_string())?;
+        let text = serde_json::to_string(&file)?;
         write_private_atomically(path, text.as_bytes())
     }
 }
 
 /// Write `bytes` to `path` atomically with mode 0600, without waiting for
 /// the disk: for hints that a crash may lose (the open-run markers).
-pub fn write_private_quick(path: &Path, bytes: &[u8]) -> Result<(), String> {
+pub fn write_private_quick(path: &Path, bytes: &[u8]) -> Result<(), AuditError> {
     statefs::write_private(path, bytes, Durability::Quick)
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+        .map_err(|e| FileError::new("write", path, e).into())
 }
 
 /// Write `bytes` to `path` atomically with mode 0600, synced (the file and
 /// its directory) before this returns.
-pub fn write_private_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
+pub fn write_private_atomically(path: &Path, bytes: &[u8]) -> Result<(), AuditError> {
     statefs::write_private(path, bytes, Durability::Synced)
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+        .map_err(|e| FileError::new("write", path, e).into())
 }
 
 /// The message a checkpoint signature covers.
@@ -189,6 +194,10 @@ mod tests {
         assert!(back.next.is_some());
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
         let err = SealKeys::read(&path).err().expect("refused");
-        assert!(err.contains("chmod 600"), "{err}");
+        assert!(
+            matches!(err, SealKeyError::OpenToOthers { mode: 0o644, .. }),
+            "{err}"
+        );
+        assert!(err.to_string().contains("chmod 600"), "{err}");
     }
 }

@@ -6,6 +6,7 @@
 use super::files::{Head, Layout, segment_name};
 use super::record::{GENESIS_PREV, Record, kind};
 use super::seal::{self, SealKeys};
+use crate::error::{FileError, ReadError};
 use serde::Serialize;
 use std::collections::{BTreeSet, HashSet};
 use std::io::Read;
@@ -81,32 +82,28 @@ pub struct Anchor {
 
 impl Anchor {
     /// Read an exported checkpoint file.
-    pub fn read(path: &Path) -> Result<Self, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-            format!(
-                "{} is not an exported checkpoint ({e}); make one with `airlock audit checkpoint --export FILE`",
-                path.display()
-            )
-        })?;
+    pub fn read(path: &Path) -> Result<Self, ReadError> {
+        let text = std::fs::read_to_string(path).map_err(|e| FileError::new("read", path, e))?;
+        let value: serde_json::Value =
+            serde_json::from_str(&text).map_err(|source| ReadError::NotAnExport {
+                path: path.to_path_buf(),
+                source,
+            })?;
         let line = value
             .get("record")
             .and_then(serde_json::Value::as_str)
-            .ok_or_else(|| {
-                format!(
-                    "{} has no `record` field; make one with `airlock audit checkpoint --export FILE`",
-                    path.display()
-                )
+            .ok_or_else(|| ReadError::NoRecord {
+                path: path.to_path_buf(),
             })?
             .to_string();
-        let record = Record::parse(&line)
-            .map_err(|e| format!("the checkpoint in {} is damaged: {e}", path.display()))?;
+        let record = Record::parse(&line).map_err(|source| ReadError::Damaged {
+            path: path.to_path_buf(),
+            source,
+        })?;
         if record.kind != kind::CHECKPOINT {
-            return Err(format!(
-                "{} does not hold a checkpoint record",
-                path.display()
-            ));
+            return Err(ReadError::NotACheckpoint {
+                path: path.to_path_buf(),
+            });
         }
         Ok(Self {
             source: path.display().to_string(),
@@ -333,11 +330,11 @@ fn match_anchors(
 }
 
 /// The lines of a file: complete ones, and a torn (newline-less) remainder.
-fn lines_of(path: &Path) -> Result<(Vec<String>, Option<usize>), String> {
+fn lines_of(path: &Path) -> Result<(Vec<String>, Option<usize>), FileError> {
     let mut bytes = Vec::new();
     std::fs::File::open(path)
         .and_then(|mut f| f.read_to_end(&mut bytes))
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        .map_err(|e| FileError::new("read", path, e))?;
     let mut lines = Vec::new();
     let mut start = 0;
     for (i, b) in bytes.iter().enumerate() {
@@ -384,7 +381,7 @@ pub fn verify_log(dir: &Path, anchors: &[Anchor]) -> Report {
                 None,
                 &layout.head().display().to_string(),
                 0,
-                e,
+                e.reason(),
             );
         }
     };
@@ -407,7 +404,7 @@ pub fn verify_log(dir: &Path, anchors: &[Anchor]) -> Report {
         }
         let (lines, torn) = match lines_of(&layout.segment(n)) {
             Ok(l) => l,
-            Err(e) => return fail(chain.report, chain.expected_seq, &name, 0, e),
+            Err(e) => return fail(chain.report, chain.expected_seq, &name, 0, e.to_string()),
         };
         if lines.is_empty() && torn.is_none() {
             if n == last_segment && n > 1 {
@@ -560,7 +557,7 @@ pub fn verify_log(dir: &Path, anchors: &[Anchor]) -> Report {
                 );
             }
         }
-        Err(e) => return fail(chain.report, None, "seal.key", 0, e),
+        Err(e) => return fail(chain.report, None, "seal.key", 0, e.to_string()),
     }
     chain.report.log_id = chain.log_id.clone();
     chain.report.open_runs = chain.open_runs.iter().cloned().collect();
@@ -579,7 +576,7 @@ pub fn verify_export(path: &Path, anchors: &[Anchor]) -> Report {
     let name = path.display().to_string();
     let (lines, torn) = match lines_of(path) {
         Ok(l) => l,
-        Err(e) => return fail(chain.report, None, &name, 0, e),
+        Err(e) => return fail(chain.report, None, &name, 0, e.to_string()),
     };
     if torn.is_some() {
         return fail(
@@ -660,12 +657,12 @@ pub fn verify_export(path: &Path, anchors: &[Anchor]) -> Report {
 
 /// Every record of the log in `dir`, in order, with its exact line. Stops
 /// at the first line that does not parse (the verifier says why).
-pub fn read_records(dir: &Path) -> Result<Vec<(Record, String)>, String> {
+pub fn read_records(dir: &Path) -> Result<Vec<(Record, String)>, ReadError> {
     let layout = Layout::new(dir);
     let mut out = Vec::new();
     for n in layout
         .segments()
-        .map_err(|e| format!("cannot list {}: {e}", layout.log_dir().display()))?
+        .map_err(|e| FileError::new("list", layout.log_dir(), e))?
     {
         let (lines, _) = lines_of(&layout.segment(n))?;
         for line in lines {

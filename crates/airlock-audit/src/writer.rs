@@ -6,6 +6,7 @@
 use super::files::{Head, Layout, OpenRun, segment_name};
 use super::record::{Draft, GENESIS_PREV, Record, kind};
 use super::seal::{self, SealKeys};
+use crate::error::{AuditError, FileError, Inconsistency};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::fs::{File, OpenOptions};
@@ -38,33 +39,35 @@ pub(super) struct Writer {
     tail: Option<Tail>,
     /// When this process first wrote a record not yet sealed by a checkpoint.
     unsealed_since: Option<std::time::Instant>,
-    /// Set by the first failure: every later append refuses (fail closed).
+    /// Set by the first failure (its reason): every later append refuses
+    /// (fail closed).
     pub failed: Option<String>,
 }
 
-fn io(what: &str, path: &Path, e: &std::io::Error) -> String {
-    format!("{what} {}: {e}", path.display())
+/// `action` on `path` failed.
+fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> AuditError {
+    move |e| FileError::new(action, path, e).into()
 }
 
 /// Create `dir` with mode 0700, or check that an existing one is private.
-pub(super) fn private_dir(dir: &Path) -> Result<(), String> {
-    airlock_core::statefs::require_private_dir(dir, "audit").map_err(|e| e.to_string())
+pub(super) fn private_dir(dir: &Path) -> Result<(), AuditError> {
+    Ok(airlock_core::statefs::require_private_dir(dir, "audit")?)
 }
 
-fn sync_dir(dir: &Path) -> Result<(), String> {
+fn sync_dir(dir: &Path) -> Result<(), AuditError> {
     File::open(dir)
         .and_then(|d| d.sync_all())
-        .map_err(|e| io("cannot sync directory", dir, &e))
+        .map_err(io("sync directory", dir))
 }
 
-fn open_segment(path: &Path) -> Result<File, String> {
+fn open_segment(path: &Path) -> Result<File, AuditError> {
     OpenOptions::new()
         .read(true)
         .append(true)
         .create(true)
         .mode(0o600)
         .open(path)
-        .map_err(|e| io("cannot open the audit log", path, &e))
+        .map_err(io("open the audit log", path))
 }
 
 /// The last complete line of a file of `len` bytes and where a torn
@@ -113,7 +116,7 @@ pub(super) fn last_line(file: &mut File, len: u64) -> std::io::Result<(Option<St
 
 impl Writer {
     /// Open (creating if needed) the log in `layout.dir`.
-    pub fn open(layout: Layout, rotate_bytes: u64) -> Result<Self, String> {
+    pub fn open(layout: Layout, rotate_bytes: u64) -> Result<Self, AuditError> {
         private_dir(&layout.dir)?;
         private_dir(&layout.log_dir())?;
         private_dir(&layout.open_dir())?;
@@ -125,9 +128,8 @@ impl Writer {
             .truncate(false)
             .mode(0o600)
             .open(&lock_path)
-            .map_err(|e| io("cannot open the audit lock", &lock_path, &e))?;
-        lock.lock()
-            .map_err(|e| io("cannot lock the audit log", &lock_path, &e))?;
+            .map_err(io("open the audit lock", &lock_path))?;
+        lock.lock().map_err(io("lock the audit log", &lock_path))?;
         let result = Self::start(&layout);
         let _ = lock.unlock();
         let (log_id, genesis_key) = result?;
@@ -144,19 +146,17 @@ impl Writer {
     }
 
     /// Under the lock: start a new log, or read the existing one's identity.
-    fn start(layout: &Layout) -> Result<(String, String), String> {
-        let segments = layout
-            .segments()
-            .map_err(|e| io("cannot list", &layout.log_dir(), &e))?;
+    fn start(layout: &Layout) -> Result<(String, String), AuditError> {
+        let segments = layout.segments().map_err(io("list", &layout.log_dir()))?;
         let Some(first) = segments.first() else {
             if let Some(head) = Head::read(&layout.head())? {
-                return Err(format!(
-                    "the audit log in {} is missing, but its head file says checkpoint #{} sealed it at {}; Airlock will not start a new log over a deleted one. Investigate, then move {} aside to start afresh",
-                    layout.log_dir().display(),
-                    head.seq,
-                    head.time,
-                    layout.dir.display()
-                ));
+                return Err(Inconsistency::LogMissing {
+                    log_dir: layout.log_dir(),
+                    dir: layout.dir.clone(),
+                    seq: head.seq,
+                    time: head.time,
+                }
+                .into());
             }
             return genesis(layout);
         };
@@ -164,7 +164,7 @@ impl Writer {
         let mut text = String::new();
         File::open(&path)
             .and_then(|f| f.take(1 << 20).read_to_string(&mut text))
-            .map_err(|e| io("cannot read", &path, &e))?;
+            .map_err(io("read", &path))?;
         if *first == 1
             && segments.len() == 1
             && !text.contains('\n')
@@ -172,22 +172,21 @@ impl Writer {
         {
             // A crash while the log was being started: nothing was ever
             // recorded (no complete record, no checkpoint). Start afresh.
-            std::fs::remove_file(&path).map_err(|e| io("cannot remove", &path, &e))?;
+            std::fs::remove_file(&path).map_err(io("remove", &path))?;
             return genesis(layout);
         }
         let line = text.lines().next().unwrap_or_default();
-        let record = Record::parse(line).map_err(|e| {
-            format!(
-                "the first record of the audit log {} is unreadable ({e}); run `airlock audit verify`",
-                path.display()
-            )
-        })?;
+        let record =
+            Record::parse(line).map_err(|source| Inconsistency::FirstRecordUnreadable {
+                path: path.clone(),
+                source,
+            })?;
         if *first != 1 || record.kind != kind::LOG_START {
-            return Err(format!(
-                "the audit log in {} does not begin with its first file ({}); run `airlock audit verify`",
-                layout.log_dir().display(),
-                segment_name(1)
-            ));
+            return Err(Inconsistency::NoBeginning {
+                log_dir: layout.log_dir(),
+                first: segment_name(1),
+            }
+            .into());
         }
         let log_id = record.str("log-id").unwrap_or_default().to_string();
         let key = record.str("key").unwrap_or_default().to_string();
@@ -196,9 +195,9 @@ impl Writer {
         Ok((log_id, key))
     }
 
-    fn fail<T>(&mut self, message: String) -> Result<T, String> {
-        self.failed.get_or_insert(message.clone());
-        Err(message)
+    fn fail<T>(&mut self, error: AuditError) -> Result<T, AuditError> {
+        self.failed.get_or_insert_with(|| error.reason());
+        Err(error)
     }
 
     /// Append `drafts` as one batch; `durable` syncs them to disk before
@@ -209,14 +208,14 @@ impl Writer {
         drafts: Vec<Draft>,
         durable: bool,
         checkpoint: bool,
-    ) -> Result<(), String> {
+    ) -> Result<(), AuditError> {
         if let Some(failed) = &self.failed {
-            return Err(format!(
-                "the audit log failed earlier and stays closed: {failed}"
-            ));
+            return Err(AuditError::Closed {
+                first: failed.clone(),
+            });
         }
         if let Err(e) = self.lock.lock() {
-            return self.fail(io("cannot lock the audit log", &self.layout.lock(), &e));
+            return self.fail(io("lock the audit log", &self.layout.lock())(e));
         }
         let result = self.append_locked(drafts, durable, checkpoint);
         let _ = self.lock.unlock();
@@ -231,7 +230,7 @@ impl Writer {
         drafts: Vec<Draft>,
         durable: bool,
         checkpoint: bool,
-    ) -> Result<(), String> {
+    ) -> Result<(), AuditError> {
         let mut tail = self.current_tail()?;
         if tail.len >= self.rotate_bytes && !drafts.is_empty() {
             tail = self.rotate(tail)?;
@@ -259,31 +258,27 @@ impl Writer {
     }
 
     /// The chain's end, from the cache when no other writer appended since.
-    fn current_tail(&mut self) -> Result<Tail, String> {
+    fn current_tail(&mut self) -> Result<Tail, AuditError> {
         let segments = self
             .layout
             .segments()
-            .map_err(|e| io("cannot list", &self.layout.log_dir(), &e))?;
+            .map_err(io("list", &self.layout.log_dir()))?;
         let Some(&last) = segments.last() else {
-            return Err(format!(
-                "the audit log in {} has disappeared; run `airlock audit verify`",
-                self.layout.log_dir().display()
-            ));
+            return Err(Inconsistency::Disappeared {
+                log_dir: self.layout.log_dir(),
+            }
+            .into());
         };
         let path = self.layout.segment(last);
-        let mut file = File::open(&path).map_err(|e| io("cannot open", &path, &e))?;
-        let len = file
-            .metadata()
-            .map_err(|e| io("cannot stat", &path, &e))?
-            .len();
+        let mut file = File::open(&path).map_err(io("open", &path))?;
+        let len = file.metadata().map_err(io("stat", &path))?.len();
         if let Some(t) = &self.tail
             && t.segment == last
             && t.len == len
         {
             return Ok(t.clone());
         }
-        let (line, torn_start) =
-            last_line(&mut file, len).map_err(|e| io("cannot read", &path, &e))?;
+        let (line, torn_start) = last_line(&mut file, len).map_err(io("read", &path))?;
         if line.is_none() && last > 1 {
             // A crash (or a full disk) while starting a new file: it holds no
             // complete record. Remove it; the chain goes on in the previous
@@ -291,7 +286,7 @@ impl Writer {
             drop(file);
             let mut torn = Vec::new();
             let _ = File::open(&path).and_then(|mut f| f.read_to_end(&mut torn));
-            std::fs::remove_file(&path).map_err(|e| io("cannot remove", &path, &e))?;
+            std::fs::remove_file(&path).map_err(io("remove", &path))?;
             sync_dir(&self.layout.log_dir())?;
             self.tail = None;
             let tail = self.current_tail()?;
@@ -311,16 +306,11 @@ impl Writer {
             return self.write(tail, vec![draft], true);
         }
         let Some(line) = line else {
-            return Err(format!(
-                "the audit log file {} holds no complete record; run `airlock audit verify`",
-                path.display()
-            ));
+            return Err(Inconsistency::NoCompleteRecord { path }.into());
         };
-        let record = Record::parse(&line).map_err(|e| {
-            format!(
-                "the last record of the audit log {} is corrupt ({e}); Airlock will not append to a chain it cannot extend. Run `airlock audit verify`",
-                path.display()
-            )
+        let record = Record::parse(&line).map_err(|source| Inconsistency::LastRecordCorrupt {
+            path: path.clone(),
+            source,
         })?;
         if record.kind == kind::CHECKPOINT {
             self.reconcile(&record)?;
@@ -340,7 +330,7 @@ impl Writer {
     /// The log ends with a checkpoint: make the head file and the key file
     /// agree with it. A writer that died after appending the checkpoint but
     /// before updating them leaves them one checkpoint behind.
-    fn reconcile(&mut self, checkpoint: &Record) -> Result<(), String> {
+    fn reconcile(&mut self, checkpoint: &Record) -> Result<(), AuditError> {
         let Some(next_key) = checkpoint.str("next-key").map(str::to_string) else {
             return Ok(());
         };
@@ -353,7 +343,7 @@ impl Writer {
                 time: checkpoint.time.clone(),
                 next_key: next_key.clone(),
             };
-            let text = serde_json::to_string(&head).map_err(|e| e.to_string())?;
+            let text = serde_json::to_string(&head)?;
             seal::write_private_atomically(&head_path, text.as_bytes())?;
         }
         let key_path = self.layout.key();
@@ -370,15 +360,21 @@ impl Writer {
     }
 
     /// Discard a torn record (a crash mid-write) and say so in the chain.
-    fn recover(&mut self, tail: Tail, path: &Path, from: u64, len: u64) -> Result<Tail, String> {
+    fn recover(
+        &mut self,
+        tail: Tail,
+        path: &Path,
+        from: u64,
+        len: u64,
+    ) -> Result<Tail, AuditError> {
         let mut file = open_segment(path)?;
         let mut torn = Vec::new();
         file.seek(SeekFrom::Start(from))
             .and_then(|_| (&mut file).take(len - from).read_to_end(&mut torn))
-            .map_err(|e| io("cannot read", path, &e))?;
+            .map_err(io("read", path))?;
         file.set_len(from)
             .and_then(|()| file.sync_all())
-            .map_err(|e| io("cannot truncate the torn record in", path, &e))?;
+            .map_err(io("truncate the torn record in", path))?;
         let draft = Draft::now(
             kind::RECOVERED,
             None,
@@ -393,7 +389,7 @@ impl Writer {
     }
 
     /// Seal and write `drafts` after `tail`.
-    fn write(&mut self, tail: Tail, drafts: Vec<Draft>, durable: bool) -> Result<Tail, String> {
+    fn write(&mut self, tail: Tail, drafts: Vec<Draft>, durable: bool) -> Result<Tail, AuditError> {
         if drafts.is_empty() {
             return Ok(tail);
         }
@@ -414,7 +410,7 @@ impl Writer {
         if let Err(e) = written {
             // Leave no half-written record behind.
             let _ = file.set_len(tail.len).and_then(|()| file.sync_data());
-            return Err(io("cannot write the audit log", &path, &e));
+            return Err(io("write the audit log", &path)(e));
         }
         Ok(Tail {
             segment: tail.segment,
@@ -426,7 +422,7 @@ impl Writer {
 
     /// Close the current file with a checkpoint and continue the chain in
     /// the next one.
-    fn rotate(&mut self, tail: Tail) -> Result<Tail, String> {
+    fn rotate(&mut self, tail: Tail) -> Result<Tail, AuditError> {
         let head = Head::read(&self.layout.head())?;
         let tail = if head.as_ref().is_some_and(|h| h.seq == tail.seq) {
             tail
@@ -440,7 +436,7 @@ impl Writer {
             .create_new(true)
             .mode(0o600)
             .open(&path)
-            .map_err(|e| io("cannot create the audit log file", &path, &e))?;
+            .map_err(io("create the audit log file", &path))?;
         drop(file);
         sync_dir(&self.layout.log_dir())?;
         let draft = Draft::now(
@@ -471,7 +467,7 @@ impl Writer {
 
     /// Seal a checkpoint over the chain so far with the key of this moment,
     /// announce the next key, then destroy the one that signed.
-    fn checkpoint(&mut self, tail: Tail, head: Option<&Head>) -> Result<Tail, String> {
+    fn checkpoint(&mut self, tail: Tail, head: Option<&Head>) -> Result<Tail, AuditError> {
         let key_path = self.layout.key();
         let keys = SealKeys::read(&key_path)?;
         let expected = head.map_or(self.genesis_key.as_str(), |h| h.next_key.as_str());
@@ -480,10 +476,7 @@ impl Writer {
         } else if let Some(next) = keys.next.filter(|k| seal::public_hex(k) == expected) {
             next
         } else {
-            return Err(format!(
-                "the audit sealing key {} is not the key the log expects for its next checkpoint; the key file was replaced or the log was cut short. Run `airlock audit verify`",
-                key_path.display()
-            ));
+            return Err(Inconsistency::UnexpectedSealKey { path: key_path }.into());
         };
         let next = seal::generate()?;
         SealKeys {
@@ -521,15 +514,15 @@ impl Writer {
             time,
             next_key: next_hex,
         };
-        let text = serde_json::to_string(&head).map_err(|e| e.to_string())?;
+        let text = serde_json::to_string(&head)?;
         seal::write_private_atomically(&self.layout.head(), text.as_bytes())?;
         Ok(tail)
     }
 
     /// Record runs whose process died without a `run-end` as incomplete.
-    pub fn close_abandoned_runs(&mut self) -> Result<(), String> {
+    pub fn close_abandoned_runs(&mut self) -> Result<(), AuditError> {
         let dir = self.layout.open_dir();
-        let entries = std::fs::read_dir(&dir).map_err(|e| io("cannot list", &dir, &e))?;
+        let entries = std::fs::read_dir(&dir).map_err(io("list", &dir))?;
         let mut abandoned = Vec::new();
         for entry in entries.flatten() {
             let path = entry.path();
@@ -575,10 +568,13 @@ impl Writer {
 }
 
 /// Start a new log: a fresh sealing key and the `log-start` record.
-fn genesis(layout: &Layout) -> Result<(String, String), String> {
+fn genesis(layout: &Layout) -> Result<(String, String), AuditError> {
     let key = seal::generate()?;
     let mut id = [0u8; 16];
-    getrandom::fill(&mut id).map_err(|e| format!("no randomness: {e}"))?;
+    getrandom::fill(&mut id).map_err(|error| AuditError::Randomness {
+        what: "no randomness",
+        error,
+    })?;
     let log_id = hex::encode(id);
     let key_hex = seal::public_hex(&key);
     SealKeys {
@@ -603,10 +599,10 @@ fn genesis(layout: &Layout) -> Result<(String, String), String> {
         .create_new(true)
         .mode(0o600)
         .open(&path)
-        .map_err(|e| io("cannot create the audit log", &path, &e))?;
+        .map_err(io("create the audit log", &path))?;
     file.write_all(line.as_bytes())
         .and_then(|()| file.sync_all())
-        .map_err(|e| io("cannot write the audit log", &path, &e))?;
+        .map_err(io("write the audit log", &path))?;
     sync_dir(&layout.log_dir())?;
     Ok((log_id, key_hex))
 }

@@ -2,16 +2,15 @@
 
 use crate::cli::{AuditCommand, AuditExportArgs, AuditFilter, AuditShowArgs};
 use crate::exit::{Exit, Failure};
+use airlock_runtime::audit::query::{Filter, Selection};
 use airlock_runtime::audit::record::{Record, kind};
 use airlock_runtime::audit::verify::{self, Anchor, Report};
 use airlock_runtime::audit::{AuditLog, audit_dir, export};
 use airlock_runtime::config::Config;
 use airlock_runtime::terminal;
-use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 mod show;
 
@@ -66,7 +65,7 @@ fn verify_cmd(
 ) -> Result<Exit, Failure> {
     let anchors = anchors
         .iter()
-        .map(|p| Anchor::read(p).map_err(Failure::usage))
+        .map(|p| Anchor::read(p).map_err(|e| Failure::usage(e.to_string())))
         .collect::<Result<Vec<_>, _>>()?;
     let (what, report) = match export {
         Some(path) => {
@@ -193,7 +192,8 @@ fn checkpoint(
         .map_err(|e| Failure::new(Exit::Audit, e.to_string()))?;
     log.checkpoint()
         .map_err(|e| Failure::new(Exit::Audit, e.to_string()))?;
-    let doc = export::latest_checkpoint(log.dir()).map_err(|e| Failure::new(Exit::Audit, e))?;
+    let doc = export::latest_checkpoint(log.dir())
+        .map_err(|e| Failure::new(Exit::Audit, e.to_string()))?;
     if let Some(path) = export {
         let text = serde_json::to_string_pretty(&doc)
             .map_err(|e| Failure::new(Exit::Internal, e.to_string()))?;
@@ -242,141 +242,28 @@ fn write_new_file(path: &Path, text: &str) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Parse `--since`: an RFC 3339 time, a date, or an age like `2h`.
-pub fn parse_since(text: &str) -> Result<SystemTime, Failure> {
-    if let Ok(t) = humantime::parse_rfc3339_weak(text) {
-        return Ok(t);
-    }
-    if let Ok(t) = humantime::parse_rfc3339_weak(&format!("{text}T00:00:00")) {
-        return Ok(t);
-    }
-    if let Ok(age) = humantime::parse_duration(text) {
-        return Ok(SystemTime::now()
-            .checked_sub(age)
-            .unwrap_or(SystemTime::UNIX_EPOCH));
-    }
-    Err(Failure::usage(format!(
-        "--since {text:?} is not a time: write an RFC 3339 time or date (2026-11-26T09:00:00Z, 2026-11-26) or an age (30m, 2h, 7days)"
-    )))
-}
-
-fn time_of(record: &Record) -> Option<SystemTime> {
-    humantime::parse_rfc3339(&record.time).ok()
-}
-
-/// The runs (and run-less records) the filter selects, as a predicate.
-struct Selection {
-    runs: Option<std::collections::BTreeSet<String>>,
-    since: Option<SystemTime>,
-    any_filter: bool,
-}
-
-impl Selection {
-    fn new(filter: &AuditFilter, records: &[(Record, String)]) -> Result<Self, Failure> {
-        let since = filter.since.as_deref().map(parse_since).transpose()?;
-        let mut starts: BTreeMap<String, &Record> = BTreeMap::new();
-        for (r, _) in records {
-            if r.kind == kind::RUN_START
-                && let Some(run) = &r.run
-            {
-                starts.insert(run.clone(), r);
-            }
-        }
-        let mut runs: Option<std::collections::BTreeSet<String>> = None;
-        if let Some(prefix) = &filter.run {
-            let matching: Vec<&String> = starts
-                .keys()
-                .filter(|id| id.starts_with(prefix.as_str()))
-                .collect();
-            match matching.len() {
-                0 => {
-                    return Err(Failure::usage(format!(
-                        "no recorded run has an id starting with `{prefix}` (see `airlock audit show`)"
-                    )));
-                }
-                1 => {}
-                _ => {
-                    return Err(Failure::usage(format!(
-                        "`{prefix}` matches {} runs ({}); give more of the id",
-                        matching.len(),
-                        matching
-                            .iter()
-                            .take(5)
-                            .map(|s| s.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )));
-                }
-            }
-            runs = Some(matching.into_iter().cloned().collect());
-        }
-        if let Some(skill) = &filter.skill {
-            let by_skill: std::collections::BTreeSet<String> = starts
-                .iter()
-                .filter(|(_, r)| {
-                    r.data.pointer("/skill/name").and_then(Value::as_str) == Some(skill.as_str())
-                })
-                .map(|(id, _)| id.clone())
-                .collect();
-            runs = Some(match runs {
-                Some(r) => r.intersection(&by_skill).cloned().collect(),
-                None => by_skill,
-            });
-        }
-        Ok(Self {
-            runs,
-            since,
-            any_filter: filter.run.is_some() || filter.since.is_some() || filter.skill.is_some(),
-        })
-    }
-
-    fn accepts(&self, record: &Record, run_started: Option<SystemTime>) -> bool {
-        if let Some(runs) = &self.runs {
-            return record.run.as_ref().is_some_and(|r| runs.contains(r))
-                && self
-                    .since
-                    .is_none_or(|s| run_started.is_some_and(|t| t >= s));
-        }
-        if let Some(since) = self.since {
-            let t = run_started.or_else(|| time_of(record));
-            return t.is_some_and(|t| t >= since);
-        }
-        true
-    }
-}
-
-/// When each run started.
-fn run_starts(records: &[(Record, String)]) -> BTreeMap<String, SystemTime> {
-    records
-        .iter()
-        .filter(|(r, _)| r.kind == kind::RUN_START)
-        .filter_map(|(r, _)| Some((r.run.clone()?, time_of(r)?)))
-        .collect()
+/// The records `filter` selects from `records`; a bad `--since` or a run
+/// prefix matching no run or several is a usage error.
+fn select(filter: &AuditFilter, records: &[(Record, String)]) -> Result<Selection, Failure> {
+    let filter = Filter {
+        run: filter.run.clone(),
+        since: filter.since.clone(),
+        skill: filter.skill.clone(),
+    };
+    Selection::new(&filter, records).map_err(|e| Failure::usage(e.to_string()))
 }
 
 fn load(dir: &Path) -> Result<Vec<(Record, String)>, Failure> {
     if !dir.join("log").is_dir() {
         return Err(no_log(dir));
     }
-    verify::read_records(dir).map_err(Failure::usage)
+    verify::read_records(dir).map_err(|e| Failure::usage(e.to_string()))
 }
 
 fn export_cmd(dir: &Path, args: &AuditExportArgs) -> Result<Exit, Failure> {
     let records = load(dir)?;
-    let selection = Selection::new(&args.filter, &records)?;
-    let starts = run_starts(&records);
-    let selected = |r: &Record| {
-        if selection.any_filter
-            && matches!(
-                r.kind.as_str(),
-                kind::CHECKPOINT | kind::SEGMENT_START | kind::LOG_START
-            )
-        {
-            return false;
-        }
-        selection.accepts(r, r.run.as_ref().and_then(|id| starts.get(id).copied()))
-    };
-    let Some(range) = export::sealed_range(&records, &selected) else {
+    let selection = select(&args.filter, &records)?;
+    let Some(range) = export::sealed_range(&records, &|r| selection.exports(r)) else {
         return Err(Failure::usage(
             "no records match; see `airlock audit show` for what is recorded",
         ));
@@ -415,15 +302,13 @@ pub(super) fn show(dir: &Path, args: &AuditShowArgs) -> Result<Exit, Failure> {
             "warning: the audit log FAILED verification; run `airlock audit verify` for details. Showing what is recorded."
         );
     }
-    let selection = Selection::new(&args.filter, &records)?;
-    let starts = run_starts(&records);
+    let selection = select(&args.filter, &records)?;
     // Runs in order of their first record, limited to the latest N.
     let mut order: Vec<String> = Vec::new();
     let mut by_run: BTreeMap<String, Vec<&Record>> = BTreeMap::new();
     let mut loose: Vec<&Record> = Vec::new();
     for (r, _) in &records {
-        let started = r.run.as_ref().and_then(|id| starts.get(id).copied());
-        if !selection.accepts(r, started) {
+        if !selection.accepts(r) {
             continue;
         }
         match &r.run {
@@ -461,7 +346,7 @@ pub(super) fn show(dir: &Path, args: &AuditShowArgs) -> Result<Exit, Failure> {
     if order.is_empty() && loose.is_empty() {
         println!(
             "no runs recorded{}",
-            if selection.any_filter {
+            if selection.is_filtered() {
                 " that match"
             } else {
                 ""

@@ -117,8 +117,14 @@ fn a_failed_write_fails_closed_names_the_file_and_every_later_append_fails() {
             _ => run.end(json!({"outcome": "ok", "exit-code": 0})),
         };
         let err = result.expect_err("a write to an unwritable log must fail");
+        // An I/O failure on that file (not tampering), and the message says so.
         assert!(
-            err.0.contains(&named),
+            matches!(&err, AuditError::Io(e) if e.path == path),
+            "`{first}`: an I/O error on {named}: {err:?}"
+        );
+        assert!(err.io_error().is_some(), "{err:?}");
+        assert!(
+            err.to_string().contains(&named),
             "`{first}`: the error names the file: {err}"
         );
         assert!(err.to_string().contains("cannot be written"), "{err}");
@@ -139,7 +145,11 @@ fn a_failed_write_fails_closed_names_the_file_and_every_later_append_fails() {
         for (what, result) in later {
             let err = result.expect_err(what);
             assert!(
-                err.0.contains("stays closed") && err.0.contains(&named),
+                matches!(&err, AuditError::Closed { first } if first.contains(&named)),
+                "after `{first}` failed, `{what}` fails closed naming the first failure: {err:?}"
+            );
+            assert!(
+                err.to_string().contains("stays closed") && err.to_string().contains(&named),
                 "after `{first}` failed, `{what}`: {err}"
             );
         }

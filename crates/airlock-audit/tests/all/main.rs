@@ -9,6 +9,8 @@
 
 mod concurrency;
 mod crash;
+mod errors;
 mod rotation;
+mod schema;
 mod support;
 mod tamper;
