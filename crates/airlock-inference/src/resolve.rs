@@ -11,7 +11,7 @@ use super::openai::OpenAiBackend;
 use super::{EngineError, ModelSpec, SharedBackend};
 use crate::models::{ModelError, ModelStore};
 use crate::settings::{BackendKind, EngineConfig};
-use airlock_policy::admin::Policy;
+use airlock_policy::admin::{Policy, PolicyViolation};
 use airlock_policy::profile::Profile;
 use std::sync::Arc;
 
@@ -59,7 +59,7 @@ pub enum GrantError {
         /// The profile.
         profile: String,
         /// What differs, naming both digests, and the fix.
-        message: String,
+        message: PolicyViolation,
     },
 }
 
@@ -88,7 +88,9 @@ pub fn server_owner(
     config: &dyn EngineConfig,
     policy: &Policy,
 ) -> Result<ServerOwner, EngineError> {
-    let admin = policy.server_uid().map_err(EngineError::UntrustedServer)?;
+    let admin = policy
+        .server_uid()
+        .map_err(|e| EngineError::UntrustedServer(e.0))?;
     let configured = config.engine().server_uid;
     Ok(match (admin, configured) {
         (Some(admin), Some(mine)) if admin != mine => {

@@ -27,6 +27,32 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
 
+/// Why the admin policy refuses what a run would do (a profile over the
+/// ceiling, a model not allowed, `airlock mcp` forbidden…): a sentence that
+/// names the policy file, the key and what to do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct PolicyViolation(pub String);
+
+impl std::ops::Deref for PolicyViolation {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<PolicyViolation> for String {
+    fn from(v: PolicyViolation) -> String {
+        v.0
+    }
+}
+
+impl PartialEq<&str> for PolicyViolation {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
 /// Where the system policy lives.
 pub const SYSTEM_POLICY_PATH: &str = "/etc/airlock/policy.toml";
 
@@ -393,7 +419,7 @@ impl Policy {
     /// most the ceiling's, the ceiling's deny patterns included, and only
     /// models the ceiling grants. The error names each key over the ceiling
     /// and the ceiling's value.
-    pub fn check_profile(&self, profile: &Profile) -> Result<(), String> {
+    pub fn check_profile(&self, profile: &Profile) -> Result<(), PolicyViolation> {
         let Some(ceiling) = &self.profile_ceiling else {
             return Ok(());
         };
@@ -401,13 +427,13 @@ impl Policy {
         if over.is_empty() {
             return Ok(());
         }
-        Err(format!(
+        Err(PolicyViolation(format!(
             "profile `{}` exceeds the admin policy's profile ceiling `{}` (profile-ceiling in {}): {}. Use a profile within the ceiling (`airlock policy show` prints it), or ask the administrator",
             profile.name,
             ceiling.name,
             origins(&self.sources.profile_ceiling),
             over.join("; ")
-        ))
+        )))
     }
 }
 

@@ -10,6 +10,7 @@
 //! profiles = ["read-only"]        # only under these profiles
 //! ```
 
+use super::PolicyViolation;
 use super::models::{At, Checked};
 use super::{Origin, Setting, origins, toml_list};
 use crate::profile::Profile;
@@ -118,14 +119,14 @@ impl McpPolicy {
 
 impl super::Policy {
     /// Whether `airlock mcp` may start at all.
-    pub fn check_mcp(&self) -> Result<(), String> {
+    pub fn check_mcp(&self) -> Result<(), PolicyViolation> {
         if self.mcp.allowed {
             return Ok(());
         }
-        Err(format!(
+        Err(PolicyViolation(format!(
             "`airlock mcp` is forbidden by the admin policy ([mcp] allowed = false in {}): skills' results may not be handed to an MCP front-end on this machine. Run skills with `airlock run` instead, or ask the administrator",
             origins(&self.sources.mcp_allowed)
-        ))
+        )))
     }
 
     /// Whether `airlock mcp` may serve plugin `name`.
@@ -150,20 +151,24 @@ impl super::Policy {
     /// with `[mcp] profiles` set, the profile must be a listed built-in or
     /// admin-installed profile, or a listed file. A profile file's own
     /// `name` never counts: anyone can write `name = "read-only"`.
-    pub fn check_mcp_profile(&self, plugin: &str, profile: &Profile) -> Result<(), String> {
+    pub fn check_mcp_profile(
+        &self,
+        plugin: &str,
+        profile: &Profile,
+    ) -> Result<(), PolicyViolation> {
         let Some(allowed) = &self.mcp.profiles else {
             return Ok(());
         };
         if allowed.iter().any(|entry| profile_is(profile, entry)) {
             return Ok(());
         }
-        Err(format!(
+        Err(PolicyViolation(format!(
             "plugin `{plugin}` would be served under the profile `{}` ({}), which the admin policy does not allow over MCP ([mcp] profiles = {} in {}). Pass `--profile NAME` with one of those, or ask the administrator",
             profile.name,
             profile.source,
             toml_list(allowed),
             origins(&self.sources.mcp_profiles)
-        ))
+        )))
     }
 }
 

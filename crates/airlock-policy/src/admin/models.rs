@@ -13,6 +13,7 @@
 //! (`airlock model add other.gguf --name coder --replace`), so a run is
 //! refused unless the model store's digest for the name equals the pin.
 
+use super::PolicyViolation;
 use super::{Origin, PolicyError, Setting, origins};
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
@@ -242,7 +243,7 @@ impl super::Policy {
     /// Whether every model `profile` grants is one `[models] allowed` lists
     /// (by name: the digest is checked against the model store when the
     /// run starts, [`Policy::check_pin`](super::Policy::check_pin)).
-    pub fn check_models(&self, profile: &crate::profile::Profile) -> Result<(), String> {
+    pub fn check_models(&self, profile: &crate::profile::Profile) -> Result<(), PolicyViolation> {
         let models = &self.models;
         let from = origins(&self.sources.models_allowed);
         let mut problems: Vec<String> = Vec::new();
@@ -265,47 +266,47 @@ impl super::Policy {
         if problems.is_empty() {
             return Ok(());
         }
-        Err(format!(
+        Err(PolicyViolation(format!(
             "profile `{}` (inference.models) grants the model {}. Use a profile that grants only allowed models, or ask the administrator",
             profile.name,
             problems.join("; and the model ")
-        ))
+        )))
     }
 
     /// Whether model `name`, which the model store (`lock`, for messages)
     /// pins to `locked`, is the model the admin allowed: with `[models]
     /// allowed` set, the digests must be equal.
-    pub fn check_pin(&self, name: &str, locked: &str, lock: &str) -> Result<(), String> {
+    pub fn check_pin(&self, name: &str, locked: &str, lock: &str) -> Result<(), PolicyViolation> {
         let models = &self.models;
         if let Some(c) = models.conflicts.iter().find(|c| c.name == name) {
-            return Err(format!(
+            return Err(PolicyViolation(format!(
                 "model {}. Ask the administrators to agree on one digest",
                 conflict_phrase(c)
-            ));
+            )));
         }
         let Some(allowed) = &models.allowed else {
             return Ok(());
         };
         let from = origins(&self.sources.models_allowed);
         let Some(pin) = allowed.iter().find(|p| p.name == name) else {
-            return Err(format!(
+            return Err(PolicyViolation(format!(
                 "model `{name}` is not in the admin policy's [models] allowed ({from}); ask the administrator"
-            ));
+            )));
         };
         let locked = normalize_digest(locked).unwrap_or_else(|| locked.to_string());
         if locked == pin.sha256 {
             return Ok(());
         }
-        Err(format!(
+        Err(PolicyViolation(format!(
             "model `{name}` is pinned in the model store ({lock}) to {locked}, but the admin policy allows `{name}` only as {} ([models] allowed in {from}), so the name now stands for a model that was not approved. Fix: pin the approved model under this name again (`airlock model add FILE --name {name} --replace` with the file whose sha256 is {}, or `airlock model pin {name} --ollama MODEL --replace`), or ask the administrator to review the new model and pin its digest",
             pin.sha256,
             pin.sha256.trim_start_matches("sha256:"),
-        ))
+        )))
     }
 
     /// The uid the admin requires for loopback model servers: `Ok(None)`
     /// when the policy does not say; an error when two files disagree.
-    pub fn server_uid(&self) -> Result<Option<u32>, String> {
+    pub fn server_uid(&self) -> Result<Option<u32>, PolicyViolation> {
         match &self.models.server_uid {
             None => Ok(None),
             Some(ServerUid::Uid(uid)) => Ok(Some(*uid)),
@@ -314,10 +315,10 @@ impl super::Policy {
                     .iter()
                     .map(|s| format!("{} sets {}", s.from, s.value))
                     .collect();
-                Err(format!(
+                Err(PolicyViolation(format!(
                     "the admin policy files name different users for model servers ([models] server-uid: {}), so no server is trusted; ask the administrators to agree on one uid",
                     each.join(", ")
-                ))
+                )))
             }
         }
     }
