@@ -102,7 +102,12 @@ fn check_every_guest_is_listed_and_used(manifest: &Path) {
         );
     }
     let mut sources = String::new();
-    for dir in ["all", "../runtime/tests", "../runtime/benches"] {
+    for dir in [
+        "all",
+        "../crates/airlock-cli/tests/cli",
+        "../crates/airlock-cli/benches",
+        "../runtime/benches",
+    ] {
         let dir = manifest.join(dir);
         println!("cargo:rerun-if-changed={}", dir.display());
         for entry in std::fs::read_dir(&dir).expect("read test sources") {

@@ -28,7 +28,6 @@ pub mod journal;
 pub use airlock_inference::models;
 pub use airlock_policy::admin as policy;
 pub use airlock_policy::profile;
-pub use airlock_trust as plugins;
 pub mod run;
 pub mod sandbox;
 pub mod skill;

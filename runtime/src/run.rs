@@ -110,14 +110,6 @@ pub struct RunReport {
     pub host_calls: u64,
     /// Wall-clock time of the run.
     pub elapsed_ms: u64,
-    /// Whether the skill came from a signed, installed plugin package (set
-    /// by the caller, which checked the signature; `false` here).
-    pub signed: bool,
-    /// Who signed it, when `signed`.
-    pub signer: Option<crate::plugins::Signer>,
-    /// The run's id in the audit log (`airlock audit show --run ID`), when
-    /// the run was audited (set by the caller, which began the record).
-    pub run_id: Option<String>,
 }
 
 impl RunReport {
@@ -296,9 +288,6 @@ pub async fn run_skill(
         output_bytes,
         host_calls,
         elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-        signed: false,
-        signer: None,
-        run_id: None,
     })
 }
 

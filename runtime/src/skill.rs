@@ -8,7 +8,9 @@ use crate::bindings::SkillPre;
 use crate::cache::{ComponentCache, Lookup};
 use crate::host::wasi::{NETWORK_INTERFACES, PROVIDED_INTERFACES};
 use crate::state::RunState;
-use airlock_trust::caps::{EXEC, INFERENCE, Imported, READ_FUNCTIONS, WORKSPACE, WRITE_FUNCTIONS};
+use airlock_core::imports::{
+    EXEC, INFERENCE, Imported, READ_FUNCTIONS, WORKSPACE, WRITE_FUNCTIONS,
+};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};

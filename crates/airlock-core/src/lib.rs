@@ -7,6 +7,7 @@
 //! - [`toml_errors`]: `FILE:LINE:COLUMN: message` for every strict TOML file;
 //! - [`wit_version`]: which skills this host can run;
 //! - [`home`]: where the state directory is;
+//! - [`imports`]: what a component imports from the `airlock:skill` interfaces;
 //! - [`terminal`]: the one renderer for text a skill, a model or a file
 //!   produced that reaches a terminal (escapes shown, never obeyed);
 //! - [`statefs`]: the one module that writes the state directory (private
@@ -17,6 +18,7 @@
 
 pub mod clock;
 pub mod home;
+pub mod imports;
 pub mod names;
 pub mod paths;
 pub mod statefs;

@@ -162,7 +162,7 @@ impl Session {
 pub fn chat(args: ChatArgs, home: Option<PathBuf>, config: Option<&Path>) -> Result<Exit, Failure> {
     let launcher = Launcher::open(home.as_deref(), config)?;
     if args.skill == Path::new(DEFAULT_SKILL) && !args.skill.is_file() {
-        let store = airlock_runtime::plugins::store::PluginStore::open(&launcher.home);
+        let store = airlock_trust::store::PluginStore::open(&launcher.home);
         if store.versions(DEFAULT_SKILL).is_empty() {
             return Err(Failure::usage(format!(
                 "the coding agent `{DEFAULT_SKILL}` is not installed. Install its signed package \

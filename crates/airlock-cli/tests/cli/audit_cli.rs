@@ -223,7 +223,7 @@ fn show_and_verify_list_each_run_with_its_skill_signer_files_denials_and_outcome
     assert_eq!(starts.len(), 4, "{json}");
     let uid = std::fs::metadata("/proc/self").expect("/proc/self").uid();
     let read_only = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../sandbox-profiles/read-only.toml"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sandbox-profiles/read-only.toml"),
     )
     .expect("read the read-only profile");
     let scan_digest = sha256_hex(&std::fs::read(guests::SECRET_SCAN).expect("read secret-scan"));

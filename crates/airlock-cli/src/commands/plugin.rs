@@ -6,15 +6,15 @@ use super::{compile, start, to_json};
 use crate::cli::PluginCommand;
 use crate::exit::{Exit, Failure};
 use airlock_runtime::Profile;
-use airlock_runtime::plugins::caps;
-use airlock_runtime::plugins::keys::SecretKey;
-use airlock_runtime::plugins::manifest::{Capabilities, ComponentRef, Manifest};
-use airlock_runtime::plugins::package::{Package, PackageError};
-use airlock_runtime::plugins::store::{PluginStore, StoreError};
-use airlock_runtime::plugins::trust::TrustStore;
-use airlock_runtime::plugins::{NameKind, Signer, check_name};
 use airlock_runtime::policy::Policy;
 use airlock_runtime::profile::ProfileSource;
+use airlock_trust::caps;
+use airlock_trust::keys::SecretKey;
+use airlock_trust::manifest::{Capabilities, ComponentRef, Manifest};
+use airlock_trust::package::{Package, PackageError};
+use airlock_trust::store::{PluginStore, StoreError};
+use airlock_trust::trust::TrustStore;
+use airlock_trust::{NameKind, Signer, check_name};
 use sha2::{Digest, Sha256};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -82,9 +82,7 @@ fn admin_policy() -> Result<Policy, Failure> {
 }
 
 fn check_publisher(policy: &Policy, signer: &Signer, what: &str) -> Result<(), Failure> {
-    Ok(airlock_runtime::plugins::admit::check_publisher(
-        policy, signer, what,
-    )?)
+    Ok(airlock_trust::admit::check_publisher(policy, signer, what)?)
 }
 
 fn package_failure(e: PackageError) -> Failure {
@@ -168,11 +166,11 @@ fn keygen(publisher: &str, out: Option<PathBuf>, encrypt: bool) -> Result<Exit, 
     Ok(Exit::Success)
 }
 
-const TEMPLATE_CARGO: &str = include_str!("../../../sdk/template/Cargo.toml.in");
-const TEMPLATE_LIB: &str = include_str!("../../../sdk/template/src/lib.rs.in");
-const TEMPLATE_MANIFEST: &str = include_str!("../../../sdk/template/manifest.toml.in");
-const TEMPLATE_README: &str = include_str!("../../../sdk/template/README.md.in");
-const TEMPLATE_GITIGNORE: &str = include_str!("../../../sdk/template/gitignore.in");
+const TEMPLATE_CARGO: &str = include_str!("../../../../sdk/template/Cargo.toml.in");
+const TEMPLATE_LIB: &str = include_str!("../../../../sdk/template/src/lib.rs.in");
+const TEMPLATE_MANIFEST: &str = include_str!("../../../../sdk/template/manifest.toml.in");
+const TEMPLATE_README: &str = include_str!("../../../../sdk/template/README.md.in");
+const TEMPLATE_GITIGNORE: &str = include_str!("../../../../sdk/template/gitignore.in");
 
 fn new(
     name: &str,
@@ -184,7 +182,7 @@ fn new(
     check_name(NameKind::Publisher, publisher).map_err(|e| Failure::usage(e.to_string()))?;
     let sdk = match sdk {
         Some(sdk) => sdk,
-        None => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../sdk")),
+        None => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../sdk")),
     };
     if !sdk.join("Cargo.toml").is_file() {
         return Err(Failure::usage(format!(

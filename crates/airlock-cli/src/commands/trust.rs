@@ -4,8 +4,8 @@ use super::plugin::need_home;
 use super::to_json;
 use crate::cli::TrustCommand;
 use crate::exit::{Exit, Failure};
-use airlock_runtime::plugins::keys::PublicKey;
-use airlock_runtime::plugins::trust::{TrustError, TrustStore};
+use airlock_trust::keys::PublicKey;
+use airlock_trust::trust::{TrustError, TrustStore};
 use std::path::PathBuf;
 
 pub fn trust(cmd: TrustCommand, home: Option<PathBuf>) -> Result<Exit, Failure> {

@@ -475,7 +475,7 @@ fn the_author_workflow_from_template_to_installed_run() {
         "--publisher",
         "acme",
     ]));
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
     std::fs::copy(root.join("Cargo.lock"), project.join("Cargo.lock")).unwrap();
     // Reuse the guest builds' target directory: the SDK is compiled there already.
     let target = Path::new(guests::HELLO).ancestors().nth(3).unwrap();

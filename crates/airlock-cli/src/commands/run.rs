@@ -7,6 +7,7 @@ use crate::cli::RunArgs;
 use crate::exit::{Exit, Failure};
 use airlock_runtime::terminal;
 use airlock_runtime::{Event, EventSink, Request, RunReport};
+use airlock_trust::Signer;
 use std::io::IsTerminal;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -56,7 +57,16 @@ pub fn run(args: RunArgs, home: Option<PathBuf>, config: Option<&Path>) -> Resul
     view.finish();
     let code = exit_code(&finished.outcome, args.fail_on);
     match finished.outcome {
-        Ok(report) => finish(&args, &report, code, view.mid_line()),
+        Ok(report) => finish(
+            &args,
+            &report,
+            Vouched {
+                signer: finished.signer.as_ref(),
+                run_id: &finished.run_id,
+            },
+            code,
+            view.mid_line(),
+        ),
         Err(failure) => {
             if args.json {
                 print_json_failure(
@@ -93,13 +103,33 @@ fn print_json_failure(
     Ok(())
 }
 
+/// What the session knows about a run beyond the host's report: who
+/// signed the plugin, and the run's id in the audit log.
+struct Vouched<'a> {
+    signer: Option<&'a Signer>,
+    run_id: &'a str,
+}
+
 /// `mid_line`: the live view left stdout in the middle of a line.
-fn finish(args: &RunArgs, report: &RunReport, code: Exit, mid_line: bool) -> Result<Exit, Failure> {
+fn finish(
+    args: &RunArgs,
+    report: &RunReport,
+    vouched: Vouched<'_>,
+    code: Exit,
+    mid_line: bool,
+) -> Result<Exit, Failure> {
     if args.json {
-        let mut value = serde_json::to_value(report)
-            .map_err(|e| Failure::new(Exit::Internal, format!("cannot encode JSON: {e}")))?;
+        let encode =
+            |e: serde_json::Error| Failure::new(Exit::Internal, format!("cannot encode JSON: {e}"));
+        let mut value = serde_json::to_value(report).map_err(encode)?;
         if let Some(obj) = value.as_object_mut() {
             obj.insert("status".into(), status_of(code).into());
+            obj.insert("signed".into(), vouched.signer.is_some().into());
+            obj.insert(
+                "signer".into(),
+                serde_json::to_value(vouched.signer).map_err(encode)?,
+            );
+            obj.insert("run_id".into(), vouched.run_id.into());
         }
         println!("{}", to_json(&value)?);
         return Ok(code);
@@ -128,7 +158,7 @@ fn finish(args: &RunArgs, report: &RunReport, code: Exit, mid_line: bool) -> Res
         }
     }
     if !args.quiet {
-        summary(report);
+        summary(report, &vouched);
     }
     if let Some(error) = &report.error {
         return Err(Failure::new(
@@ -143,7 +173,7 @@ fn finish(args: &RunArgs, report: &RunReport, code: Exit, mid_line: bool) -> Res
     Ok(code)
 }
 
-fn summary(report: &RunReport) {
+fn summary(report: &RunReport, vouched: &Vouched<'_>) {
     let mut err = std::io::stderr().lock();
     if !report.withheld.is_empty() {
         let _ = writeln!(err, "Withheld by the deny-list (never read):");
@@ -174,12 +204,11 @@ fn summary(report: &RunReport) {
         report.usage.bytes_read,
         report.usage.bytes_written,
         report.findings.len(),
-        match &report.signer {
+        match vouched.signer {
             Some(s) => format!("signed by {}", s.trusted_as),
             None => "unsigned".into(),
         },
     );
-    if let Some(id) = &report.run_id {
-        let _ = writeln!(err, "audit: run {id} (`airlock audit show --run {id}`)");
-    }
+    let id = vouched.run_id;
+    let _ = writeln!(err, "audit: run {id} (`airlock audit show --run {id}`)");
 }

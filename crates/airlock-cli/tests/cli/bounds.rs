@@ -263,8 +263,7 @@ fn package_header_cannot_request_huge_allocation() {
     let path = dir.path().join("liar.airlock");
     std::fs::write(&path, &bytes).expect("write the package");
 
-    let (result, largest) =
-        largest_allocation(|| airlock_runtime::plugins::package::Package::read(&path));
+    let (result, largest) = largest_allocation(|| airlock_trust::package::Package::read(&path));
     let message = result.expect_err("the package is refused").to_string();
     assert!(
         largest < 1024 * 1024,

@@ -89,7 +89,7 @@ fn client(home: &Path, calls: &[Value], args: &[&str]) -> Value {
 
 /// As [`client`]; with `concurrent`, every call is sent at once.
 fn client_with(home: &Path, calls: &[Value], args: &[&str], concurrent: bool) -> Value {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/mcp/client.py");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/mcp/client.py");
     let mut cmd = Command::new(mcp_python());
     cmd.arg(script).arg(AIRLOCK);
     if concurrent {

@@ -125,7 +125,7 @@ fn report_profile(out: &Output) -> (String, String) {
 /// The built-in profile's text, as shipped.
 fn builtin_text(name: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../sandbox-profiles")
+        .join("../../sandbox-profiles")
         .join(format!("{name}.toml"));
     std::fs::read_to_string(path).unwrap()
 }
@@ -180,7 +180,7 @@ fn file_named_read_only_in_cwd_is_ignored() {
     // `airlock run explain`, installed against the built-in `assistant`.
     officer.publisher("airlock-demo");
     let manifest = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/explain/manifest.toml"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../plugins/explain/manifest.toml"),
     )
     .unwrap();
     let package = officer.pack(

@@ -19,6 +19,7 @@ use airlock_runtime::undo::UndoLog;
 use airlock_runtime::{
     Airlock, EventSink, Profile, Request, RunFailure, RunModels, RunOptions, RunReport,
 };
+use airlock_trust::Signer;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -74,6 +75,8 @@ pub struct Finished {
     pub outcome: Result<RunReport, RunFailure>,
     pub run_id: String,
     pub elapsed_ms: u64,
+    /// Who signed the plugin that ran; `None` for a bare component.
+    pub signer: Option<Signer>,
 }
 
 impl Launcher {
@@ -242,7 +245,7 @@ impl Launcher {
             cancel: hooks.cancel,
         };
         let started = std::time::Instant::now();
-        let mut outcome = self
+        let outcome = self
             .airlock
             .run_with(
                 &prepared.skill,
@@ -253,11 +256,6 @@ impl Launcher {
             )
             .await;
         let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        if let Ok(report) = &mut outcome {
-            report.signed = prepared.target.signer.is_some();
-            report.signer = prepared.target.signer.clone();
-            report.run_id = Some(run_audit.id().to_string());
-        }
         let code = exit_code(&outcome, hooks_fail_on);
         let ended = run_audit.end(run_end(&run_audit, outcome.as_ref(), code, elapsed_ms));
         // After an audit failure the end is tried, but the run fails either way.
@@ -268,6 +266,7 @@ impl Launcher {
             outcome,
             run_id: run_audit.id().to_string(),
             elapsed_ms,
+            signer: prepared.target.signer.clone(),
         })
     }
 }

@@ -14,8 +14,8 @@ mod stdio;
 use super::launch::{Hooks, Launcher, Prepared, SkillSpec, exit_code, failure_events, status_of};
 use crate::exit::{Exit, Failure};
 use airlock_runtime::clock::Cancel;
-use airlock_runtime::plugins::store::PluginStore;
 use airlock_runtime::{Event, Request};
+use airlock_trust::store::PluginStore;
 use clap::Args;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,

@@ -19,8 +19,8 @@
 //! `docs/security.md`, "Property tests").
 
 use airlock_runtime::Profile;
-use airlock_runtime::plugins::manifest::Manifest;
 use airlock_runtime::profile::{BUILTIN_PROFILES, ProfileSource};
+use airlock_trust::manifest::Manifest;
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 
@@ -41,11 +41,11 @@ fn config(cases: u32) -> ProptestConfig {
 /// The shipped plugins' manifests, as authors write them, and one as
 /// `airlock plugin pack` and `sign` complete it.
 const MANIFESTS: &[&str] = &[
-    include_str!("../../../plugins/explain/manifest.toml"),
-    include_str!("../../../plugins/coder/manifest.toml"),
-    include_str!("../../../plugins/review/manifest.toml"),
-    include_str!("../../../plugins/repo-map/manifest.toml"),
-    include_str!("../../../plugins/secret-scan/manifest.toml"),
+    include_str!("../../../../plugins/explain/manifest.toml"),
+    include_str!("../../../../plugins/coder/manifest.toml"),
+    include_str!("../../../../plugins/review/manifest.toml"),
+    include_str!("../../../../plugins/repo-map/manifest.toml"),
+    include_str!("../../../../plugins/secret-scan/manifest.toml"),
     "name = \"hello\"\nversion = \"0.1.0\"\ndescription = \"d\"\nwit-version = \"0.1.0\"\n\n[publisher]\nname = \"acme\"\nkey = \"SHA256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"\n\n[capabilities]\nworkspace-read = [\"src\"]\nworkspace-write = [\"out\"]\nmodels = [\"smollm2\"]\ncommands = [\"cargo\"]\n\n[capabilities.limits]\nwall-clock-seconds = 60\nmemory-mib = 128\n\n[component]\nsha256 = \"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"\nsize = 1024\n",
 ];
 

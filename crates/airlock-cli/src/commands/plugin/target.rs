@@ -1,11 +1,11 @@
 //! What `airlock run NAME|PATH` runs. The decision is
-//! [`airlock_runtime::plugins::admit`]'s; here it meets the admin policy
+//! [`airlock_trust::admit`]'s; here it meets the admin policy
 //! file and the exit codes.
 
 use super::{admin_policy, package_failure, store_failure};
 use crate::exit::{Exit, Failure};
-use airlock_runtime::plugins::admit::{self, AdmitError};
 use airlock_runtime::profile::ProfileError;
+use airlock_trust::admit::{self, AdmitError};
 use std::path::Path;
 
 pub use admit::{Reviewed, Target};
