@@ -106,7 +106,7 @@ fn check_every_guest_is_listed_and_used(manifest: &Path) {
         "all",
         "../crates/airlock-cli/tests/cli",
         "../crates/airlock-cli/benches",
-        "../runtime/benches",
+        "../crates/airlock-runtime/benches",
     ] {
         let dir = manifest.join(dir);
         println!("cargo:rerun-if-changed={}", dir.display());

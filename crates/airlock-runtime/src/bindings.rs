@@ -5,7 +5,7 @@
 mod generated {
     wasmtime::component::bindgen!({
         world: "skill",
-        path: "../wit",
+        path: "../../wit",
         // Inference calls wait on an engine: they are async so the wait never
         // blocks a thread of the runtime. Every other host call is quick and sync.
         imports: {
