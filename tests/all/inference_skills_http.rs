@@ -3,7 +3,6 @@
 //! The OpenAI-compatible engine runs against the real llama-cpp-python
 //! server; Ollama against the fixture that replays its documented shapes.
 
-use airlock_runtime::config::Config;
 use airlock_runtime::inference::endpoint::{Endpoint, Timeouts};
 use airlock_runtime::inference::ollama::OllamaBackend;
 use airlock_runtime::inference::openai::OpenAiBackend;
@@ -12,6 +11,7 @@ use airlock_runtime::inference::{ModelSource, ModelSpec};
 use airlock_runtime::models::ModelStore;
 use airlock_runtime::policy::Policy;
 use airlock_runtime::{Request, RunModels};
+use airlock_session::config::Config;
 use airlock_tests::llama_server::{LlamaServer, SERVED_NAME};
 use airlock_tests::ollama_fixture::{FixtureConfig, OllamaFixture};
 use airlock_tests::{TEST_MODEL_SHA256, guests, profile, run_request, workspace};

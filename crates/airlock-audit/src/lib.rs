@@ -327,6 +327,22 @@ impl RunAudit {
         self.shared.log.append(drafts, true, false)
     }
 
+    /// Record a typed payload of the run: durably (synced, with everything
+    /// batched before it, as [`RunAudit::durable`]) or batched (as
+    /// [`RunAudit::event`]). Its kind is the payload type's.
+    pub fn record<P: schema::RunEvent>(
+        &self,
+        payload: &P,
+        durable: bool,
+    ) -> Result<(), AuditError> {
+        let data = serde_json::to_value(payload)?;
+        if durable {
+            self.durable(P::KIND.as_str(), data)
+        } else {
+            self.event(P::KIND.as_str(), data)
+        }
+    }
+
     /// Record the run's end durably, seal a checkpoint and close the run.
     pub fn end(&self, data: Value) -> Result<(), AuditError> {
         let drafts = self.take_pending(Some(Draft::now(

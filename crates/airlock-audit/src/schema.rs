@@ -116,6 +116,43 @@ impl std::fmt::Display for Kind {
 /// Counts of redacted secrets per rule (`{}` when none, or redaction is off).
 pub type Redacted = BTreeMap<String, u64>;
 
+/// The counts [`crate::RunAudit::redact`] returns, as a payload keeps them.
+pub fn redacted(counts: BTreeMap<&str, u64>) -> Redacted {
+    counts
+        .into_iter()
+        .map(|(rule, n)| (rule.to_string(), n))
+        .collect()
+}
+
+/// A payload recorded during a run, through [`crate::RunAudit::record`]:
+/// the type says the kind, so a writer cannot file a payload under another
+/// kind. (A run's start and end, and the records outside runs, have their
+/// own functions.)
+pub trait RunEvent: Serialize {
+    /// The kind of record this is the payload of.
+    const KIND: Kind;
+}
+
+impl RunEvent for Access {
+    const KIND: Kind = Kind::Access;
+}
+
+impl RunEvent for Inference {
+    const KIND: Kind = Kind::Inference;
+}
+
+impl RunEvent for Log {
+    const KIND: Kind = Kind::Log;
+}
+
+impl RunEvent for Command {
+    const KIND: Kind = Kind::Command;
+}
+
+impl RunEvent for Approval {
+    const KIND: Kind = Kind::Approval;
+}
+
 /// `log-start`: the first record of a log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

@@ -530,12 +530,6 @@ pub enum SeverityArg {
     Critical,
 }
 
-impl SeverityArg {
-    pub fn rank_of(severity: &str) -> Option<Self> {
-        Self::from_str(severity, true).ok()
-    }
-}
-
 fn parse_key_value(raw: &str) -> Result<(String, String), String> {
     match raw.split_once('=') {
         Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),

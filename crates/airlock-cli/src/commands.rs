@@ -3,7 +3,6 @@
 mod audit;
 pub mod chat;
 mod inspect;
-mod launch;
 mod live;
 pub mod mcp;
 mod model;
@@ -17,6 +16,8 @@ mod undo;
 use crate::cli::{Cli, Command};
 use crate::exit::{Exit, Failure};
 use airlock_runtime::Airlock;
+use airlock_session::admin::{self, AdminAction};
+use airlock_session::launch::{self, CompileProgress, Launcher};
 use std::path::PathBuf;
 
 pub fn dispatch(cli: Cli) -> Result<Exit, Failure> {
@@ -25,8 +26,8 @@ pub fn dispatch(cli: Cli) -> Result<Exit, Failure> {
     let config = cli.config.clone();
     let result = run_command(cli, home.clone());
     match (admin, &result) {
-        (Some((action, details)), Ok(Exit::Success)) => {
-            record_admin(home.as_deref(), config.as_deref(), &action, details)?;
+        (Some(action), Ok(Exit::Success)) => {
+            admin::record(home.as_deref(), config.as_deref(), &action)?;
             result
         }
         _ => result,
@@ -35,7 +36,7 @@ pub fn dispatch(cli: Cli) -> Result<Exit, Failure> {
 
 /// The changes to what this machine trusts and runs (plugins, publisher
 /// keys, models), which the audit log records once they succeed.
-fn admin_action(command: &Command) -> Option<(String, serde_json::Value)> {
+fn admin_action(command: &Command) -> Option<AdminAction> {
     use crate::cli::{ModelCommand as M, PluginCommand as P, TrustCommand as T};
     use serde_json::json;
     let file_digest = |path: &std::path::Path| {
@@ -43,26 +44,26 @@ fn admin_action(command: &Command) -> Option<(String, serde_json::Value)> {
             .ok()
             .map(|b| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&b)))
     };
-    Some(match command {
+    let (action, details) = match command {
         Command::Plugin(P::Install {
             package, profile, ..
         }) => (
-            "plugin install".into(),
+            "plugin install",
             json!({ "package": package, "package-sha256": file_digest(package), "profile": profile }),
         ),
-        Command::Plugin(P::Remove { name }) => ("plugin remove".into(), json!({ "name": name })),
+        Command::Plugin(P::Remove { name }) => ("plugin remove", json!({ "name": name })),
         Command::Trust(T::Add { name, key, .. }) => (
-            "trust add".into(),
+            "trust add",
             json!({ "name": name, "key-file": key, "key-file-sha256": file_digest(key) }),
         ),
-        Command::Trust(T::Remove { name }) => ("trust remove".into(), json!({ "name": name })),
+        Command::Trust(T::Remove { name }) => ("trust remove", json!({ "name": name })),
         Command::Model(M::Add {
             file,
             name,
             replace,
             ..
         }) => (
-            "model add".into(),
+            "model add",
             json!({ "file": file, "name": name, "replace": replace }),
         ),
         Command::Model(M::Pin {
@@ -71,36 +72,31 @@ fn admin_action(command: &Command) -> Option<(String, serde_json::Value)> {
             replace,
             ..
         }) => (
-            "model pin".into(),
+            "model pin",
             json!({ "name": name, "ollama": ollama, "replace": replace }),
         ),
-        Command::Model(M::Remove { name }) => ("model remove".into(), json!({ "name": name })),
+        Command::Model(M::Remove { name }) => ("model remove", json!({ "name": name })),
         _ => return None,
+    };
+    Some(AdminAction {
+        action: action.to_string(),
+        details,
     })
 }
 
+/// Record an admin action the command records itself, before it changes
+/// anything (a publisher transfer): one that cannot be recorded is not done.
 fn record_admin(
     home: Option<&std::path::Path>,
     config: Option<&std::path::Path>,
     action: &str,
     details: serde_json::Value,
 ) -> Result<(), Failure> {
-    let not_recorded = |why: String| {
-        Failure::new(
-            Exit::Audit,
-            format!(
-                "`airlock {action}` was done, but could not be recorded in the audit log: {why}; fix the cause and check the log with `airlock audit verify`"
-            ),
-        )
+    let action = AdminAction {
+        action: action.to_string(),
+        details,
     };
-    let home = home.ok_or_else(|| not_recorded("no Airlock home".into()))?;
-    let options = airlock_runtime::config::Config::load(config)
-        .map(|c| c.audit)
-        .map_err(|e| not_recorded(e.to_string()))?;
-    let log = airlock_runtime::audit::AuditLog::open(home, options)
-        .map_err(|e| not_recorded(e.to_string()))?;
-    log.admin(action, details)
-        .map_err(|e| not_recorded(e.to_string()))
+    Ok(admin::record(home, config, &action)?)
 }
 
 fn run_command(cli: Cli, home: Option<PathBuf>) -> Result<Exit, Failure> {
@@ -165,12 +161,26 @@ fn compile(
     airlock: &Airlock,
     path: &std::path::Path,
 ) -> Result<airlock_runtime::skill::Compiled, Failure> {
-    let spinner = indicatif::ProgressBar::hidden();
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let on_compile = |digest: &str| {
+    Ok(launch::compile(airlock, path, &Spinner::new())?)
+}
+
+/// A spinner on stderr while a component compiles; nothing when the compile
+/// cache has it.
+struct Spinner(indicatif::ProgressBar);
+
+impl Spinner {
+    fn new() -> Self {
+        Self(indicatif::ProgressBar::hidden())
+    }
+}
+
+impl CompileProgress for Spinner {
+    fn compiling(&self, path: &std::path::Path, digest: &str) {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let spinner = &self.0;
         spinner.set_draw_target(indicatif::ProgressDrawTarget::stderr());
         spinner.set_style(
             indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
@@ -181,11 +191,28 @@ fn compile(
             &digest[..12.min(digest.len())]
         ));
         spinner.enable_steady_tick(std::time::Duration::from_millis(100));
-    };
-    let on_warning = |w: &str| eprintln!("warning: {w}");
-    let compiled = airlock.compile(path, &on_compile, &on_warning);
-    spinner.finish_and_clear();
-    Ok(compiled?)
+    }
+
+    fn warning(&self, warning: &str) {
+        eprintln!("warning: {warning}");
+    }
+
+    fn done(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
+/// Record a refusal the command itself made (exit 3, such as the admin
+/// policy's `[mcp]` gate) in the audit log, as the session records its own;
+/// other failures pass. A refusal that cannot be recorded is exit 6.
+fn refused(launcher: &Launcher, skill: &str, failure: Failure) -> Failure {
+    if failure.code() != Exit::Refused {
+        return failure;
+    }
+    match launcher.record_refusal(skill, &failure.to_string()) {
+        Ok(()) => failure,
+        Err(e) => launch::LaunchError::Audit(e).into(),
+    }
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<String, Failure> {

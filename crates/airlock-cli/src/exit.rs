@@ -1,5 +1,7 @@
 //! Exit codes. Each one means one thing, so scripts can branch on it.
 
+use airlock_session::admin::NotRecorded;
+use airlock_session::{LaunchError, Status};
 use std::fmt;
 
 /// The process exit status.
@@ -64,15 +66,35 @@ impl fmt::Display for Failure {
     }
 }
 
+impl From<Status> for Exit {
+    /// The session's statuses are these exit codes (the audit log records
+    /// the same numbers).
+    fn from(status: Status) -> Self {
+        match status {
+            Status::Ok => Exit::Success,
+            Status::SkillFailed => Exit::SkillFailed,
+            Status::Usage => Exit::Usage,
+            Status::Refused => Exit::Refused,
+            Status::Limit => Exit::Limit,
+            Status::Findings => Exit::Findings,
+            Status::Audit => Exit::Audit,
+            Status::Cancelled => Exit::Cancelled,
+            Status::Internal => Exit::Internal,
+        }
+    }
+}
+
+impl From<LaunchError> for Failure {
+    /// Why a skill did not start: the session's status is the exit code, its
+    /// message what is printed.
+    fn from(e: LaunchError) -> Self {
+        Self::new(Exit::from(e.status()), e.to_string())
+    }
+}
+
 impl From<airlock_runtime::profile::ProfileError> for Failure {
     fn from(e: airlock_runtime::profile::ProfileError) -> Self {
-        // An admin profile others could change is refused, as an untrusted
-        // admin policy is; every other profile error is the caller's to fix.
-        let code = match e {
-            airlock_runtime::profile::ProfileError::Untrusted { .. } => Exit::Refused,
-            _ => Exit::Usage,
-        };
-        Self::new(code, e.to_string())
+        Self::new(Exit::from(Status::from(&e)), e.to_string())
     }
 }
 
@@ -84,19 +106,48 @@ impl From<airlock_runtime::StartError> for Failure {
 
 impl From<&airlock_runtime::LoadError> for Exit {
     fn from(e: &airlock_runtime::LoadError) -> Self {
-        use airlock_runtime::LoadError as L;
-        match e {
-            L::NetworkImport { .. } | L::UnsupportedImport { .. } | L::WitVersion { .. } => {
-                Exit::Refused
-            }
-            L::Read { .. } | L::NotAComponent { .. } | L::NotASkill { .. } => Exit::Usage,
-            L::Compile { .. } => Exit::Internal,
-        }
+        Exit::from(Status::from(e))
     }
 }
 
 impl From<airlock_runtime::LoadError> for Failure {
     fn from(e: airlock_runtime::LoadError) -> Self {
         Self::new(Exit::from(&e), e.to_string())
+    }
+}
+
+impl From<airlock_runtime::policy::PolicyError> for Failure {
+    /// A malformed policy is exit 2 (the message names file:line:column and
+    /// key); an untrusted or unreadable one is exit 3. Either way nothing runs.
+    fn from(e: airlock_runtime::policy::PolicyError) -> Self {
+        Self::new(Exit::from(Status::from(&e)), e.to_string())
+    }
+}
+
+impl From<airlock_trust::admit::AdmitError> for Failure {
+    /// Why a plugin may not run or be installed: a refusal (exit 3), except a
+    /// name nothing is installed under, an unreadable file or profile (2) and
+    /// the store's own I/O (70).
+    fn from(e: airlock_trust::admit::AdmitError) -> Self {
+        Self::new(Exit::from(Status::from(&e)), e.to_string())
+    }
+}
+
+impl From<NotRecorded> for Failure {
+    /// A change made but not recorded fails the command (exit 6).
+    fn from(e: NotRecorded) -> Self {
+        Self::new(Exit::Audit, e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_status_exits_with_the_code_the_audit_log_records() {
+        for status in Status::ALL {
+            assert_eq!(Exit::from(status) as u8, status.code(), "{status:?}");
+        }
     }
 }

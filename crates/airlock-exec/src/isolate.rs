@@ -23,7 +23,8 @@
 //! PID, IPC, UTS and cgroup namespaces, under the limits of
 //! [`super::limits`].
 
-use super::limits::Confinement;
+use super::limits::{Confinement, LimitsError};
+use super::seccomp::SeccompError;
 use airlock_policy::profile::CommandLimits;
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -167,11 +168,27 @@ pub struct CommandOutcome {
 }
 
 /// Why a command did not run.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum ExecError {
-    /// The isolation cannot be set up here: nothing runs.
+    /// The isolation cannot be set up here: nothing runs. Bubblewrap is
+    /// missing or cannot create namespaces ([`probe`]; the sentence says
+    /// which and what to do).
     #[error("the command sandbox is unavailable: {0}; Airlock never runs a command without it")]
     Unavailable(String),
+    /// The command's cgroups could not be configured.
+    #[error("the command sandbox is unavailable: {0}; Airlock never runs a command without it")]
+    Limits(#[from] LimitsError),
+    /// The seccomp filter could not be built.
+    #[error("the command sandbox is unavailable: {0}; Airlock never runs a command without it")]
+    Seccomp(#[from] SeccompError),
+    /// A mounted `.git` folder's configuration could not be masked.
+    #[error("the command sandbox is unavailable: {0}; Airlock never runs a command without it")]
+    GitMask(#[from] GitMaskError),
+    /// The empty file bound over `.git/config` could not be made.
+    #[error(
+        "the command sandbox is unavailable: cannot make the empty file that masks `.git/config`: {0}; Airlock never runs a command without it"
+    )]
+    EmptyFile(#[source] std::io::Error),
     /// The program is not on the sandbox's PATH.
     #[error(
         "program `{0}` was not found in the command sandbox (its PATH holds the caller's PATH folders that the sandbox shows: system folders, toolchains under the home, /opt)"
@@ -369,8 +386,8 @@ pub fn run(req: &CommandRequest) -> Result<CommandOutcome, ExecError> {
     let program = view
         .find_program(&req.program)
         .ok_or_else(|| ExecError::NotFound(req.program.clone()))?;
-    let confinement = Confinement::new(&req.limits).map_err(ExecError::Unavailable)?;
-    let seccomp = super::seccomp::SeccompFd::new().map_err(ExecError::Unavailable)?;
+    let confinement = Confinement::new(&req.limits)?;
+    let seccomp = super::seccomp::SeccompFd::new()?;
 
     let mut args: Vec<String> = [
         "--unshare-net",
@@ -430,7 +447,7 @@ pub fn run(req: &CommandRequest) -> Result<CommandOutcome, ExecError> {
     let empty = if masks.is_empty() {
         None
     } else {
-        Some(empty_file().map_err(ExecError::Unavailable)?)
+        Some(empty_file().map_err(ExecError::EmptyFile)?)
     };
     if let Some(empty) = &empty {
         let e = empty.path().display().to_string();
@@ -569,10 +586,35 @@ fn git_masks(mounts: &[Mount]) -> Result<Vec<PathBuf>, ExecError> {
         if !is_git {
             continue;
         }
-        let found = git_config_masks(&mount.source).map_err(ExecError::Unavailable)?;
+        let found = git_config_masks(&mount.source)?;
         out.extend(found.into_iter().map(|rel| mount.target.join(rel)));
     }
     Ok(out)
+}
+
+/// Why a `.git` folder's configuration files could not be listed for
+/// masking.
+#[derive(Debug, thiserror::Error)]
+pub enum GitMaskError {
+    /// The folder or one of its entries could not be read.
+    #[error("cannot read {} to mask its config: {source}", git_dir.display())]
+    Read {
+        /// The `.git` folder.
+        git_dir: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// More than [`MAX_GIT_MASK_ENTRIES`] entries outside its objects and
+    /// refs.
+    #[error(
+        "{} has more than {} entries outside its objects and refs; Airlock cannot mask its config for the command",
+        git_dir.display(),
+        MAX_GIT_MASK_ENTRIES
+    )]
+    TooManyEntries {
+        /// The `.git` folder.
+        git_dir: PathBuf,
+    },
 }
 
 /// The regular files named as in [`GIT_MASKED_FILES`] inside the `.git`
@@ -580,10 +622,12 @@ fn git_masks(mounts: &[Mount]) -> Result<Vec<PathBuf>, ExecError> {
 /// top level, `modules/**` of submodules, `worktrees/*`). A `config` that
 /// is a symbolic link is not covered: what it points to is either outside
 /// the command's view or in the workspace copy, where the deny-list applies.
-pub fn git_config_masks(git_dir: &Path) -> Result<Vec<PathBuf>, String> {
+pub fn git_config_masks(git_dir: &Path) -> Result<Vec<PathBuf>, GitMaskError> {
     use cap_fs_ext::DirExt;
-    let fail =
-        |e: std::io::Error| format!("cannot read {} to mask its config: {e}", git_dir.display());
+    let fail = |source| GitMaskError::Read {
+        git_dir: git_dir.to_path_buf(),
+        source,
+    };
     let top =
         cap_std::fs::Dir::open_ambient_dir(git_dir, cap_std::ambient_authority()).map_err(fail)?;
     let mut out = Vec::new();
@@ -594,10 +638,9 @@ pub fn git_config_masks(git_dir: &Path) -> Result<Vec<PathBuf>, String> {
             let item = item.map_err(fail)?;
             seen += 1;
             if seen > MAX_GIT_MASK_ENTRIES {
-                return Err(format!(
-                    "{} has more than {MAX_GIT_MASK_ENTRIES} entries outside its objects and refs; Airlock cannot mask its config for the command",
-                    git_dir.display()
-                ));
+                return Err(GitMaskError::TooManyEntries {
+                    git_dir: git_dir.to_path_buf(),
+                });
             }
             let name = item.file_name();
             let Some(text) = name.to_str() else {
@@ -619,14 +662,12 @@ pub fn git_config_masks(git_dir: &Path) -> Result<Vec<PathBuf>, String> {
 /// An empty, read-only regular file to bind over what a command must see
 /// empty; removed when dropped (the binds keep what they cover hidden for
 /// the command's life).
-fn empty_file() -> Result<tempfile::NamedTempFile, String> {
+fn empty_file() -> std::io::Result<tempfile::NamedTempFile> {
     use std::os::unix::fs::PermissionsExt;
     let file = tempfile::Builder::new()
         .prefix("airlock-empty-")
-        .tempfile()
-        .map_err(|e| format!("cannot make the empty file that masks `.git/config`: {e}"))?;
-    std::fs::set_permissions(file.path(), std::fs::Permissions::from_mode(0o444))
-        .map_err(|e| format!("cannot make the empty file that masks `.git/config`: {e}"))?;
+        .tempfile()?;
+    std::fs::set_permissions(file.path(), std::fs::Permissions::from_mode(0o444))?;
     Ok(file)
 }
 
@@ -691,6 +732,28 @@ mod tests {
             git_masks(&[mount(ws.path(), true)])
                 .expect("masks")
                 .is_empty()
+        );
+    }
+
+    #[test]
+    fn an_unreadable_git_folder_makes_the_sandbox_unavailable_naming_it() {
+        let ws = tempfile::tempdir().expect("ws");
+        let git = ws.path().join(".git");
+        let err = git_masks(&[Mount {
+            source: git.clone(),
+            target: git.clone(),
+            writable: false,
+        }])
+        .expect_err("no such folder");
+        assert!(
+            matches!(&err, ExecError::GitMask(GitMaskError::Read { git_dir, .. }) if *git_dir == git)
+        );
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "the command sandbox is unavailable: cannot read {} to mask its config: No such file or directory (os error 2); Airlock never runs a command without it",
+                git.display()
+            )
         );
     }
 }

@@ -77,6 +77,24 @@ impl Version {
     }
 }
 
+/// Why a command's confinement could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum LimitsError {
+    /// A cgroup was created but one of its limits could not be written.
+    #[error(
+        "cannot configure the command's cgroup: writing {value:?} to {}: {source}",
+        path.display()
+    )]
+    Configure {
+        /// The cgroup file, e.g. `.../airlock-cmd-1-0/pids.max`.
+        path: PathBuf,
+        /// What was written to it.
+        value: String,
+        /// Why it failed.
+        source: std::io::Error,
+    },
+}
+
 /// One cgroup made for the command.
 #[derive(Debug)]
 struct Cgroup {
@@ -93,12 +111,11 @@ impl Cgroup {
         self.dir.join(name)
     }
 
-    fn write(&self, name: &str, value: &str) -> Result<(), String> {
-        std::fs::write(self.file(name), value).map_err(|e| {
-            format!(
-                "cannot configure the command's cgroup: writing {value:?} to {}: {e}",
-                self.file(name).display()
-            )
+    fn write(&self, name: &str, value: &str) -> Result<(), LimitsError> {
+        std::fs::write(self.file(name), value).map_err(|source| LimitsError::Configure {
+            path: self.file(name),
+            value: value.to_string(),
+            source,
         })
     }
 
@@ -205,7 +222,7 @@ impl Confinement {
     /// Set up for one command. Never fails because cgroups are unavailable
     /// (rlimits remain); fails (`Err` naming what) only when a cgroup was
     /// created but could not be configured.
-    pub fn new(limits: &CommandLimits) -> Result<Self, String> {
+    pub fn new(limits: &CommandLimits) -> Result<Self, LimitsError> {
         let root = rustix::process::getuid().is_root();
         let user_tasks = if root {
             None
@@ -241,7 +258,7 @@ impl Confinement {
 
     /// Create and configure the cgroup for one place; a place that cannot
     /// be created is skipped (its limits fall back to rlimits).
-    fn make(&mut self, place: Place) -> Result<(), String> {
+    fn make(&mut self, place: Place) -> Result<(), LimitsError> {
         let mut pids = place.pids;
         let mut memory = place.memory;
         if place.version == Version::V2 {
@@ -279,9 +296,15 @@ impl Confinement {
             pids,
             memory,
         };
-        let bytes = self.limits.memory_mib.saturating_mul(MIB).to_string();
+        // Kept even when configuring fails: dropping `self` removes it.
+        let configured = self.configure(&group);
         self.groups.push(group);
-        let group = self.groups.last().ok_or("no cgroup")?;
+        configured
+    }
+
+    /// Write `max-processes` and `memory-mib` into a new cgroup.
+    fn configure(&self, group: &Cgroup) -> Result<(), LimitsError> {
+        let bytes = self.limits.memory_mib.saturating_mul(MIB).to_string();
         if group.pids {
             group.write("pids.max", &self.limits.max_processes.to_string())?;
         }

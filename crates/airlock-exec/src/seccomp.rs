@@ -91,6 +91,26 @@ use seccompiler::{
     SeccompRule, TargetArch, sock_filter,
 };
 
+/// Why the seccomp filter could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum SeccompError {
+    /// This machine's architecture has no filter.
+    #[error("no seccomp filter for the {0} architecture (x86_64 and aarch64 only)")]
+    UnsupportedArch(&'static str),
+    /// A refused system call has no number on this architecture.
+    #[error("seccomp filter: no number for {0}")]
+    NoNumber(String),
+    /// seccompiler refused a rule or could not compile a program.
+    #[error("seccomp filter: {0}")]
+    Compile(#[from] seccompiler::BackendError),
+    /// A program could not be written to its sealed memfd.
+    #[error("seccomp filter: memfd: {0}")]
+    Memfd(#[source] std::io::Error),
+    /// The memfd's close-on-exec flag could not be cleared.
+    #[error("seccomp filter: cannot make the memfd inheritable: {0}")]
+    Inheritable(#[source] std::io::Error),
+}
+
 /// The system calls refused inside the command sandbox, with the reason,
 /// for documentation and `--help`. All fail with `EPERM` except `clone3`
 /// (`ENOSYS`); `personality`, `ioctl` and `clone` only for the arguments
@@ -263,7 +283,7 @@ impl SeccompFd {
     /// Builds the filter for this machine's architecture (x86_64 or
     /// aarch64; any other is an error naming it). Waits while another
     /// [`SeccompFd`] of this process is alive.
-    pub fn new() -> Result<Self, String> {
+    pub fn new() -> Result<Self, SeccompError> {
         let arch = Arch::native()?;
         let turn = Turn::take();
         let fds = programs(arch)?
@@ -272,8 +292,7 @@ impl SeccompFd {
             .collect::<Result<Vec<_>, _>>()?;
         // Last, so that nothing fallible runs while the fds are inheritable.
         for fd in &fds {
-            fcntl_setfd(fd, FdFlags::empty())
-                .map_err(|e| format!("seccomp filter: cannot make the memfd inheritable: {e}"))?;
+            fcntl_setfd(fd, FdFlags::empty()).map_err(|e| SeccompError::Inheritable(e.into()))?;
         }
         Ok(Self { fds, _turn: turn })
     }
@@ -327,13 +346,11 @@ enum Arch {
 }
 
 impl Arch {
-    fn native() -> Result<Self, String> {
+    fn native() -> Result<Self, SeccompError> {
         match std::env::consts::ARCH {
             "x86_64" => Ok(Self::X86_64),
             "aarch64" => Ok(Self::Aarch64),
-            other => Err(format!(
-                "no seccomp filter for the {other} architecture (x86_64 and aarch64 only)"
-            )),
+            other => Err(SeccompError::UnsupportedArch(other)),
         }
     }
 
@@ -344,7 +361,7 @@ impl Arch {
         }
     }
 
-    fn number(self, name: &str) -> Result<i64, String> {
+    fn number(self, name: &str) -> Result<i64, SeccompError> {
         NUMBERS
             .iter()
             .find(|(n, ..)| *n == name)
@@ -352,13 +369,13 @@ impl Arch {
                 Self::X86_64 => x86_64,
                 Self::Aarch64 => aarch64,
             })
-            .ok_or_else(|| format!("seccomp filter: no number for {name}"))
+            .ok_or_else(|| SeccompError::NoNumber(name.to_string()))
     }
 }
 
 /// The BPF programs, in the order bwrap installs them: the `EPERM`
 /// program, the `clone3` one, and on x86_64 the x32 one.
-fn programs(arch: Arch) -> Result<Vec<BpfProgram>, String> {
+fn programs(arch: Arch) -> Result<Vec<BpfProgram>, SeccompError> {
     let mut programs = vec![refused_program(arch)?, clone3_program(arch)?];
     if arch == Arch::X86_64 {
         programs.push(x32_program());
@@ -367,17 +384,21 @@ fn programs(arch: Arch) -> Result<Vec<BpfProgram>, String> {
 }
 
 /// One condition on the low 32 bits of argument `index`.
-fn dword(index: u8, op: SeccompCmpOp, value: u64) -> Result<SeccompCondition, String> {
-    SeccompCondition::new(index, SeccompCmpArgLen::Dword, op, value)
-        .map_err(|e| format!("seccomp filter: {e}"))
+fn dword(index: u8, op: SeccompCmpOp, value: u64) -> Result<SeccompCondition, SeccompError> {
+    Ok(SeccompCondition::new(
+        index,
+        SeccompCmpArgLen::Dword,
+        op,
+        value,
+    )?)
 }
 
-fn rule(conditions: Vec<SeccompCondition>) -> Result<SeccompRule, String> {
-    SeccompRule::new(conditions).map_err(|e| format!("seccomp filter: {e}"))
+fn rule(conditions: Vec<SeccompCondition>) -> Result<SeccompRule, SeccompError> {
+    Ok(SeccompRule::new(conditions)?)
 }
 
 /// Every system call of [`REFUSED`] but `clone3`: `EPERM`.
-fn refused_program(arch: Arch) -> Result<BpfProgram, String> {
+fn refused_program(arch: Arch) -> Result<BpfProgram, SeccompError> {
     let mut rules: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
     for &(name, _) in REFUSED {
         // Rules of one system call are alternatives; an empty list matches
@@ -410,7 +431,7 @@ fn refused_program(arch: Arch) -> Result<BpfProgram, String> {
 }
 
 /// `clone3`: `ENOSYS`, so libc falls back to the filtered `clone`.
-fn clone3_program(arch: Arch) -> Result<BpfProgram, String> {
+fn clone3_program(arch: Arch) -> Result<BpfProgram, SeccompError> {
     let rules = BTreeMap::from([(arch.number("clone3")?, Vec::new())]);
     compile(rules, SeccompAction::Errno(ENOSYS), arch)
 }
@@ -419,10 +440,11 @@ fn compile(
     rules: BTreeMap<i64, Vec<SeccompRule>>,
     action: SeccompAction,
     arch: Arch,
-) -> Result<BpfProgram, String> {
-    SeccompFilter::new(rules, SeccompAction::Allow, action, arch.target())
-        .and_then(BpfProgram::try_from)
-        .map_err(|e| format!("seccomp filter: {e}"))
+) -> Result<BpfProgram, SeccompError> {
+    Ok(
+        SeccompFilter::new(rules, SeccompAction::Allow, action, arch.target())
+            .and_then(BpfProgram::try_from)?,
+    )
 }
 
 // Classic BPF, for the one program seccompiler cannot express.
@@ -472,23 +494,22 @@ fn program_bytes(program: &[sock_filter]) -> Vec<u8> {
 }
 
 /// A sealed memfd holding the program, offset 0, still close-on-exec.
-fn program_fd(program: &[sock_filter]) -> Result<OwnedFd, String> {
-    let error = |e: &dyn std::fmt::Display| format!("seccomp filter: memfd: {e}");
+fn program_fd(program: &[sock_filter]) -> Result<OwnedFd, SeccompError> {
     let fd = memfd_create(
         "airlock-seccomp",
         MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING,
     )
-    .map_err(|e| error(&e))?;
+    .map_err(|e| SeccompError::Memfd(e.into()))?;
     let mut file = std::fs::File::from(fd);
     file.write_all(&program_bytes(program))
-        .map_err(|e| error(&e))?;
-    file.seek(SeekFrom::Start(0)).map_err(|e| error(&e))?;
+        .map_err(SeccompError::Memfd)?;
+    file.seek(SeekFrom::Start(0)).map_err(SeccompError::Memfd)?;
     let fd = OwnedFd::from(file);
     fcntl_add_seals(
         &fd,
         SealFlags::WRITE | SealFlags::GROW | SealFlags::SHRINK | SealFlags::SEAL,
     )
-    .map_err(|e| error(&e))?;
+    .map_err(|e| SeccompError::Memfd(e.into()))?;
     Ok(fd)
 }
 

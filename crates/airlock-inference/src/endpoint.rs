@@ -33,6 +33,20 @@ pub struct EndpointError {
     pub reason: String,
 }
 
+/// Why the addresses `localhost` resolved to are refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResolveError {
+    /// It resolved to nothing.
+    #[error("`localhost` resolves to no address")]
+    NoAddress,
+    /// One of them is not a loopback address.
+    #[error(
+        "`localhost` resolves to {0}, which is not a loopback address (check /etc/hosts). {only}",
+        only = ONLY_LOOPBACK
+    )]
+    NotLoopback(IpAddr),
+}
+
 /// Connect and read timeouts for an HTTP engine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timeouts {
@@ -81,7 +95,7 @@ impl Endpoint {
                     .to_socket_addrs()
                     .map_err(|e| refuse(format!("`localhost` does not resolve ({e})")))?
                     .collect();
-                check_resolved(&resolved).map_err(refuse)?;
+                check_resolved(&resolved).map_err(|e| refuse(e.to_string()))?;
                 resolved
             }
             Some(url::Host::Domain(name)) => {
@@ -151,15 +165,12 @@ impl std::fmt::Display for Endpoint {
 }
 
 /// `localhost` must resolve, and only to loopback addresses.
-pub fn check_resolved(addrs: &[SocketAddr]) -> Result<(), String> {
+pub fn check_resolved(addrs: &[SocketAddr]) -> Result<(), ResolveError> {
     if addrs.is_empty() {
-        return Err("`localhost` resolves to no address".into());
+        return Err(ResolveError::NoAddress);
     }
     if let Some(bad) = addrs.iter().find(|a| !a.ip().is_loopback()) {
-        return Err(format!(
-            "`localhost` resolves to {}, which is not a loopback address (check /etc/hosts). {ONLY_LOOPBACK}",
-            bad.ip()
-        ));
+        return Err(ResolveError::NotLoopback(bad.ip()));
     }
     Ok(())
 }
@@ -457,11 +468,16 @@ mod tests {
         let elsewhere: SocketAddr = "192.0.2.7:80".parse().unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(check_resolved(&[loopback]), Ok(()));
         let err = check_resolved(&[loopback, elsewhere]).expect_err("must refuse");
-        assert!(
-            err.contains("resolves to 192.0.2.7, which is not a loopback address"),
-            "{err}"
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "`localhost` resolves to 192.0.2.7, which is not a loopback address (check /etc/hosts). {ONLY_LOOPBACK}"
+            )
         );
-        assert!(check_resolved(&[]).is_err());
+        assert_eq!(
+            check_resolved(&[]).map_err(|e| e.to_string()),
+            Err("`localhost` resolves to no address".to_string())
+        );
     }
 
     #[test]

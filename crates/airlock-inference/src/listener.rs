@@ -78,27 +78,87 @@ pub enum OwnerError {
     Unreadable(String),
 }
 
+/// A line of a socket table that does not parse (the table is not used:
+/// fail closed).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TableError {
+    /// Fewer than the 8 columns up to `uid`.
+    #[error("line {line}: too few columns: `{text}`")]
+    TooFewColumns {
+        /// The line number, from 1 (the header is line 1).
+        line: usize,
+        /// The line, trimmed.
+        text: String,
+    },
+    /// `local_address` is not `ADDR:PORT` in the table's family.
+    #[error("line {line}: bad local address: `{text}`")]
+    BadLocalAddress {
+        /// The line number, from 1.
+        line: usize,
+        /// The line, trimmed.
+        text: String,
+    },
+    /// `uid` is not a number.
+    #[error("line {line}: bad uid: `{text}`")]
+    BadUid {
+        /// The line number, from 1.
+        line: usize,
+        /// The line, trimmed.
+        text: String,
+    },
+}
+
+/// Why the socket tables could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ListenersError {
+    /// A table could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// `/proc/net/tcp` or `/proc/net/tcp6`.
+        path: &'static str,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A table has a line that does not parse.
+    #[error("{path} {error}")]
+    Parse {
+        /// `/proc/net/tcp` or `/proc/net/tcp6`.
+        path: &'static str,
+        /// The line.
+        error: TableError,
+    },
+}
+
 /// Every listening socket in one table's text (the contents of
 /// `/proc/net/tcp` or `/proc/net/tcp6`). Lines that are not sockets in
 /// LISTEN state are skipped; a malformed line is an error (fail closed).
-pub fn parse_table(text: &str, family: Family) -> Result<Vec<Listener>, String> {
+pub fn parse_table(text: &str, family: Family) -> Result<Vec<Listener>, TableError> {
     let mut listeners = Vec::new();
     for (number, line) in text.lines().enumerate().skip(1) {
         if line.trim().is_empty() {
             continue;
         }
-        let bad = |what: &str| format!("line {}: {what}: `{}`", number + 1, line.trim());
+        let (line_number, text) = (number + 1, || line.trim().to_string());
         // sl local_address rem_address st tx:rx tr:when retrnsmt uid ...
         let fields: Vec<&str> = line.split_whitespace().collect();
         let (Some(local), Some(state), Some(uid)) = (fields.get(1), fields.get(3), fields.get(7))
         else {
-            return Err(bad("too few columns"));
+            return Err(TableError::TooFewColumns {
+                line: line_number,
+                text: text(),
+            });
         };
         if *state != TCP_LISTEN {
             continue;
         }
-        let local = parse_socket(local, family).ok_or_else(|| bad("bad local address"))?;
-        let uid = uid.parse().map_err(|_| bad("bad uid"))?;
+        let local = parse_socket(local, family).ok_or_else(|| TableError::BadLocalAddress {
+            line: line_number,
+            text: text(),
+        })?;
+        let uid = uid.parse().map_err(|_| TableError::BadUid {
+            line: line_number,
+            text: text(),
+        })?;
         listeners.push(Listener { local, uid });
     }
     Ok(listeners)
@@ -135,7 +195,7 @@ fn parse_socket(text: &str, family: Family) -> Option<SocketAddr> {
 
 /// Every listening TCP socket of this network namespace. A missing
 /// `/proc/net/tcp6` (IPv6 disabled) counts as none.
-pub fn listeners() -> Result<Vec<Listener>, String> {
+pub fn listeners() -> Result<Vec<Listener>, ListenersError> {
     let mut all = Vec::new();
     for (path, family) in TABLES {
         let text = match std::fs::read_to_string(path) {
@@ -143,9 +203,11 @@ pub fn listeners() -> Result<Vec<Listener>, String> {
             Err(e) if family == Family::V6 && e.kind() == std::io::ErrorKind::NotFound => {
                 continue;
             }
-            Err(e) => return Err(format!("cannot read {path}: {e}")),
+            Err(source) => return Err(ListenersError::Read { path, source }),
         };
-        all.extend(parse_table(&text, family).map_err(|e| format!("{path} {e}"))?);
+        all.extend(
+            parse_table(&text, family).map_err(|error| ListenersError::Parse { path, error })?,
+        );
     }
     Ok(all)
 }

@@ -12,9 +12,8 @@
 //! ([`RunAudit`] holds at most one batch in memory).
 
 use crate::audit::RunAudit;
-use crate::audit::record::kind;
+use crate::audit::schema::{self, Access, RunEvent};
 use serde::Serialize;
-use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -30,6 +29,18 @@ pub enum Level {
     Warn,
     /// Something failed.
     Error,
+}
+
+impl Level {
+    /// As written in events and audit records.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Debug => "debug",
+            Self::Info => "info",
+            Self::Warn => "warn",
+            Self::Error => "error",
+        }
+    }
 }
 
 /// One thing that happened during a run.
@@ -214,14 +225,9 @@ impl Journal {
 
     /// Write an audit record: batched unless `durable`, when it is synced
     /// before this returns. A failure stops the run (see [`Journal::audit_check`]).
-    pub fn audit(&mut self, kind: &'static str, data: serde_json::Value, durable: bool) {
+    pub fn audit(&mut self, payload: &impl RunEvent, durable: bool) {
         let Some(audit) = &self.audit else { return };
-        let written = if durable {
-            audit.durable(kind, data)
-        } else {
-            audit.event(kind, data)
-        };
-        if let Err(e) = written {
+        if let Err(e) = audit.record(payload, durable) {
             self.abort = Some(Abort::Audit(e.to_string()));
         }
     }
@@ -256,25 +262,27 @@ impl Journal {
         }
         match &event {
             Event::Log { level, message } => {
-                let (message, redacted) = self.audit_redact(message);
-                self.audit(
-                    kind::LOG,
-                    json!({ "level": level, "message": message, "redacted": redacted }),
-                    false,
-                );
+                let log = self.log_record(*level, message);
+                self.audit(&log, false);
             }
             Event::Denied {
                 capability,
                 path,
                 reason,
-            } => self.audit(
-                kind::ACCESS,
-                json!({ "op": capability, "path": path, "allowed": false, "rule": reason }),
-                false,
-            ),
+            } => self.audit(&denial_record(capability, path, reason), false),
             _ => {}
         }
         self.events.push(event);
+    }
+
+    /// The `log` record of a message, redacted when the options ask for it.
+    fn log_record(&self, level: Level, message: &str) -> schema::Log {
+        let (message, redacted) = self.audit_redact(message);
+        schema::Log {
+            level: level.as_str().into(),
+            message,
+            redacted: schema::redacted(redacted),
+        }
     }
 
     /// Count a denial; whether it may be recorded.
@@ -289,18 +297,7 @@ impl Journal {
             let message = format!(
                 "denial limit reached: the skill was refused more than {max} times in this run (the profile's limits.max-denials = {max}); the run was stopped, and denials after the first {max} were not recorded"
             );
-            self.audit(
-                kind::ACCESS,
-                json!({
-                    "op": "limit",
-                    "path": "limits.max-denials",
-                    "allowed": false,
-                    "rule": message,
-                    "limit": "limits.max-denials",
-                    "max": max,
-                }),
-                false,
-            );
+            self.audit(&denial_limit_record(max, &message), false);
             self.abort(Abort::Limit {
                 key: "limits.max-denials".into(),
                 max,
@@ -382,10 +379,122 @@ impl Journal {
     }
 }
 
+/// The `access` record of a denial.
+fn denial_record(capability: &str, path: &str, reason: &str) -> Access {
+    Access {
+        rule: Some(reason.into()),
+        ..Access::new(capability, path, false)
+    }
+}
+
+/// The last `access` record of a run over `limits.max-denials`.
+fn denial_limit_record(max: u64, message: &str) -> Access {
+    const KEY: &str = "limits.max-denials";
+    Access {
+        rule: Some(message.into()),
+        limit: Some(KEY.into()),
+        max: Some(max),
+        ..Access::new("limit", KEY, false)
+    }
+}
+
+/// A journal that records into a fresh audit log in `home`, redacting
+/// secrets, for tests of the records the host writes.
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
+pub(crate) fn redacting_journal(home: &std::path::Path) -> Journal {
+    use crate::audit::{AuditLog, AuditOptions, RunStart, SkillRef};
+    let log = AuditLog::open(
+        home,
+        AuditOptions {
+            redact_secrets: true,
+            ..AuditOptions::default()
+        },
+    )
+    .unwrap();
+    let run = log
+        .begin_run(&RunStart {
+            skill: SkillRef {
+                name: "test".into(),
+                version: None,
+                digest: "0".repeat(64),
+                path: "test.wasm".into(),
+                signer: "unsigned".into(),
+            },
+            profile: "test".into(),
+            profile_digest: "0".repeat(64),
+            limits: serde_json::Value::Null,
+            inference: serde_json::Value::Null,
+            backend: None,
+            models: Vec::new(),
+            workspace: home.to_path_buf(),
+            input: None,
+            args: Vec::new(),
+        })
+        .unwrap();
+    let mut journal = Journal::new(1024 * 1024, None);
+    journal.set_audit(Some(run));
+    journal
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::profile::Limits;
+    use serde_json::json;
+
+    /// A secret the redaction rules catch.
+    const KEY: &str = "AKIAABCDEFGHIJKLMNOP";
+
+    fn bytes(payload: &impl Serialize) -> String {
+        serde_json::to_value(payload).unwrap().to_string()
+    }
+
+    #[test]
+    fn log_and_denial_records_write_the_bytes_they_wrote_before() {
+        // The typed payloads against the `json!` objects written before the
+        // typed schema, for the same inputs (keys are sorted either way).
+        let home = tempfile::tempdir().unwrap();
+        for journal in [Journal::new(1024, None), redacting_journal(home.path())] {
+            for level in [Level::Debug, Level::Info, Level::Warn, Level::Error] {
+                let message = format!("found {KEY} in .env");
+                let (clean, redacted) = journal.audit_redact(&message);
+                let old = json!({ "level": level, "message": clean, "redacted": redacted });
+                assert_eq!(bytes(&journal.log_record(level, &message)), old.to_string());
+            }
+        }
+        let old = json!({ "op": "workspace-read", "path": ".env", "allowed": false, "rule": "withheld by the deny-list" });
+        assert_eq!(
+            bytes(&denial_record(
+                "workspace-read",
+                ".env",
+                "withheld by the deny-list"
+            )),
+            old.to_string()
+        );
+        let old = json!({
+            "op": "limit",
+            "path": "limits.max-denials",
+            "allowed": false,
+            "rule": "denial limit reached",
+            "limit": "limits.max-denials",
+            "max": 3u64,
+        });
+        assert_eq!(
+            bytes(&denial_limit_record(3, "denial limit reached")),
+            old.to_string()
+        );
+    }
+
+    #[test]
+    fn a_redacting_journal_hides_the_secret_in_a_log_record() {
+        let home = tempfile::tempdir().unwrap();
+        let journal = redacting_journal(home.path());
+        let log = journal.log_record(Level::Warn, &format!("key {KEY}"));
+        assert!(!log.message.contains(KEY), "{}", log.message);
+        assert_eq!(log.redacted.get("aws-access-key-id"), Some(&1));
+    }
 
     fn journal(max_denials: u64, max_host_calls: u64) -> Journal {
         Journal::new(1024, None).with_caps(&Limits {

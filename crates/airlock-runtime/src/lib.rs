@@ -19,7 +19,6 @@ mod bindings;
 pub mod cache;
 pub use airlock_core::clock;
 pub use airlock_exec as command;
-pub mod config;
 pub mod engine;
 pub mod failure;
 pub mod host;

@@ -76,16 +76,17 @@ impl UndoLog {
         }
     }
 
-    fn ensure(&self) -> Result<(), String> {
+    fn ensure(&self) -> Result<(), UndoError> {
         if self.dir.join("run.json").exists() {
             return Ok(());
         }
-        private_dir(&self.dir.join("blobs"))
-            .map_err(|e| format!("cannot create the undo folder {}: {e}", self.dir.display()))?;
+        private_dir(&self.dir.join("blobs")).map_err(|source| UndoError::CreateFolder {
+            dir: self.dir.clone(),
+            source,
+        })?;
         let info = serde_json::to_string(&RunInfo {
             workspace: self.workspace.clone(),
-        })
-        .map_err(|e| e.to_string())?;
+        })?;
         write_private(&self.dir.join("run.json"), info.as_bytes())
     }
 
@@ -97,7 +98,7 @@ impl UndoLog {
         change: Edit,
         before: Option<&[u8]>,
         after: Option<&[u8]>,
-    ) -> Result<(), String> {
+    ) -> Result<(), UndoError> {
         self.ensure()?;
         let before_sha = before.map(sha);
         if let (Some(bytes), Some(digest)) = (before, &before_sha) {
@@ -111,24 +112,28 @@ impl UndoLog {
             change: change.as_str().to_string(),
             before: before_sha,
             after: after.map(sha),
-        })
-        .map_err(|e| e.to_string())?;
+        })?;
         let file = self.dir.join("changes.jsonl");
-        let mut f = std::fs::OpenOptions::new()
-            .append(true)
-            .create(true)
-            .mode(0o600)
-            .open(&file)
-            .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
-        f.write_all(format!("{line}\n").as_bytes())
-            .and_then(|()| f.sync_data())
-            .map_err(|e| format!("cannot write {}: {e}", file.display()))
+        let write = || -> std::io::Result<()> {
+            let mut f = std::fs::OpenOptions::new()
+                .append(true)
+                .create(true)
+                .mode(0o600)
+                .open(&file)?;
+            f.write_all(format!("{line}\n").as_bytes())?;
+            f.sync_data()
+        };
+        write().map_err(|source| UndoError::Write { path: file, source })
     }
 }
 
-fn write_private(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    statefs::write_private(path, bytes, statefs::Durability::Synced)
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), UndoError> {
+    statefs::write_private(path, bytes, statefs::Durability::Synced).map_err(|source| {
+        UndoError::Write {
+            path: path.to_path_buf(),
+            source,
+        }
+    })
 }
 
 /// What `undo` did to one file.
@@ -142,7 +147,8 @@ pub struct Restored {
     pub action: &'static str,
 }
 
-/// Why a run cannot be undone.
+/// Why a run cannot be undone, or a change cannot be recorded for undo
+/// ([`UndoLog::record`]: `CreateFolder`, `Write`, `Encode`).
 #[derive(Debug, thiserror::Error)]
 pub enum UndoError {
     /// No such run (or it changed nothing).
@@ -161,9 +167,28 @@ pub enum UndoError {
         /// The file.
         path: String,
     },
-    /// Reading or writing failed.
+    /// Reading or writing failed while undoing.
     #[error("{0}")]
     Io(String),
+    /// The run's undo folder could not be created.
+    #[error("cannot create the undo folder {}: {source}", dir.display())]
+    CreateFolder {
+        /// `$AIRLOCK_HOME/undo/RUN`.
+        dir: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A file of the undo record could not be written (and synced).
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A line of the record could not be encoded.
+    #[error("{0}")]
+    Encode(#[from] serde_json::Error),
 }
 
 /// The run ids that have undo records, matching `prefix`.
@@ -280,7 +305,9 @@ pub fn undo(home: &Path, run: &str, force: bool) -> Result<Vec<Restored>, UndoEr
             action,
         });
     }
-    write_private(&dir.join("undone.json"), b"{}").map_err(UndoError::Io)?;
+    // `Io`, like every other failure of undoing itself (callers report it
+    // as an internal error).
+    write_private(&dir.join("undone.json"), b"{}").map_err(|e| UndoError::Io(e.to_string()))?;
     Ok(done)
 }
 
@@ -333,4 +360,45 @@ fn restore(root: &cap_std::fs::Dir, path: &RelPath, bytes: &[u8]) -> std::io::Re
         let _ = rustix::fs::unlinkat(&dir, tmp.as_str(), AtFlags::empty());
     }
     renamed
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_change_that_cannot_be_recorded_names_the_undo_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        // The home is a file: nothing can be created under it.
+        let home = dir.path().join("home");
+        std::fs::write(&home, "").unwrap();
+        let log = UndoLog::new(&home, "run-1", dir.path());
+        let err = log
+            .record("a.txt", Edit::Modify, Some(b"old"), Some(b"new"))
+            .unwrap_err();
+        let folder = home.join("undo").join("run-1");
+        assert!(matches!(&err, UndoError::CreateFolder { dir, .. } if *dir == folder));
+        assert!(
+            err.to_string().starts_with(&format!(
+                "cannot create the undo folder {}: ",
+                folder.display()
+            )),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_recorded_change_can_be_undone() {
+        let dir = tempfile::tempdir().unwrap();
+        let (home, ws) = (dir.path().join("home"), dir.path().join("ws"));
+        std::fs::create_dir_all(&ws).unwrap();
+        std::fs::write(ws.join("a.txt"), "new").unwrap();
+        let log = UndoLog::new(&home, "run-1", &ws);
+        log.record("a.txt", Edit::Modify, Some(b"old"), Some(b"new"))
+            .unwrap();
+        let restored = undo(&home, "run-1", false).unwrap();
+        assert_eq!(restored.len(), 1);
+        assert_eq!(std::fs::read_to_string(ws.join("a.txt")).unwrap(), "old");
+    }
 }

@@ -8,6 +8,7 @@
 //! seed is encrypted with ChaCha20-Poly1305 under a key derived by Argon2id
 //! (the publisher name is authenticated with it).
 
+use airlock_core::names::NameError;
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -40,7 +41,7 @@ pub enum KeyError {
         /// `public` or `secret`.
         kind: &'static str,
         /// What is wrong.
-        reason: String,
+        reason: InvalidKey,
     },
     /// A secret key others can read.
     #[error(
@@ -67,6 +68,71 @@ pub enum KeyError {
         /// Why.
         source: std::io::Error,
     },
+    /// A new key's publisher name is not a valid name.
+    #[error("{0}")]
+    Publisher(#[from] NameError),
+    /// The operating system gave no randomness for a new key.
+    #[error("no randomness: {0}")]
+    NoRandomness(getrandom::Error),
+}
+
+/// What is wrong with the text of a key file.
+#[derive(Debug, thiserror::Error)]
+pub enum InvalidKey {
+    /// Not TOML, or not the keys of a key file.
+    #[error("{}", .0.message())]
+    Toml(Box<toml::de::Error>),
+    /// `format` names another kind of file.
+    #[error("format is `{found}`, expected `{expected}`")]
+    Format {
+        /// The file's `format`.
+        found: String,
+        /// The format of this kind of key file.
+        expected: &'static str,
+    },
+    /// `publisher` is not a valid publisher name.
+    #[error("{0}")]
+    Publisher(#[from] NameError),
+    /// `public-key` is not 32 bytes of hex.
+    #[error("public-key is not 32 bytes of hex")]
+    PublicKeyNotHex,
+    /// `public-key` is not a point on the curve.
+    #[error("public-key is not a valid Ed25519 point")]
+    PublicKeyNotAPoint,
+    /// `secret-key` is not hex.
+    #[error("secret-key is not hex")]
+    SecretKeyNotHex,
+    /// `encrypted-secret-key` is not hex.
+    #[error("encrypted-secret-key is not hex")]
+    EncryptedKeyNotHex,
+    /// `encrypted-secret-key` is not a nonce and a sealed seed.
+    #[error("encrypted-secret-key has the wrong length")]
+    EncryptedKeyLength,
+    /// Neither a clear nor an encrypted key (or both).
+    #[error("it needs either secret-key, or encrypted-secret-key with [kdf]")]
+    NoSecretKey,
+    /// The seed is not 32 bytes.
+    #[error("the secret key is not 32 bytes")]
+    SecretKeyLength,
+    /// `kdf.algorithm` is not Argon2id.
+    #[error("kdf.algorithm is `{0}`, expected `{expected}`", expected = KDF_ALGORITHM)]
+    KdfAlgorithm(String),
+    /// `[kdf]` asks for more memory, time or lanes than Airlock allows.
+    #[error("kdf parameters are beyond what Airlock accepts")]
+    KdfTooCostly,
+    /// `kdf.salt` is not hex.
+    #[error("kdf.salt is not hex")]
+    KdfSaltNotHex,
+    /// Argon2 refuses the `[kdf]` parameters.
+    #[error("kdf parameters: {0}")]
+    KdfParameters(argon2::Error),
+    /// Argon2 failed to derive the key.
+    #[error("cannot derive the key: {0}")]
+    Derive(argon2::Error),
+    /// The key is encrypted and the caller could not give a passphrase
+    /// (the caller's own error).
+    #[error("{0}")]
+    NoPassphrase(Box<dyn std::error::Error + Send + Sync>),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -111,27 +177,24 @@ const KDF_ITERATIONS: u32 = 2;
 const KDF_MAX_MEMORY_KIB: u32 = 1024 * 1024;
 const KDF_MAX_ITERATIONS: u32 = 64;
 
-fn derive(passphrase: &str, kdf: &Kdf) -> Result<[u8; 32], String> {
+fn derive(passphrase: &str, kdf: &Kdf) -> Result<[u8; 32], InvalidKey> {
     use argon2::{Algorithm, Argon2, Params, Version};
     if kdf.algorithm != KDF_ALGORITHM {
-        return Err(format!(
-            "kdf.algorithm is `{}`, expected `{KDF_ALGORITHM}`",
-            kdf.algorithm
-        ));
+        return Err(InvalidKey::KdfAlgorithm(kdf.algorithm.clone()));
     }
     if kdf.memory_kib > KDF_MAX_MEMORY_KIB
         || kdf.iterations > KDF_MAX_ITERATIONS
         || kdf.parallelism > 16
     {
-        return Err("kdf parameters are beyond what Airlock accepts".into());
+        return Err(InvalidKey::KdfTooCostly);
     }
-    let salt = hex::decode(&kdf.salt).map_err(|_| "kdf.salt is not hex".to_string())?;
+    let salt = hex::decode(&kdf.salt).map_err(|_| InvalidKey::KdfSaltNotHex)?;
     let params = Params::new(kdf.memory_kib, kdf.iterations, kdf.parallelism, Some(32))
-        .map_err(|e| format!("kdf parameters: {e}"))?;
+        .map_err(InvalidKey::KdfParameters)?;
     let mut key = [0u8; 32];
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
         .hash_password_into(passphrase.as_bytes(), &salt, &mut key)
-        .map_err(|e| format!("cannot derive the key: {e}"))?;
+        .map_err(InvalidKey::Derive)?;
     Ok(key)
 }
 
@@ -181,22 +244,20 @@ impl PublicKey {
     }
 
     /// Parse the text of a `.pub` file.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let file: PublicFile = toml::from_str(text).map_err(|e| e.message().to_string())?;
+    pub fn parse(text: &str) -> Result<Self, InvalidKey> {
+        let file: PublicFile = toml::from_str(text).map_err(|e| InvalidKey::Toml(Box::new(e)))?;
         if file.format != PUBLIC_FORMAT {
-            return Err(format!(
-                "format is `{}`, expected `{PUBLIC_FORMAT}`",
-                file.format
-            ));
+            return Err(InvalidKey::Format {
+                found: file.format,
+                expected: PUBLIC_FORMAT,
+            });
         }
-        super::check_name(super::NameKind::Publisher, &file.publisher)
-            .map_err(|e| e.to_string())?;
+        super::check_name(super::NameKind::Publisher, &file.publisher)?;
         let bytes: [u8; 32] = hex::decode(&file.public_key)
             .ok()
             .and_then(|b| b.try_into().ok())
-            .ok_or("public-key is not 32 bytes of hex")?;
-        let key = VerifyingKey::from_bytes(&bytes)
-            .map_err(|_| "public-key is not a valid Ed25519 point".to_string())?;
+            .ok_or(InvalidKey::PublicKeyNotHex)?;
+        let key = VerifyingKey::from_bytes(&bytes).map_err(|_| InvalidKey::PublicKeyNotAPoint)?;
         Ok(Self {
             publisher: file.publisher,
             key,
@@ -242,10 +303,10 @@ pub struct SecretKey {
 
 impl SecretKey {
     /// A new random key pair from the operating system's generator.
-    pub fn generate(publisher: &str) -> Result<Self, String> {
-        super::check_name(super::NameKind::Publisher, publisher).map_err(|e| e.to_string())?;
+    pub fn generate(publisher: &str) -> Result<Self, KeyError> {
+        super::check_name(super::NameKind::Publisher, publisher)?;
         let mut seed = [0u8; 32];
-        getrandom::fill(&mut seed).map_err(|e| format!("no randomness: {e}"))?;
+        getrandom::fill(&mut seed).map_err(KeyError::NoRandomness)?;
         Ok(Self {
             publisher: publisher.to_string(),
             key: SigningKey::from_bytes(&seed),
@@ -266,11 +327,15 @@ impl SecretKey {
     }
 
     /// Read a secret key file; refused when group or others may read it.
-    /// `passphrase` is asked only when the key is encrypted.
-    pub fn read(
+    /// `passphrase` is asked only when the key is encrypted; its error (say,
+    /// no terminal to ask on) becomes [`InvalidKey::NoPassphrase`].
+    pub fn read<E>(
         path: &Path,
-        passphrase: &dyn Fn() -> Result<String, String>,
-    ) -> Result<Self, KeyError> {
+        passphrase: &dyn Fn() -> Result<String, E>,
+    ) -> Result<Self, KeyError>
+    where
+        E: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
         use std::os::unix::fs::PermissionsExt;
         let meta = std::fs::metadata(path).map_err(|source| KeyError::Read {
             path: path.to_path_buf(),
@@ -287,31 +352,32 @@ impl SecretKey {
             path: path.to_path_buf(),
             source,
         })?;
-        let invalid = |reason: String| KeyError::Invalid {
+        let invalid = |reason: InvalidKey| KeyError::Invalid {
             path: path.to_path_buf(),
             kind: "secret",
             reason,
         };
         let file: SecretFile =
-            toml::from_str(&text).map_err(|e| invalid(e.message().to_string()))?;
+            toml::from_str(&text).map_err(|e| invalid(InvalidKey::Toml(Box::new(e))))?;
         if file.format != SECRET_FORMAT {
-            return Err(invalid(format!(
-                "format is `{}`, expected `{SECRET_FORMAT}`",
-                file.format
-            )));
+            return Err(invalid(InvalidKey::Format {
+                found: file.format,
+                expected: SECRET_FORMAT,
+            }));
         }
         let seed: Vec<u8> = match (&file.secret_key, &file.encrypted_secret_key, &file.kdf) {
             (Some(clear), None, None) => {
-                hex::decode(clear).map_err(|_| invalid("secret-key is not hex".into()))?
+                hex::decode(clear).map_err(|_| invalid(InvalidKey::SecretKeyNotHex))?
             }
             (None, Some(sealed), Some(kdf)) => {
                 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-                let sealed = hex::decode(sealed)
-                    .map_err(|_| invalid("encrypted-secret-key is not hex".into()))?;
+                let sealed =
+                    hex::decode(sealed).map_err(|_| invalid(InvalidKey::EncryptedKeyNotHex))?;
                 if sealed.len() != 12 + 48 {
-                    return Err(invalid("encrypted-secret-key has the wrong length".into()));
+                    return Err(invalid(InvalidKey::EncryptedKeyLength));
                 }
-                let passphrase = passphrase().map_err(&invalid)?;
+                let passphrase =
+                    passphrase().map_err(|e| invalid(InvalidKey::NoPassphrase(e.into())))?;
                 let key = derive(&passphrase, kdf).map_err(invalid)?;
                 let cipher = chacha20poly1305::ChaCha20Poly1305::new((&key).into());
                 let (nonce, sealed) = sealed.split_at(12);
@@ -328,14 +394,12 @@ impl SecretKey {
                     })?
             }
             _ => {
-                return Err(invalid(
-                    "it needs either secret-key, or encrypted-secret-key with [kdf]".into(),
-                ));
+                return Err(invalid(InvalidKey::NoSecretKey));
             }
         };
         let seed: [u8; 32] = seed
             .try_into()
-            .map_err(|_| invalid("the secret key is not 32 bytes".into()))?;
+            .map_err(|_| invalid(InvalidKey::SecretKeyLength))?;
         Ok(Self {
             publisher: file.publisher,
             key: SigningKey::from_bytes(&seed),
@@ -377,7 +441,7 @@ impl SecretKey {
                     iterations: KDF_ITERATIONS,
                     parallelism: 1,
                 };
-                let key = derive(passphrase, &kdf).map_err(failed)?;
+                let key = derive(passphrase, &kdf).map_err(|e| failed(e.to_string()))?;
                 let cipher = chacha20poly1305::ChaCha20Poly1305::new((&key).into());
                 let seed = self.key.to_bytes();
                 let sealed = cipher
@@ -489,12 +553,12 @@ mod tests {
             .unwrap();
         let text = std::fs::read_to_string(&key).unwrap();
         assert!(!text.contains(&hex::encode(secret.key.to_bytes())));
-        let right = || Ok("correct horse".to_string());
+        let right = || Ok::<_, String>("correct horse".to_string());
         assert_eq!(
             SecretKey::read(&key, &right).unwrap().public(),
             secret.public()
         );
-        let wrong = || Ok("battery staple".to_string());
+        let wrong = || Ok::<_, String>("battery staple".to_string());
         let err = SecretKey::read(&key, &wrong).err().unwrap().to_string();
         assert!(
             err.ends_with("wrong passphrase, or the file was modified"),
@@ -507,5 +571,55 @@ mod tests {
         )
         .unwrap();
         assert!(SecretKey::read(&key, &right).is_err());
+    }
+
+    #[test]
+    fn errors_say_which_file_and_what_is_wrong() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = SecretKey::generate("Not A Name").err().unwrap();
+        let name = crate::check_name(crate::NameKind::Publisher, "Not A Name").unwrap_err();
+        assert!(matches!(&err, KeyError::Publisher(e) if *e == name));
+        assert_eq!(err.to_string(), name.to_string());
+
+        let secret = SecretKey::generate("acme").unwrap();
+        let (key, public) = secret
+            .write_pair(&dir.path().join("acme"), Some("correct horse"))
+            .unwrap();
+        let text = std::fs::read_to_string(&public).unwrap();
+        std::fs::write(&public, text.replace(PUBLIC_FORMAT, "other-format")).unwrap();
+        let err = PublicKey::read(&public).unwrap_err();
+        assert!(matches!(
+            &err,
+            KeyError::Invalid {
+                kind: "public",
+                reason: InvalidKey::Format { .. },
+                ..
+            }
+        ));
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{} is not an Airlock public key file: format is `other-format`, expected `airlock-ed25519-public-key-1`",
+                public.display()
+            )
+        );
+
+        // The caller's own reason for having no passphrase is kept.
+        let no_terminal = || Err::<String, _>("no terminal to ask on");
+        let err = SecretKey::read(&key, &no_terminal).err().unwrap();
+        assert!(matches!(
+            &err,
+            KeyError::Invalid {
+                reason: InvalidKey::NoPassphrase(_),
+                ..
+            }
+        ));
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{} is not an Airlock secret key file: no terminal to ask on",
+                key.display()
+            )
+        );
     }
 }

@@ -8,7 +8,8 @@
 //! the manifest in this canonical form ([`Manifest::to_canonical`]), and the
 //! signature covers exactly those bytes.
 
-use airlock_core::paths::RelPath;
+use airlock_core::names::NameError;
+use airlock_core::paths::{PathError, RelPath};
 use airlock_core::toml_errors::{location, toml_message};
 use airlock_core::wit_version::{WIT_VERSION, wit_compatible};
 use serde::{Deserialize, Serialize};
@@ -33,6 +34,79 @@ pub struct Manifest {
     /// The component: filled in by `airlock plugin pack`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub component: Option<ComponentRef>,
+}
+
+/// Why a manifest was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    /// Not TOML, or not the keys and types of a manifest.
+    #[error("{location}: {message}")]
+    Toml {
+        /// `ORIGIN:LINE:COLUMN`.
+        location: String,
+        /// The parser's message and the line quoted (`... (in `the line`)`).
+        message: String,
+    },
+    /// A value that is not allowed.
+    #[error("{origin}: {problem}")]
+    Invalid {
+        /// The manifest, as the caller named it.
+        origin: String,
+        /// Which key, and why.
+        problem: ManifestProblem,
+    },
+}
+
+/// A manifest value that is not allowed, with its key.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestProblem {
+    /// `name` is not a valid plugin name.
+    #[error("name: {0}")]
+    Name(NameError),
+    /// `version` is not semver.
+    #[error("version: `{version}` is not a semantic version (like 1.2.0): {error}")]
+    Version {
+        /// The value.
+        version: String,
+        /// The semver parser's reason.
+        error: semver::Error,
+    },
+    /// `wit-version` is one this host does not speak.
+    #[error(
+        "wit-version: the plugin targets airlock:skill@{0}, and this host speaks airlock:skill@{host}",
+        host = WIT_VERSION
+    )]
+    WitVersion(String),
+    /// `publisher.name` is not a valid publisher name.
+    #[error("publisher.name: {0}")]
+    PublisherName(NameError),
+    /// `publisher.key` is not a fingerprint.
+    #[error("publisher.key: `{0}` is not a key fingerprint (SHA256: and 64 lowercase hex digits)")]
+    PublisherKey(String),
+    /// A `capabilities.workspace-read` or `-write` path is refused.
+    #[error("capabilities.{key}: `{path}`: {error}")]
+    Path {
+        /// `workspace-read` or `workspace-write`.
+        key: &'static str,
+        /// The path.
+        path: String,
+        /// Why.
+        error: PathError,
+    },
+    /// A `capabilities.models` entry is not a valid model name.
+    #[error("capabilities.models: {0}")]
+    Model(NameError),
+    /// A `capabilities.commands` entry is not a bare program name.
+    #[error(
+        "capabilities.commands: `{0}` is not a bare program name (no paths, no spaces, not empty), such as \"cargo\""
+    )]
+    Program(String),
+    /// A `capabilities.commands` entry is listed twice.
+    #[error("capabilities.commands: `{0}` is listed twice")]
+    DuplicateProgram(String),
+    /// `component.sha256` is not 64 lowercase hex digits.
+    #[error("component.sha256: `{0}` is not a hex sha256")]
+    ComponentSha256(String),
 }
 
 /// The publisher.
@@ -110,40 +184,33 @@ impl Manifest {
     /// Parse and check a manifest; `origin` names it in errors. A TOML
     /// error says `ORIGIN:LINE:COLUMN: message (in `the line`)`; a value
     /// that is not allowed says `ORIGIN: key: why`.
-    pub fn parse(text: &str, origin: &str) -> Result<Self, String> {
-        let manifest: Self = toml::from_str(text).map_err(|e| {
-            format!(
-                "{}: {}",
-                location(origin, text, e.span()),
-                toml_message(&e, text, "docs/plugins.md")
-            )
+    pub fn parse(text: &str, origin: &str) -> Result<Self, ManifestError> {
+        let manifest: Self = toml::from_str(text).map_err(|e| ManifestError::Toml {
+            location: location(origin, text, e.span()),
+            message: toml_message(&e, text, "docs/plugins.md"),
         })?;
-        manifest.check().map_err(|e| format!("{origin}: {e}"))?;
+        manifest.check().map_err(|problem| ManifestError::Invalid {
+            origin: origin.to_string(),
+            problem,
+        })?;
         Ok(manifest)
     }
 
-    fn check(&self) -> Result<(), String> {
-        super::check_name(super::NameKind::Plugin, &self.name).map_err(|e| format!("name: {e}"))?;
-        semver::Version::parse(&self.version).map_err(|e| {
-            format!(
-                "version: `{}` is not a semantic version (like 1.2.0): {e}",
-                self.version
-            )
+    fn check(&self) -> Result<(), ManifestProblem> {
+        super::check_name(super::NameKind::Plugin, &self.name).map_err(ManifestProblem::Name)?;
+        semver::Version::parse(&self.version).map_err(|error| ManifestProblem::Version {
+            version: self.version.clone(),
+            error,
         })?;
         if !wit_compatible(&self.wit_version) {
-            return Err(format!(
-                "wit-version: the plugin targets airlock:skill@{}, and this host speaks airlock:skill@{WIT_VERSION}",
-                self.wit_version
-            ));
+            return Err(ManifestProblem::WitVersion(self.wit_version.clone()));
         }
         super::check_name(super::NameKind::Publisher, &self.publisher.name)
-            .map_err(|e| format!("publisher.name: {e}"))?;
+            .map_err(ManifestProblem::PublisherName)?;
         if let Some(key) = &self.publisher.key
             && !super::keys::is_fingerprint(key)
         {
-            return Err(format!(
-                "publisher.key: `{key}` is not a key fingerprint (SHA256: and 64 lowercase hex digits)"
-            ));
+            return Err(ManifestProblem::PublisherKey(key.clone()));
         }
         let caps = &self.capabilities;
         for (key, paths) in [
@@ -151,23 +218,23 @@ impl Manifest {
             ("workspace-write", &caps.workspace_write),
         ] {
             for path in paths {
-                RelPath::parse(path).map_err(|e| format!("capabilities.{key}: `{path}`: {e}"))?;
+                RelPath::parse(path).map_err(|error| ManifestProblem::Path {
+                    key,
+                    path: path.clone(),
+                    error,
+                })?;
             }
         }
         for model in &caps.models {
             airlock_core::names::check(airlock_core::names::NameKind::Model, model)
-                .map_err(|e| format!("capabilities.models: {e}"))?;
+                .map_err(ManifestProblem::Model)?;
         }
         for (i, program) in caps.commands.iter().enumerate() {
             if !airlock_policy::profile::valid_program(program) {
-                return Err(format!(
-                    "capabilities.commands: `{program}` is not a bare program name (no paths, no spaces, not empty), such as \"cargo\""
-                ));
+                return Err(ManifestProblem::Program(program.clone()));
             }
             if caps.commands[..i].contains(program) {
-                return Err(format!(
-                    "capabilities.commands: `{program}` is listed twice"
-                ));
+                return Err(ManifestProblem::DuplicateProgram(program.clone()));
             }
         }
         if let Some(c) = &self.component
@@ -176,10 +243,7 @@ impl Manifest {
                     .bytes()
                     .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
         {
-            return Err(format!(
-                "component.sha256: `{}` is not a hex sha256",
-                c.sha256
-            ));
+            return Err(ManifestProblem::ComponentSha256(c.sha256.clone()));
         }
         Ok(())
     }
@@ -217,15 +281,20 @@ mod tests {
 
     #[test]
     fn strict_errors_name_the_key() {
-        let err =
-            Manifest::parse(&GOOD.replace("0.1.0\"\ndesc", "1.x\"\ndesc"), "m.toml").unwrap_err();
+        let err = Manifest::parse(&GOOD.replace("0.1.0\"\ndesc", "1.x\"\ndesc"), "m.toml")
+            .unwrap_err()
+            .to_string();
         assert!(
             err.starts_with("m.toml: version: `1.x` is not a semantic version"),
             "{err}"
         );
-        let err = Manifest::parse(&format!("{GOOD}network = true\n"), "m.toml").unwrap_err();
+        let err = Manifest::parse(&format!("{GOOD}network = true\n"), "m.toml")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("unknown field `network`"), "{err}");
-        let err = Manifest::parse(&GOOD.replace("\".\"", "\"../up\""), "m.toml").unwrap_err();
+        let err = Manifest::parse(&GOOD.replace("\".\"", "\"../up\""), "m.toml")
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("capabilities.workspace-read: `../up`"),
             "{err}"
@@ -234,7 +303,8 @@ mod tests {
             &GOOD.replace("wit-version = \"0.1.0\"", "wit-version = \"0.2.0\""),
             "m.toml",
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("targets airlock:skill@0.2.0"), "{err}");
     }
 
@@ -267,7 +337,7 @@ mod tests {
             ".",
         ] {
             let text = format!("{GOOD}commands = [{}]\n", toml::Value::from(bad));
-            let err = Manifest::parse(&text, "m.toml").unwrap_err();
+            let err = Manifest::parse(&text, "m.toml").unwrap_err().to_string();
             assert!(
                 err.starts_with("m.toml: capabilities.commands: `")
                     && err.contains("is not a bare program name"),
@@ -278,9 +348,12 @@ mod tests {
             &format!("{GOOD}commands = [\"make\", \"make\"]\n"),
             "m.toml",
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert_eq!(err, "m.toml: capabilities.commands: `make` is listed twice");
-        let err = Manifest::parse(&format!("{GOOD}commands = \"make\"\n"), "m.toml").unwrap_err();
+        let err = Manifest::parse(&format!("{GOOD}commands = \"make\"\n"), "m.toml")
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("m.toml:11:12: invalid type: string \"make\", expected a sequence (in `commands = \"make\"`)"), "{err}");
     }
 

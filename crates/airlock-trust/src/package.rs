@@ -240,7 +240,8 @@ impl Package {
         let manifest_text = String::from_utf8(manifest_bytes)
             .map_err(|_| format("its manifest is not UTF-8 text".into()))?;
         let origin = format!("{}:manifest.toml", path.display());
-        let manifest = Manifest::parse(&manifest_text, &origin).map_err(format)?;
+        let manifest =
+            Manifest::parse(&manifest_text, &origin).map_err(|e| format(e.to_string()))?;
         if manifest.component.is_none() {
             return Err(format("its manifest has no [component] section".into()));
         }

@@ -51,6 +51,29 @@ pub struct Access {
     pub max: Option<u64>,
 }
 
+impl Access {
+    /// An access to `path` by `op`, with none of the details that depend on
+    /// `op` (set those with struct update syntax).
+    pub fn new(op: impl Into<String>, path: impl Into<String>, allowed: bool) -> Self {
+        Self {
+            op: op.into(),
+            path: path.into(),
+            allowed,
+            rule: None,
+            error: None,
+            entries: None,
+            size: None,
+            offset: None,
+            bytes: None,
+            sha256: None,
+            replaces: None,
+            search: None,
+            limit: None,
+            max: None,
+        }
+    }
+}
+
 /// A search's query and result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

@@ -185,6 +185,68 @@ fn a_record_whose_data_does_not_fit_its_kind_is_named_not_guessed() {
     ));
 }
 
+#[test]
+fn a_typed_payload_is_recorded_under_its_own_kind_and_reads_back_the_same() {
+    use crate::support::{assert_verifies, open, records, run_start, tempdir, verify_home};
+    use airlock_audit::schema::{Access, Log, Search};
+    let home = tempdir();
+    let log = open(home.path());
+    let run = log.begin_run(&run_start(1)).expect("begin a run");
+    let read = Access {
+        bytes: Some(120),
+        ..Access::new("read-file", "notes/a.txt", true)
+    };
+    let search = Access {
+        search: Some(Search {
+            pattern: "todo".into(),
+            glob: None,
+            matches: 2,
+            files_matched: vec!["notes/a.txt".into()],
+            truncated: false,
+        }),
+        ..Access::new("search", "notes", true)
+    };
+    let message = Log {
+        level: "info".into(),
+        message: "read the notes".into(),
+        redacted: schema::redacted(BTreeMap::from([("github-token", 1)])),
+    };
+    run.record(&read, false).expect("batched");
+    run.record(&message, false).expect("batched");
+    run.record(&search, true)
+        .expect("synced, with the batch before it");
+    run.end(serde_json::json!({"outcome": "ok", "exit-code": 0, "error": null, "elapsed-ms": 5}))
+        .expect("end the run");
+    let ours: Vec<Record> = records(home.path())
+        .into_iter()
+        .filter(|r| r.run.as_deref() == Some(run.id()))
+        .collect();
+    let kinds: Vec<&str> = ours.iter().map(|r| r.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            kind::RUN_START,
+            kind::ACCESS,
+            kind::LOG,
+            kind::ACCESS,
+            kind::RUN_END
+        ]
+    );
+    let back: Vec<Payload> = ours[1..4]
+        .iter()
+        .map(|r| Payload::of(r).expect("a typed payload"))
+        .collect();
+    assert_eq!(
+        back,
+        [
+            Payload::Access(read),
+            Payload::Log(message),
+            Payload::Access(search)
+        ]
+    );
+    assert_verifies(&verify_home(home.path()));
+}
+
 /// The golden log's records, as `query` takes them.
 fn log() -> Vec<(Record, String)> {
     golden_records()

@@ -10,8 +10,8 @@ mod input;
 mod slash;
 mod turn;
 
-use super::launch::{Launcher, Prepared, SkillSpec};
 use crate::exit::{Exit, Failure};
+use airlock_session::{Launcher, Prepared, SkillSpec};
 use clap::Args;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -181,7 +181,7 @@ pub fn chat(args: ChatArgs, home: Option<PathBuf>, config: Option<&Path>) -> Res
     };
     // Several threads: the skill runs on one while Ctrl-C is watched.
     let rt = super::session_runtime()?;
-    let prepared = rt.block_on(launcher.prepare(&spec))?;
+    let prepared = rt.block_on(launcher.prepare(&spec, &super::Spinner::new()))?;
     let granted = &prepared.profile.inference.models;
     if let Some(model) = &args.model {
         check_model(model, granted)?;

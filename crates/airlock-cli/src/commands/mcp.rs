@@ -11,10 +11,11 @@
 mod schema;
 mod stdio;
 
-use super::launch::{Hooks, Launcher, Prepared, SkillSpec, exit_code, failure_events, status_of};
 use crate::exit::{Exit, Failure};
 use airlock_runtime::clock::Cancel;
 use airlock_runtime::{Event, Request};
+use airlock_session::launch::failure_events;
+use airlock_session::{Hooks, LaunchError, Launcher, Prepared, SkillSpec};
 use airlock_trust::store::PluginStore;
 use clap::Args;
 use rmcp::model::{
@@ -111,7 +112,7 @@ const MAX_CONCURRENT_RUNS: usize = airlock_runtime::engine::MAX_CONCURRENT_SKILL
 pub fn mcp(args: McpArgs, home: Option<PathBuf>, config: Option<&Path>) -> Result<Exit, Failure> {
     let launcher = Launcher::open(home.as_deref(), config)?;
     // The admin policy decides whether this door exists and what it serves.
-    let gate = |f: Failure| launcher.refused("airlock mcp", f);
+    let gate = |f: Failure| super::refused(&launcher, "airlock mcp", f);
     let policy = super::policy::load_for_mcp().map_err(gate)?;
     let installed = installed_names(&launcher.home);
     let names = served_names(&installed, &args.skills)?;
@@ -127,10 +128,10 @@ pub fn mcp(args: McpArgs, home: Option<PathBuf>, config: Option<&Path>) -> Resul
                 profile: args.profile.clone(),
                 workspace: args.workspace.clone(),
             };
-            let prepared = launcher.prepare(&spec).await?;
+            let prepared = launcher.prepare(&spec, &super::Spinner::new()).await?;
             policy
                 .check_mcp_profile(name, &prepared.profile)
-                .map_err(|m| launcher.refused(name, Failure::new(Exit::Refused, m)))?;
+                .map_err(|m| launcher.refused(name, LaunchError::Violation(m)))?;
             let described = launcher
                 .airlock
                 .describe(&prepared.skill)
@@ -339,7 +340,7 @@ impl Server {
             Ok(None) => return error_result("no such tool".into(), None),
             Err(e) => return error_result(format!("`{name}` did not finish: {e}"), None),
         };
-        let code = exit_code(&finished.outcome, None);
+        let status = finished.status;
         let run_id = finished.run_id.clone();
         match finished.outcome {
             Ok(report) => {
@@ -353,8 +354,8 @@ impl Server {
                 }
                 text.push_str(&format!("\naudit: run {run_id}"));
                 let structured = serde_json::json!({
-                    "status": status_of(code),
-                    "exit-code": code as u8,
+                    "status": status.as_str(),
+                    "exit-code": status.code(),
                     "run-id": run_id,
                     "findings": report.findings,
                     "denied": denied_list(&report.events),
@@ -381,8 +382,8 @@ impl Server {
                     text,
                     Some(serde_json::json!({
                         "denied": denied_list(failure_events(&failure)),
-                        "status": status_of(code),
-                        "exit-code": code as u8,
+                        "status": status.as_str(),
+                        "exit-code": status.code(),
                         "run-id": run_id,
                     })),
                 )

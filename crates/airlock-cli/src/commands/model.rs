@@ -3,12 +3,12 @@
 use super::{runtime, to_json};
 use crate::cli::ModelCommand;
 use crate::exit::{Exit, Failure};
-use airlock_runtime::config::{BackendKind, Config};
 use airlock_runtime::inference::endpoint::Endpoint;
 use airlock_runtime::inference::ollama::OllamaBackend;
 use airlock_runtime::models::{
     AddOutcome, Added, LockedModel, LockedSource, ModelError, ModelStore, VerifyStatus,
 };
+use airlock_session::config::{BackendKind, Config};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};

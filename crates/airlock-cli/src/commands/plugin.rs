@@ -1,6 +1,6 @@
 //! `airlock plugin`: the publisher's side (keygen, new, pack, sign) and the
-//! officer's (install, list, show, verify, remove); and the resolution of
-//! `airlock run NAME` to an installed, checked plugin.
+//! officer's (install, list, show, verify, remove). Whether an installed
+//! plugin may run is decided before each run by `airlock_session::launch`.
 
 use super::{compile, start, to_json};
 use crate::cli::PluginCommand;
@@ -8,6 +8,7 @@ use crate::exit::{Exit, Failure};
 use airlock_runtime::Profile;
 use airlock_runtime::policy::Policy;
 use airlock_runtime::profile::ProfileSource;
+use airlock_trust::admit::Reviewed;
 use airlock_trust::caps;
 use airlock_trust::keys::SecretKey;
 use airlock_trust::manifest::{Capabilities, ComponentRef, Manifest};
@@ -18,9 +19,6 @@ use airlock_trust::{NameKind, Signer, check_name};
 use sha2::{Digest, Sha256};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
-
-mod target;
-pub use target::{Reviewed, Target, resolve};
 
 pub fn plugin(
     cmd: PluginCommand,
@@ -118,7 +116,7 @@ fn ask_passphrase(prompt: &str) -> Result<String, String> {
 }
 
 fn keygen(publisher: &str, out: Option<PathBuf>, encrypt: bool) -> Result<Exit, Failure> {
-    let key = SecretKey::generate(publisher).map_err(Failure::usage)?;
+    let key = SecretKey::generate(publisher).map_err(|e| Failure::usage(e.to_string()))?;
     let passphrase = if encrypt {
         let first = ask_passphrase("Passphrase for the new key: ").map_err(Failure::usage)?;
         if std::env::var_os(PASSPHRASE_ENV).is_none() {
@@ -245,7 +243,7 @@ fn read_manifest(path: &Path) -> Result<Manifest, Failure> {
             path.display()
         ))
     })?;
-    Manifest::parse(&text, &path.display().to_string()).map_err(Failure::usage)
+    Manifest::parse(&text, &path.display().to_string()).map_err(|e| Failure::usage(e.to_string()))
 }
 
 fn read_key(path: &Path) -> Result<SecretKey, Failure> {

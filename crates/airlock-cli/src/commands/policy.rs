@@ -4,7 +4,7 @@ use super::to_json;
 use crate::cli::PolicyCommand;
 use crate::exit::{Exit, Failure};
 use airlock_runtime::policy::{
-    Origin, POLICY_FILE_ENV, Policy, PolicyError, SYSTEM_POLICY_PATH, ServerUid, Setting,
+    Origin, POLICY_FILE_ENV, Policy, SYSTEM_POLICY_PATH, ServerUid, Setting,
 };
 
 pub fn policy(cmd: PolicyCommand) -> Result<Exit, Failure> {
@@ -17,13 +17,7 @@ pub fn policy(cmd: PolicyCommand) -> Result<Exit, Failure> {
 /// file:line:column and key); an untrusted or unreadable one is exit 3.
 /// Either way nothing runs.
 pub(super) fn load() -> Result<Policy, Failure> {
-    Policy::load().map_err(|e| {
-        let code = match e {
-            PolicyError::Invalid { .. } => Exit::Usage,
-            PolicyError::Untrusted { .. } | PolicyError::Read { .. } => Exit::Refused,
-        };
-        Failure::new(code, e.to_string())
-    })
+    Ok(airlock_session::admin::policy()?)
 }
 
 /// The admin policy for `airlock mcp`, after its `[mcp]` gate: refused

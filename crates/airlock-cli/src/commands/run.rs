@@ -1,12 +1,13 @@
 //! `airlock run`.
 
-use super::launch::{Hooks, Launcher, SkillSpec, exit_code, failure_events, status_of};
 use super::live::LiveView;
-use super::{runtime, to_json};
-use crate::cli::RunArgs;
+use super::{Spinner, runtime, to_json};
+use crate::cli::{RunArgs, SeverityArg};
 use crate::exit::{Exit, Failure};
 use airlock_runtime::terminal;
 use airlock_runtime::{Event, EventSink, Request, RunReport};
+use airlock_session::launch::failure_events;
+use airlock_session::{Hooks, Launcher, Severity, SkillSpec, Status};
 use airlock_trust::Signer;
 use std::io::IsTerminal;
 use std::io::Write;
@@ -23,13 +24,13 @@ pub fn run(args: RunArgs, home: Option<PathBuf>, config: Option<&Path>) -> Resul
         workspace: args.workspace.clone(),
     };
     let rt = runtime()?;
-    let prepared = match rt.block_on(launcher.prepare(&spec)) {
+    let prepared = match rt.block_on(launcher.prepare(&spec, &Spinner::new())) {
         Ok(prepared) => prepared,
-        Err(failure) if args.json && failure.code() == Exit::Refused => {
-            print_json_failure(status_of(failure.code()), &failure.to_string(), &[], None)?;
-            return Ok(failure.code());
+        Err(refusal) if args.json && refusal.is_refusal() => {
+            print_json_failure(Status::Refused.as_str(), &refusal.to_string(), &[], None)?;
+            return Ok(Exit::Refused);
         }
-        Err(failure) => return Err(failure),
+        Err(e) => return Err(e.into()),
     };
     let request = Request {
         input: args.input.clone(),
@@ -51,11 +52,12 @@ pub fn run(args: RunArgs, home: Option<PathBuf>, config: Option<&Path>) -> Resul
         sink,
         approver,
         cancel: None,
-        fail_on: args.fail_on,
+        fail_on: args.fail_on.map(severity),
     };
     let finished = rt.block_on(launcher.execute(&prepared, &request, hooks))?;
     view.finish();
-    let code = exit_code(&finished.outcome, args.fail_on);
+    let status = finished.status;
+    let code = Exit::from(status);
     match finished.outcome {
         Ok(report) => finish(
             &args,
@@ -64,13 +66,13 @@ pub fn run(args: RunArgs, home: Option<PathBuf>, config: Option<&Path>) -> Resul
                 signer: finished.signer.as_ref(),
                 run_id: &finished.run_id,
             },
-            code,
+            status,
             view.mid_line(),
         ),
         Err(failure) => {
             if args.json {
                 print_json_failure(
-                    status_of(code),
+                    status.as_str(),
                     &failure.to_string(),
                     failure_events(&failure),
                     Some(&finished.run_id),
@@ -89,6 +91,17 @@ pub fn run(args: RunArgs, home: Option<PathBuf>, config: Option<&Path>) -> Resul
                 ))
             }
         }
+    }
+}
+
+/// `--fail-on`'s threshold.
+fn severity(arg: SeverityArg) -> Severity {
+    match arg {
+        SeverityArg::Note => Severity::Note,
+        SeverityArg::Low => Severity::Low,
+        SeverityArg::Medium => Severity::Medium,
+        SeverityArg::High => Severity::High,
+        SeverityArg::Critical => Severity::Critical,
     }
 }
 
@@ -115,15 +128,16 @@ fn finish(
     args: &RunArgs,
     report: &RunReport,
     vouched: Vouched<'_>,
-    code: Exit,
+    status: Status,
     mid_line: bool,
 ) -> Result<Exit, Failure> {
+    let code = Exit::from(status);
     if args.json {
         let encode =
             |e: serde_json::Error| Failure::new(Exit::Internal, format!("cannot encode JSON: {e}"));
         let mut value = serde_json::to_value(report).map_err(encode)?;
         if let Some(obj) = value.as_object_mut() {
-            obj.insert("status".into(), status_of(code).into());
+            obj.insert("status".into(), status.as_str().into());
             obj.insert("signed".into(), vouched.signer.is_some().into());
             obj.insert(
                 "signer".into(),

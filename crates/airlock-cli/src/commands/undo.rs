@@ -3,8 +3,8 @@
 use crate::cli::UndoArgs;
 use crate::exit::{Exit, Failure};
 use airlock_runtime::audit::AuditLog;
-use airlock_runtime::config::Config;
 use airlock_runtime::undo::{self, UndoError};
+use airlock_session::config::Config;
 use std::path::PathBuf;
 
 pub fn undo(

@@ -3,9 +3,9 @@
 #![allow(clippy::unwrap_used)]
 
 use crate::support::{airlock, ok, text};
-use airlock_runtime::config::{BackendKind, Config};
 use airlock_runtime::inference::ModelSource;
 use airlock_runtime::models::{ModelError, ModelStore};
+use airlock_session::config::{BackendKind, Config};
 use airlock_tests::{TEST_MODEL_SHA256, test_model};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};

@@ -558,7 +558,9 @@ fn parse_profile(text: &str) -> Result<(), String> {
 }
 
 fn parse_manifest(text: &str) -> Result<(), String> {
-    Manifest::parse(text, MANIFEST_ORIGIN).map(|_| ())
+    Manifest::parse(text, MANIFEST_ORIGIN)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// Parse the base (after the same drops) and the mutated text; check the

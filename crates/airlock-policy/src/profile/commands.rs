@@ -151,7 +151,7 @@ pub struct ScratchPaths {
 impl ScratchPaths {
     /// Compile `patterns`; the error names the first bad one and says what
     /// is wrong with it (not the key: the caller does).
-    pub fn new<S: AsRef<str>>(patterns: &[S]) -> Result<Self, String> {
+    pub(crate) fn new<S: AsRef<str>>(patterns: &[S]) -> Result<Self, String> {
         if patterns.len() > MAX_SCRATCH_PATTERNS {
             return Err(format!(
                 "{} patterns is too many: at most {MAX_SCRATCH_PATTERNS}",

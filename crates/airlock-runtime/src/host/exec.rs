@@ -13,7 +13,7 @@
 //! the command is refused: Airlock never runs one unisolated.
 
 use crate::approval::{ApprovalRequest, Subject};
-use crate::audit::record::kind;
+use crate::audit::schema;
 use crate::bindings::exec_api::{self as api, Command, CommandResult};
 use crate::bindings::types::Error;
 use crate::command::Mount;
@@ -23,7 +23,6 @@ use crate::journal::{Event, Journal};
 use crate::profile::CommandPolicy;
 use crate::sandbox::denylist::DenyList;
 use airlock_core::paths::RelPath;
-use serde_json::json;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -197,8 +196,7 @@ impl ExecView<'_> {
         }
         crate::host::types::audit_durable(
             self.journal,
-            kind::APPROVAL,
-            json!({ "request": recorded, "decision": decision, "mode": mode }),
+            &crate::host::types::approval_record(&recorded, &decision, mode),
         )?;
         if !decision.allowed {
             let reason = decision.reason.unwrap_or_else(|| "not approved".into());
@@ -238,11 +236,8 @@ impl ExecView<'_> {
             Err(e) => {
                 let reason = e.to_string();
                 if self.journal.audited() {
-                    self.journal.audit(
-                        kind::COMMAND,
-                        json!({ "program": program, "args": args, "cwd": cwd.to_string(), "error": reason }),
-                        true,
-                    );
+                    let record = command_record(program.clone(), args, &cwd, Err(reason.clone()));
+                    self.journal.audit(&record, true);
                 }
                 return Err(self.deny(&program, reason));
             }
@@ -315,32 +310,10 @@ impl ExecView<'_> {
             stderr,
         };
         if self.journal.audited() {
-            let (stdout, r1) = self.journal.audit_redact(&result.stdout);
-            let (stderr, r2) = self.journal.audit_redact(&result.stderr);
-            let mut redacted = r1;
-            for (rule, n) in r2 {
-                *redacted.entry(rule).or_insert(0) += n;
-            }
-            crate::host::types::audit_durable(
-                self.journal,
-                kind::COMMAND,
-                json!({
-                    "program": program,
-                    "args": args,
-                    "cwd": cwd.to_string(),
-                    "exit-code": result.exit_code,
-                    "signal": result.signal,
-                    "timed-out": result.timed_out,
-                    "truncated": result.truncated,
-                    "elapsed-ms": result.elapsed_ms,
-                    "limit": outcome.limit.as_ref().map(|(key, _)| key),
-                    "limits": outcome.limits,
-                    "changes": applied,
-                    "stdout": stdout,
-                    "stderr": stderr,
-                    "redacted": redacted,
-                }),
-            )?;
+            let limit = outcome.limit.map(|(key, _)| key);
+            let ran = ran_record(self.journal, &result, limit, outcome.limits, applied);
+            let record = command_record(program, args, &cwd, Ok(ran));
+            crate::host::types::audit_durable(self.journal, &record)?;
         }
         Ok(result)
     }
@@ -441,6 +414,58 @@ impl ExecView<'_> {
     }
 }
 
+/// The `command` record of a command that ran, or that the sandbox refused
+/// to start (`Err` says why). `args` are as the log keeps them (redacted).
+fn command_record(
+    program: String,
+    args: Vec<String>,
+    cwd: &RelPath,
+    ran: Result<schema::Ran, String>,
+) -> schema::Command {
+    let (ran, error) = match ran {
+        Ok(ran) => (Some(ran), None),
+        Err(reason) => (None, Some(reason)),
+    };
+    schema::Command {
+        program,
+        args,
+        cwd: cwd.to_string(),
+        error,
+        ran,
+    }
+}
+
+/// How a command ran, as its record keeps it: its output redacted like
+/// prompts are, the profile key of the limit that stopped it, the limits
+/// it ran under (a sentence), and what became of its changes.
+fn ran_record(
+    journal: &Journal,
+    result: &CommandResult,
+    limit: Option<String>,
+    limits: String,
+    changes: Vec<schema::AppliedChange>,
+) -> schema::Ran {
+    let (stdout, r1) = journal.audit_redact(&result.stdout);
+    let (stderr, r2) = journal.audit_redact(&result.stderr);
+    let mut redacted = r1;
+    for (rule, n) in r2 {
+        *redacted.entry(rule).or_insert(0) += n;
+    }
+    schema::Ran {
+        exit_code: result.exit_code,
+        signal: result.signal,
+        timed_out: result.timed_out,
+        truncated: result.truncated,
+        elapsed_ms: result.elapsed_ms,
+        limit,
+        limits,
+        changes,
+        stdout,
+        stderr,
+        redacted: schema::redacted(redacted),
+    }
+}
+
 impl api::Host for ExecView<'_> {
     fn allowed_programs(&mut self) -> wasmtime::Result<Vec<api::Program>> {
         self.journal.host_call("exec::allowed-programs")?;
@@ -468,5 +493,103 @@ impl api::Host for ExecView<'_> {
         let result = self.run_command(command);
         self.journal.audit_check()?;
         Ok(result)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    //! The `command` records as the typed payload writes them, against the
+    //! `json!` objects the host wrote before the typed schema, for the same
+    //! inputs: the canonical bytes (sorted keys) are the same.
+
+    use super::*;
+    use crate::audit::schema::AppliedChange;
+    use serde_json::json;
+
+    const KEY: &str = "AKIAABCDEFGHIJKLMNOP";
+
+    fn bytes(payload: &impl serde::Serialize) -> String {
+        serde_json::to_value(payload).unwrap().to_string()
+    }
+
+    #[test]
+    fn a_refused_command_writes_the_bytes_it_wrote_before() {
+        let cwd = RelPath::parse("src").unwrap();
+        let args = vec!["-c".to_string(), "true".to_string()];
+        let reason = "the command sandbox could not be set up: no user namespaces";
+        let old = json!({ "program": "sh", "args": args, "cwd": cwd.to_string(), "error": reason });
+        let typed = command_record("sh".into(), args.clone(), &cwd, Err(reason.into()));
+        assert_eq!(bytes(&typed), old.to_string());
+    }
+
+    #[test]
+    fn a_command_that_ran_writes_the_bytes_it_wrote_before() {
+        let home = tempfile::tempdir().unwrap();
+        let cwd = RelPath::parse(".").unwrap();
+        let applied = vec![
+            AppliedChange {
+                path: "out.txt".into(),
+                change: "create".into(),
+                applied: true,
+                reason: None,
+            },
+            AppliedChange {
+                path: ".env".into(),
+                change: "other".into(),
+                applied: false,
+                reason: Some("withheld by the deny-list".into()),
+            },
+        ];
+        let endings = [
+            (Some(0), None, false, None),
+            (None, Some(9), true, Some("limits.wall-clock-seconds")),
+            (Some(2), None, false, Some("commands.max-output-bytes")),
+        ];
+        for journal in [
+            Journal::new(1024, None),
+            crate::journal::redacting_journal(home.path()),
+        ] {
+            for (exit_code, signal, timed_out, limit) in endings {
+                let result = CommandResult {
+                    exit_code,
+                    signal,
+                    truncated: limit.is_some(),
+                    timed_out,
+                    elapsed_ms: 1234,
+                    stdout: format!("out {KEY}\n"),
+                    stderr: format!("err {KEY} {KEY}\n"),
+                };
+                let limits = "limits: 256 processes".to_string();
+                let limit = limit.map(str::to_string);
+                let args = vec!["build".to_string()];
+                // The old writer, as it was.
+                let (stdout, r1) = journal.audit_redact(&result.stdout);
+                let (stderr, r2) = journal.audit_redact(&result.stderr);
+                let mut redacted = r1;
+                for (rule, n) in r2 {
+                    *redacted.entry(rule).or_insert(0) += n;
+                }
+                let old = json!({
+                    "program": "make",
+                    "args": args,
+                    "cwd": cwd.to_string(),
+                    "exit-code": result.exit_code,
+                    "signal": result.signal,
+                    "timed-out": result.timed_out,
+                    "truncated": result.truncated,
+                    "elapsed-ms": result.elapsed_ms,
+                    "limit": limit.as_ref(),
+                    "limits": limits,
+                    "changes": applied,
+                    "stdout": stdout,
+                    "stderr": stderr,
+                    "redacted": redacted,
+                });
+                let ran = ran_record(&journal, &result, limit, limits, applied.clone());
+                let typed = command_record("make".into(), args, &cwd, Ok(ran));
+                assert_eq!(bytes(&typed), old.to_string());
+            }
+        }
     }
 }

@@ -6,7 +6,6 @@
 //! a path, an endpoint or the engine, and no call can reach anything but the
 //! one engine the host was configured with.
 
-use crate::audit::record::kind;
 use crate::bindings::inference_api::{
     self as api, ChatRequest as WitRequest, Completion, InferenceError, Message as WitMessage,
     ModelInfo, OutputFormat as WitFormat, Role as WitRole, TokenCount as WitTokenCount,
@@ -30,6 +29,8 @@ pub const MAX_STOP_SEQUENCES: usize = 16;
 pub const MAX_OPEN_STREAMS: usize = 4;
 
 pub use airlock_inference::resolve::RunModels;
+
+mod records;
 
 /// Per-run state of the inference interface.
 pub struct InferenceState {
@@ -98,8 +99,8 @@ struct Call {
     timeout_seconds: u32,
     recorded: bool,
     /// The request as the engine got it (messages, sampling, format), for
-    /// the audit log.
-    request: serde_json::Value,
+    /// the audit log (`None` when the run is not audited).
+    request: Option<crate::audit::schema::InferenceRequest>,
 }
 
 /// The borrowed view the generated `Host` traits are implemented on.
@@ -264,11 +265,10 @@ impl InferenceView<'_> {
             remaining,
             kind == "chat-stream",
         )?;
-        let audited_request = if self.journal.audited() {
-            serde_json::to_value(&chat).unwrap_or_default()
-        } else {
-            serde_json::Value::Null
-        };
+        let audited_request = self
+            .journal
+            .audited()
+            .then(|| records::request_record(&chat));
         let now = Instant::now();
         let per_call = Duration::from_secs(policy.max_call_seconds);
         let deadline = (now + per_call).min(self.state.run_deadline.at());
@@ -438,51 +438,6 @@ impl CompletionStream {
             error,
             elapsed_ms: u64::try_from(self.call.started.elapsed().as_millis()).unwrap_or(u64::MAX),
         });
-    }
-
-    /// The call's audit record, synced before the answer is reported done:
-    /// the request, the output, tokens, latency and outcome.
-    fn audit(&self, error: Option<&str>, journal: &mut Journal) {
-        if !journal.audited() {
-            return;
-        }
-        let mut redacted = std::collections::BTreeMap::new();
-        let mut request = self.call.request.clone();
-        if let Some(messages) = request
-            .get_mut("messages")
-            .and_then(serde_json::Value::as_array_mut)
-        {
-            for message in messages {
-                if let Some(serde_json::Value::String(content)) = message.get_mut("content") {
-                    let (clean, counts) = journal.audit_redact(content);
-                    *content = clean;
-                    for (rule, n) in counts {
-                        *redacted.entry(rule).or_insert(0u64) += n;
-                    }
-                }
-            }
-        }
-        let (output, counts) = journal.audit_redact(&self.text);
-        for (rule, n) in counts {
-            *redacted.entry(rule).or_insert(0u64) += n;
-        }
-        journal.audit(
-            kind::INFERENCE,
-            serde_json::json!({
-                "model": self.call.model,
-                "digest": self.call.digest,
-                "call": self.call.kind,
-                "request": request,
-                "output": output,
-                "prompt-tokens": self.usage.prompt_tokens,
-                "completion-tokens": self.usage.completion_tokens,
-                "finish": self.finish.map(finish_name),
-                "error": error,
-                "elapsed-ms": u64::try_from(self.call.started.elapsed().as_millis()).unwrap_or(u64::MAX),
-                "redacted": redacted,
-            }),
-            true,
-        );
     }
 
     fn completion(&self) -> Result<Completion, InferenceError> {
@@ -765,7 +720,7 @@ impl CompletionStream {
                 deadline: Instant::now(),
                 timeout_seconds: 0,
                 recorded: true,
-                request: serde_json::Value::Null,
+                request: None,
             },
             None,
             StopScanner::default(),

@@ -5,7 +5,7 @@
 //! denial for the user. Sizes and counts a skill controls are capped by the
 //! constants below and by the profile's limits.
 
-use crate::audit::record::kind;
+use crate::audit::schema::Access;
 use crate::bindings::types::Error;
 use crate::bindings::workspace_api::{
     self as api, Entry, EntryKind, Grant, Metadata, SearchMatch, SearchQuery, SearchResult,
@@ -16,11 +16,11 @@ use crate::sandbox::denylist::is_vcs_name;
 use crate::sandbox::resolve::{Need, Refusal, Resolved, Sandbox};
 use airlock_core::paths::RelPath;
 use cap_std::fs::Dir;
-use serde_json::{Value, json};
 use std::io::Read;
 use wasmtime::component::HasData;
 
 mod changes;
+mod records;
 
 use crate::approval::Change;
 mod files;
@@ -164,48 +164,41 @@ impl WorkspaceView<'_> {
 
     /// Record an access that happened (or failed for a reason other than a
     /// denial, which `refuse` records): batched, then trap if the audit
-    /// log has failed.
+    /// log has failed. `detail` adds what the call returned to its
+    /// `access` record.
     fn audited<T>(
         &mut self,
         op: &'static str,
         path: &str,
         result: &Result<T, Error>,
-        detail: impl FnOnce(&T) -> Value,
+        detail: impl FnOnce(&T, Access) -> Access,
     ) -> wasmtime::Result<()> {
         if self.journal.audited() {
-            let mut data = match result {
-                Ok(value) => detail(value),
+            let access = Access::new(op, display_raw(path), true);
+            let access = match result {
+                Ok(value) => detail(value, access),
                 Err(Error::AccessDenied(_)) => return self.journal.audit_check(),
-                Err(e) => json!({ "error": crate::host::types::message(e) }),
+                Err(e) => records::failed(access, e),
             };
-            if let Some(obj) = data.as_object_mut() {
-                obj.insert("op".into(), op.into());
-                obj.insert("path".into(), display_raw(path).into());
-                obj.insert("allowed".into(), true.into());
-            }
-            self.journal.audit(kind::ACCESS, data, false);
+            self.journal.audit(&access, false);
         }
         self.journal.audit_check()
     }
 
     /// Before a change is made: record it durably, or refuse it when the
-    /// audit log cannot be written (the caller then traps).
+    /// audit log cannot be written (the caller then traps). `detail` adds
+    /// what the change is to its `access` record.
     fn audit_change(
         &mut self,
         op: &'static str,
         path: &RelPath,
-        detail: Value,
+        detail: impl FnOnce(Access) -> Access,
     ) -> Result<(), Error> {
         if !self.journal.audited() {
             return Ok(());
         }
-        let mut data = detail;
-        if let Some(obj) = data.as_object_mut() {
-            obj.insert("op".into(), op.into());
-            obj.insert("path".into(), path.to_string().into());
-            obj.insert("allowed".into(), true.into());
-        }
-        crate::host::types::audit_durable(self.journal, kind::ACCESS, data)
+        let access = detail(Access::new(op, path.to_string(), true));
+        crate::host::types::audit_durable(self.journal, &access)
     }
 
     /// Ask for a change (per the profile's `edits.mode`), record the
@@ -254,8 +247,7 @@ impl WorkspaceView<'_> {
         let decision = self.state.edits.gate.decide(mode, &request);
         crate::host::types::audit_durable(
             self.journal,
-            kind::APPROVAL,
-            json!({ "request": request, "decision": decision, "mode": mode }),
+            &crate::host::types::approval_record(&request, &decision, mode),
         )?;
         if !decision.allowed {
             let reason = decision.reason.unwrap_or_else(|| "not approved".into());
@@ -279,16 +271,8 @@ impl WorkspaceView<'_> {
     /// A change that was recorded but then failed.
     fn audit_change_failed(&mut self, op: &'static str, path: &str, error: &Error) {
         if self.journal.audited() && !matches!(error, Error::AccessDenied(_)) {
-            self.journal.audit(
-                kind::ACCESS,
-                json!({
-                    "op": op,
-                    "path": display_raw(path),
-                    "allowed": true,
-                    "error": crate::host::types::message(error),
-                }),
-                false,
-            );
+            let access = records::failed(Access::new(op, display_raw(path), true), error);
+            self.journal.audit(&access, false);
         }
     }
 
@@ -600,12 +584,9 @@ impl api::Host for WorkspaceView<'_> {
             let resolved = self.resolve_existing(&path, Need::Read)?;
             self.entries(&resolved.real)
         })();
-        self.audited(
-            "list-dir",
-            &path,
-            &result,
-            |e| json!({ "entries": e.len() }),
-        )?;
+        self.audited("list-dir", &path, &result, |e, a| {
+            records::entries(a, e.len())
+        })?;
         Ok(result)
     }
 
@@ -615,7 +596,7 @@ impl api::Host for WorkspaceView<'_> {
             let resolved = self.resolve_existing(&path, Need::Read)?;
             self.walk_from(&resolved.real)
         })();
-        self.audited("walk", &path, &result, |e| json!({ "entries": e.len() }))?;
+        self.audited("walk", &path, &result, |e, a| records::entries(a, e.len()))?;
         Ok(result)
     }
 
@@ -636,26 +617,25 @@ impl api::Host for WorkspaceView<'_> {
                 writable,
             })
         })();
-        self.audited("stat", &path, &result, |m| json!({ "size": m.size }))?;
+        self.audited("stat", &path, &result, |m, a| records::size(a, m.size))?;
         Ok(result)
     }
 
     fn read_file(&mut self, path: String) -> HostResult<Vec<u8>> {
         self.journal.host_call("workspace::read-file")?;
         let result = self.read_bytes(&path, 0, None);
-        self.audited("read-file", &path, &result, |b| json!({ "bytes": b.len() }))?;
+        self.audited("read-file", &path, &result, |b, a| {
+            records::read(a, None, b.len())
+        })?;
         Ok(result)
     }
 
     fn read_range(&mut self, path: String, offset: u64, length: u64) -> HostResult<Vec<u8>> {
         self.journal.host_call("workspace::read-range")?;
         let result = self.read_bytes(&path, offset, Some(length));
-        self.audited(
-            "read-range",
-            &path,
-            &result,
-            |b| json!({ "offset": offset, "bytes": b.len() }),
-        )?;
+        self.audited("read-range", &path, &result, |b, a| {
+            records::read(a, Some(offset), b.len())
+        })?;
         Ok(result)
     }
 
@@ -667,16 +647,8 @@ impl api::Host for WorkspaceView<'_> {
             query.glob.clone(),
         );
         let result = self.search_files(query);
-        self.audited("search", &scope, &result, |r| {
-            let files: std::collections::BTreeSet<&str> =
-                r.matches.iter().map(|m| m.path.as_str()).collect();
-            json!({
-                "pattern": pattern,
-                "glob": glob,
-                "matches": r.matches.len(),
-                "files-matched": files,
-                "truncated": r.truncated,
-            })
+        self.audited("search", &scope, &result, |r, a| {
+            records::search(a, pattern, glob, r)
         })?;
         Ok(result)
     }

@@ -336,7 +336,7 @@ pub fn create_temp_in(
 /// `hidden` withholds (deny-listed, or Airlock's state), found by a bounded
 /// no-follow walk of the whole workspace under `root`. Only multi-link files
 /// are kept: a file with one link cannot be another file's second name.
-pub fn collect_denied_identities(
+pub(crate) fn collect_denied_identities(
     root: impl AsFd,
     hidden: impl Fn(&RelPath) -> bool,
 ) -> Result<HashSet<Identity>, String> {

@@ -1,7 +1,6 @@
 //! One turn: the message run as one audited run of the skill, Ctrl-C
 //! cancelling it (and only it), the answer streamed, and a summary line.
 
-use super::super::launch::{Hooks, exit_code, failure_events};
 use super::super::live::LiveView;
 use super::{Exchange, Session, dim};
 use crate::exit::{Exit, Failure};
@@ -9,6 +8,8 @@ use airlock_runtime::approval::{Answer, ApprovalRequest, Approver, TerminalAppro
 use airlock_runtime::clock::Cancel;
 use airlock_runtime::terminal;
 use airlock_runtime::{Event, EventSink, Request, RunFailure, RunReport};
+use airlock_session::Hooks;
+use airlock_session::launch::failure_events;
 use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -151,10 +152,10 @@ fn strip_ansi(text: &str) -> String {
 /// plugin that may no longer run (exit 3) ends the session.
 pub fn run(session: &mut Session, message: String) -> Result<(), Failure> {
     // The plugin may have been removed, replaced or distrusted meanwhile.
-    if let Err(failure) = session.launcher.recheck(&session.prepared) {
+    if let Err(refusal) = session.launcher.recheck(&session.prepared) {
         return Err(Failure::new(
-            failure.code(),
-            format!("{failure}\nThe session ends: start it again to use the plugin as it is now."),
+            Exit::from(refusal.status()),
+            format!("{refusal}\nThe session ends: start it again to use the plugin as it is now."),
         ));
     }
     session.turns += 1;
@@ -210,7 +211,7 @@ pub fn run(session: &mut Session, message: String) -> Result<(), Failure> {
     // Not even a start record: nothing ran, and nothing will unrecorded.
     let finished = finished?;
     session.runs.push(finished.run_id.clone());
-    let code = exit_code(&finished.outcome, None);
+    let code = Exit::from(finished.status);
     let mid_line = view.mid_line();
     let run_id = finished.run_id.clone();
     // Ctrl-C cancels the turn, however the run then ended: the host stopped

@@ -9,33 +9,21 @@
 
 use super::WorkspaceView;
 use crate::approval::Change as Edit;
+use crate::audit::schema::AppliedChange;
 use crate::bindings::types::Error;
 use crate::command::snapshot::{Change, ChangeKind, current_sha256};
 use crate::journal::Event;
 
-/// What became of one change.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub struct Applied {
-    /// Workspace-relative path (lossy UTF-8 for display).
-    pub path: String,
-    /// `create`, `modify`, `delete`, `create-dir`, or `other`.
-    pub change: &'static str,
-    /// Whether the real workspace now holds it.
-    pub applied: bool,
-    /// Why not, when it was not.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-}
-
 impl WorkspaceView<'_> {
     /// Apply `changes` (from [`crate::command::snapshot::Snapshot::changes`])
-    /// one by one, in path order (a new folder comes before its files).
-    /// Traps only when the audit log has failed.
+    /// one by one, in path order (a new folder comes before its files),
+    /// and say what became of each as the `command` record keeps it (the
+    /// path as lossy UTF-8 for display). Traps only when the audit log has
+    /// failed.
     pub(crate) fn apply_command_changes(
         &mut self,
         changes: Vec<Change>,
-    ) -> wasmtime::Result<Vec<Applied>> {
+    ) -> wasmtime::Result<Vec<AppliedChange>> {
         let mut out = Vec::with_capacity(changes.len());
         for change in changes {
             let path = String::from_utf8_lossy(&change.path).into_owned();
@@ -61,9 +49,9 @@ impl WorkspaceView<'_> {
                 }
             };
             self.journal.audit_check()?;
-            out.push(Applied {
+            out.push(AppliedChange {
                 path,
-                change: kind.map_or("other", Edit::as_str),
+                change: kind.map_or("other", Edit::as_str).into(),
                 applied: reason.is_none(),
                 reason,
             });

@@ -5,6 +5,7 @@
 //! same way, so a symbolic link swapped in by another process is never
 //! followed, and a hard link to a secret is never read.
 
+use super::records;
 use super::{MAX_READ_PER_CALL, MAX_WRITE_PER_CALL, WorkspaceView, io_error};
 use crate::approval::Change;
 use crate::bindings::types::Error;
@@ -15,7 +16,6 @@ use airlock_core::paths::RelPath;
 use cap_std::fs::PermissionsExt as _;
 use cap_std::fs::{Dir, OpenOptions};
 use rustix::fs::FileType;
-use serde_json::json;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::PermissionsExt;
 
@@ -167,7 +167,7 @@ impl WorkspaceView<'_> {
             Err(r) => return Err(self.refused(Need::Write, &resolved.real, r)),
         }
         self.approve_change(&resolved.real, Change::CreateDir, None, None)?;
-        self.audit_change("create-dir", &resolved.real, json!({}))?;
+        self.audit_change("create-dir", &resolved.real, |a| a)?;
         let sandbox = &self.state.sandbox;
         sandbox
             .create_dirs(&resolved.real)
@@ -202,7 +202,7 @@ impl WorkspaceView<'_> {
         }
         let before = self.content_in(&dir, &name, &real)?;
         self.approve_change(&real, Change::Delete, before.as_deref(), None)?;
-        self.audit_change("remove-file", &real, json!({ "bytes": facts.size }))?;
+        self.audit_change("remove-file", &real, |a| records::remove(a, facts.size))?;
         // unlinkat in the checked directory: removes the name, never what a
         // link there might point to.
         dir.remove_file(&name).map_err(|e| io_error(&real, e))
@@ -253,15 +253,9 @@ impl WorkspaceView<'_> {
             before.as_deref(),
             Some(contents),
         )?;
-        self.audit_change(
-            "write-file",
-            real,
-            json!({
-                "bytes": len,
-                "sha256": hex::encode(<sha2::Sha256 as sha2::Digest>::digest(contents)),
-                "replaces": resolved.exists,
-            }),
-        )?;
+        self.audit_change("write-file", real, |a| {
+            records::write(a, contents, resolved.exists)
+        })?;
         // Write beside the target, sync, then rename: a crash leaves either the
         // old file or the new one, never half of each. Both names live in the
         // checked directory handle; `create_new` (O_EXCL) opens nothing planted.

@@ -7,6 +7,7 @@
 //! *default* file means every default (the embedded engine); a file named
 //! with `--config` must exist.
 
+use airlock_core::names::{self, NameKind};
 use airlock_core::toml_errors::{location, toml_message};
 use airlock_inference::endpoint::Endpoint;
 use serde::Deserialize;
@@ -37,7 +38,7 @@ pub struct Config {
     /// The `[models.NAME]` tables, by Airlock model name.
     pub models: BTreeMap<String, ModelSettings>,
     /// The `[audit]` table.
-    pub audit: crate::audit::AuditOptions,
+    pub audit: airlock_audit::AuditOptions,
     /// The file it was read from; `None` when no file exists and every
     /// default applies.
     pub source: Option<PathBuf>,
@@ -230,7 +231,7 @@ impl Config {
         let mut models = BTreeMap::new();
         for (name, settings) in file.models {
             let key = name.get_ref();
-            crate::models::check_name(key).map_err(|reason| {
+            names::check(NameKind::Model, key).map_err(|reason| {
                 at(
                     Some(name.span()),
                     format!("[models.{key}]: {reason}; use the name the model has in the store (`airlock model list`)"),
@@ -264,7 +265,7 @@ impl Config {
             models.insert(key.clone(), checked);
         }
 
-        let mut audit = crate::audit::AuditOptions::default();
+        let mut audit = airlock_audit::AuditOptions::default();
         if let Some(raw) = file.audit {
             if let Some(identity) = &raw.identity {
                 let id = identity.get_ref();

@@ -5,21 +5,27 @@
 //! granted models, then run with the run's start and end in the audit log.
 //! Refusals before a run are recorded too.
 
-use super::plugin::Target;
-use super::{compile, start};
-use crate::exit::{Exit, Failure};
+mod error;
+
+pub use error::LaunchError;
+
+use crate::admin;
+use crate::config::Config;
+use crate::status::{Severity, Status};
+use airlock_audit::{AuditError, AuditLog, ModelRef, RunAudit, RunStart, SkillRef};
+use airlock_core::clock::Cancel;
+use airlock_inference::models::ModelStore;
+use airlock_inference::resolve;
+use airlock_policy::admin::Policy;
+use airlock_policy::profile::{self, Profile};
 use airlock_runtime::approval::Approver;
-use airlock_runtime::audit::{AuditError, AuditLog, ModelRef, RunAudit, RunStart, SkillRef};
-use airlock_runtime::clock::Cancel;
-use airlock_runtime::config::Config;
-use airlock_runtime::inference::resolve;
-use airlock_runtime::models::ModelStore;
-use airlock_runtime::skill::LoadedSkill;
+use airlock_runtime::skill::{Compiled, LoadedSkill};
 use airlock_runtime::undo::UndoLog;
 use airlock_runtime::{
-    Airlock, EventSink, Profile, Request, RunFailure, RunModels, RunOptions, RunReport,
+    Airlock, Event, EventSink, LoadError, Request, RunFailure, RunModels, RunOptions, RunReport,
 };
 use airlock_trust::Signer;
+use airlock_trust::admit::{self, Target};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -37,22 +43,64 @@ pub struct SkillSpec {
     pub workspace: PathBuf,
 }
 
+/// What the caller shows while the host compiles a component it has not
+/// compiled before (a spinner, say). Every method does nothing by default.
+pub trait CompileProgress {
+    /// The component at `path`, with this sha256, is being compiled (not
+    /// called when the compile cache has it).
+    fn compiling(&self, _path: &Path, _digest: &str) {}
+    /// The host warns about the component (a cache it could not use…).
+    fn warning(&self, _warning: &str) {}
+    /// Compiling is over, whether it succeeded or not.
+    fn done(&self) {}
+}
+
+/// Shows nothing.
+pub struct Quietly;
+
+impl CompileProgress for Quietly {}
+
+/// Compile `path` on `airlock`, telling `progress`.
+pub fn compile(
+    airlock: &Airlock,
+    path: &Path,
+    progress: &dyn CompileProgress,
+) -> Result<Compiled, LoadError> {
+    let on_compile = |digest: &str| progress.compiling(path, digest);
+    let on_warning = |warning: &str| progress.warning(warning);
+    let compiled = airlock.compile(path, &on_compile, &on_warning);
+    progress.done();
+    compiled
+}
+
 /// The host, the settings and the audit log, opened once per command.
 pub struct Launcher {
+    /// The WebAssembly host, with its compile cache in `home`.
     pub airlock: Airlock,
+    /// The configuration file's settings.
     pub settings: Config,
+    /// The audit log every run and refusal is recorded in.
     pub audit: Arc<AuditLog>,
+    /// Airlock's home: audit log, stores, cache, undo records.
     pub home: PathBuf,
 }
 
 /// A skill ready to run any number of times.
 pub struct Prepared {
+    /// What was asked for.
     pub spec: SkillSpec,
+    /// What was admitted.
     pub target: Target,
+    /// The loaded component.
     pub skill: LoadedSkill,
+    /// The component's sha256.
     pub digest: String,
+    /// The profile it runs under: narrowed to a plugin's request, with the
+    /// admin policy's always-ask files.
     pub profile: Profile,
+    /// The workspace, canonical.
     pub workspace: PathBuf,
+    /// The models the profile grants, checked.
     pub models: Option<RunModels>,
     /// The name runs are recorded under.
     pub name: String,
@@ -61,36 +109,40 @@ pub struct Prepared {
 /// How one run is watched and steered.
 #[derive(Default)]
 pub struct Hooks {
+    /// Sees each event as it happens.
     pub sink: Option<EventSink>,
+    /// Asked about the changes the profile says to ask about.
     pub approver: Option<Arc<dyn Approver>>,
+    /// Stops the run when cancelled.
     pub cancel: Option<Cancel>,
-    /// Findings at or above this severity make the run's exit code 5 (in
-    /// the audit record too).
-    pub fail_on: Option<crate::cli::SeverityArg>,
+    /// Findings at or above this severity make the run's status
+    /// [`Status::Findings`] (in the audit record too).
+    pub fail_on: Option<Severity>,
 }
 
 /// A finished run (or one that failed inside the sandbox), with its end
 /// already in the audit log.
 pub struct Finished {
+    /// What the host reported.
     pub outcome: Result<RunReport, RunFailure>,
+    /// How it ended, as recorded.
+    pub status: Status,
+    /// The run's id in the audit log.
     pub run_id: String,
+    /// Wall-clock time of the run.
     pub elapsed_ms: u64,
     /// Who signed the plugin that ran; `None` for a bare component.
     pub signer: Option<Signer>,
 }
 
 impl Launcher {
-    /// Open the settings and the audit log: without an audit log there is
-    /// no run.
-    pub fn open(home: Option<&Path>, config: Option<&Path>) -> Result<Self, Failure> {
-        let settings = Config::load(config).map_err(|e| Failure::usage(e.to_string()))?;
-        let home = home.ok_or_else(|| {
-            Failure::usage(
-                "no Airlock home ($AIRLOCK_HOME or $HOME), so no audit log: set AIRLOCK_HOME or pass --home DIR",
-            )
-        })?;
-        let audit = AuditLog::open(home, settings.audit.clone()).map_err(audit_failure)?;
-        let airlock = start(Some(&home.to_path_buf()))?;
+    /// Open the settings and the audit log, then start the host with its
+    /// compile cache in `home`: without an audit log there is no run.
+    pub fn open(home: Option<&Path>, config: Option<&Path>) -> Result<Self, LaunchError> {
+        let settings = Config::load(config)?;
+        let home = home.ok_or(LaunchError::NoHome)?;
+        let audit = AuditLog::open(home, settings.audit.clone())?;
+        let airlock = Airlock::new(Some(home))?;
         Ok(Self {
             airlock,
             settings,
@@ -99,73 +151,74 @@ impl Launcher {
         })
     }
 
-    /// Record a refusal (exit 3) in the audit log; other failures pass.
-    pub fn refused(&self, skill: &str, failure: Failure) -> Failure {
-        if failure.code() != Exit::Refused {
-            return failure;
+    /// Record a refusal of `skill` with `reason` in the audit log.
+    pub fn record_refusal(&self, skill: &str, reason: &str) -> Result<(), AuditError> {
+        self.audit.refused(skill, Status::Refused.code(), reason)
+    }
+
+    /// Record `error` in the audit log when it is a refusal; other errors
+    /// pass. A refusal that cannot be recorded is an audit failure.
+    pub fn refused(&self, skill: &str, error: LaunchError) -> LaunchError {
+        if !error.is_refusal() {
+            return error;
         }
-        match self
-            .audit
-            .refused(skill, Exit::Refused as u8, &failure.to_string())
-        {
-            Ok(()) => failure,
-            Err(e) => audit_failure(e),
+        match self.record_refusal(skill, &error.to_string()) {
+            Ok(()) => error,
+            Err(e) => LaunchError::Audit(e),
         }
     }
 
-    /// Resolve, check and load `spec`. Refusals are recorded.
-    pub async fn prepare(&self, spec: &SkillSpec) -> Result<Prepared, Failure> {
+    /// Resolve, check and load `spec`, showing a compile on `progress`.
+    /// Refusals are recorded.
+    pub async fn prepare(
+        &self,
+        spec: &SkillSpec,
+        progress: &dyn CompileProgress,
+    ) -> Result<Prepared, LaunchError> {
         let shown = spec.skill.display().to_string();
-        let refused = |failure: Failure| self.refused(&shown, failure);
-        let target = super::plugin::resolve(&spec.skill, spec.allow_unsigned, Some(&self.home))
-            .map_err(refused)?;
+        let refused = |e: LaunchError| self.refused(&shown, e);
+        // The admin policy bounds every run: it decides what may run at all,
+        // and a profile over its ceiling or granting a model it does not
+        // allow is refused before anything loads.
+        let policy = admin::policy().map_err(|e| refused(e.into()))?;
+        let target = admit::resolve(&spec.skill, spec.allow_unsigned, Some(&self.home), &policy)
+            .map_err(|e| refused(e.into()))?;
         // `--profile` if given; else an installed plugin's reviewed profile,
         // refused when its text changed since the review; else the default.
         let profile = match (spec.profile.as_deref(), &target.reviewed) {
             (Some(name_or_path), _) => Profile::load(name_or_path)?,
             (None, Some(reviewed)) => reviewed.load().map_err(|e| refused(e.into()))?,
-            (None, None) => Profile::load(airlock_runtime::profile::DEFAULT_PROFILE)?,
+            (None, None) => Profile::load(profile::DEFAULT_PROFILE)?,
         };
-        // The admin policy bounds every run: a profile over its ceiling or
-        // granting a model it does not allow is refused before anything loads.
-        let policy = super::policy::load().map_err(refused)?;
-        if let Err(message) = policy
+        policy
             .check_profile(&profile)
             .and_then(|()| policy.check_models(&profile))
-        {
-            return Err(refused(Failure::new(Exit::Refused, message)));
-        }
+            .map_err(|e| refused(e.into()))?;
         if !spec.workspace.is_dir() {
-            return Err(Failure::usage(format!(
-                "workspace {} is not a directory; pass one with --workspace DIR",
-                spec.workspace.display()
-            )));
+            return Err(LaunchError::NotADirectory(spec.workspace.clone()));
         }
-        let workspace = spec.workspace.canonicalize().map_err(|e| {
-            Failure::usage(format!(
-                "cannot resolve workspace {}: {e}",
-                spec.workspace.display()
-            ))
-        })?;
+        let workspace = spec
+            .workspace
+            .canonicalize()
+            .map_err(|source| LaunchError::Workspace {
+                path: spec.workspace.clone(),
+                source,
+            })?;
         // An installed plugin gets the overlap of its request and the profile.
         let mut profile = target.narrow(profile);
         // The admin's files that always ask join the profile's (never fewer).
         profile
             .edits
-            .add_admin_always_ask(&policy.edits.always_ask)
-            .map_err(|e| Failure::new(Exit::Internal, format!("admin policy: {e}")))?;
-        let compiled = compile(&self.airlock, &target.path)?;
+            .add_admin_always_ask(&policy.edits.always_ask)?;
+        let compiled = compile(&self.airlock, &target.path, progress)?;
         target
             .check_loaded(&compiled.digest)
             .map_err(|e| refused(e.into()))?;
         let digest = compiled.digest.clone();
-        let skill = match self.airlock.prepare(compiled) {
-            Ok(skill) => skill,
-            Err(e) => {
-                let code = Exit::from(&e);
-                return Err(refused(Failure::new(code, e.to_string())));
-            }
-        };
+        let skill = self
+            .airlock
+            .prepare(compiled)
+            .map_err(|e| refused(e.into()))?;
         let models = if profile.inference.models.is_empty() {
             None
         } else {
@@ -194,28 +247,26 @@ impl Launcher {
         })
     }
 
-    /// Check an installed plugin again (files, signature, trust) before
-    /// another run of a long session (`chat`, `mcp`): a plugin removed,
-    /// replaced or no longer trusted since it was prepared is refused.
-    pub fn recheck(&self, prepared: &Prepared) -> Result<(), Failure> {
+    /// Check an installed plugin again (files, signature, trust, admin
+    /// policy) before another run of a long session (`chat`, `mcp`): a
+    /// plugin removed, replaced or no longer trusted since it was prepared
+    /// is refused.
+    pub fn recheck(&self, prepared: &Prepared) -> Result<(), LaunchError> {
         let shown = prepared.spec.skill.display().to_string();
-        let target = super::plugin::resolve(
+        let refused = |e: LaunchError| self.refused(&shown, e);
+        let policy = admin::policy().map_err(|e| refused(e.into()))?;
+        let target = admit::resolve(
             &prepared.spec.skill,
             prepared.spec.allow_unsigned,
             Some(&self.home),
+            &policy,
         )
-        .map_err(|f| self.refused(&shown, f))?;
+        .map_err(|e| refused(e.into()))?;
         target
             .check_loaded(&prepared.digest)
-            .map_err(|e| self.refused(&shown, e.into()))?;
+            .map_err(|e| refused(e.into()))?;
         if target.path != prepared.target.path {
-            return Err(self.refused(
-                &shown,
-                Failure::new(
-                    Exit::Refused,
-                    format!("`{shown}` changed since this session started; start it again"),
-                ),
-            ));
+            return Err(refused(LaunchError::Changed(shown.clone())));
         }
         Ok(())
     }
@@ -227,10 +278,10 @@ impl Launcher {
         prepared: &Prepared,
         request: &Request,
         hooks: Hooks,
-    ) -> Result<Finished, Failure> {
+    ) -> Result<Finished, LaunchError> {
         let start_record = prepared.run_start(request);
-        let hooks_fail_on = hooks.fail_on;
-        let run_audit = self.audit.begin_run(&start_record).map_err(audit_failure)?;
+        let fail_on = hooks.fail_on;
+        let run_audit = self.audit.begin_run(&start_record)?;
         let options = RunOptions {
             models: prepared.models.clone(),
             sink: hooks.sink,
@@ -256,14 +307,15 @@ impl Launcher {
             )
             .await;
         let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        let code = exit_code(&outcome, hooks_fail_on);
-        let ended = run_audit.end(run_end(&run_audit, outcome.as_ref(), code, elapsed_ms));
+        let status = Status::of_run(&outcome, fail_on);
+        let ended = run_audit.end(run_end(&run_audit, outcome.as_ref(), status, elapsed_ms));
         // After an audit failure the end is tried, but the run fails either way.
-        if code != Exit::Audit {
-            ended.map_err(audit_failure)?;
+        if status != Status::Audit {
+            ended?;
         }
         Ok(Finished {
             outcome,
+            status,
             run_id: run_audit.id().to_string(),
             elapsed_ms,
             signer: prepared.target.signer.clone(),
@@ -309,41 +361,8 @@ impl Prepared {
     }
 }
 
-/// The exit code of a run: a skill's error is 1, a finding at or above
-/// `fail_on` (a rank) is 5, a failure inside the sandbox has its own code.
-pub fn exit_code(
-    outcome: &Result<RunReport, RunFailure>,
-    fail_on: Option<crate::cli::SeverityArg>,
-) -> Exit {
-    match outcome {
-        Ok(report) => {
-            if report.error.is_some() {
-                return Exit::SkillFailed;
-            }
-            if let Some(threshold) = fail_on {
-                let hit = report.findings.iter().any(|f| {
-                    crate::cli::SeverityArg::rank_of(f.severity).is_some_and(|s| s >= threshold)
-                });
-                if hit {
-                    return Exit::Findings;
-                }
-            }
-            Exit::Success
-        }
-        Err(failure) => match failure {
-            RunFailure::Setup(_) => Exit::Usage,
-            RunFailure::Host(_) => Exit::Internal,
-            RunFailure::Refused(_) => Exit::Refused,
-            RunFailure::Limit { .. } => Exit::Limit,
-            RunFailure::Audit { .. } => Exit::Audit,
-            RunFailure::Crashed { .. } => Exit::SkillFailed,
-            RunFailure::Cancelled { .. } => Exit::Cancelled,
-        },
-    }
-}
-
 /// What happened in a failed run before it stopped.
-pub fn failure_events(failure: &RunFailure) -> &[airlock_runtime::Event] {
+pub fn failure_events(failure: &RunFailure) -> &[Event] {
     match failure {
         RunFailure::Limit { events, .. }
         | RunFailure::Audit { events, .. }
@@ -353,36 +372,11 @@ pub fn failure_events(failure: &RunFailure) -> &[airlock_runtime::Event] {
     }
 }
 
-/// An audit log that cannot be written stops the command (exit 6).
-pub fn audit_failure(e: AuditError) -> Failure {
-    Failure::new(
-        Exit::Audit,
-        format!(
-            "{e}; Airlock does not run skills without a record. Fix the cause (disk space, permissions) and check the log with `airlock audit verify`"
-        ),
-    )
-}
-
-/// The machine-readable status of an exit code.
-pub fn status_of(code: Exit) -> &'static str {
-    match code {
-        Exit::Success => "ok",
-        Exit::SkillFailed => "skill-failed",
-        Exit::Usage => "usage-error",
-        Exit::Refused => "refused",
-        Exit::Limit => "limit-exceeded",
-        Exit::Findings => "findings",
-        Exit::Audit => "audit-failed",
-        Exit::Cancelled => "cancelled",
-        Exit::Internal => "internal-error",
-    }
-}
-
 /// What the audit log records when the run ends.
 fn run_end(
     audit: &RunAudit,
     outcome: Result<&RunReport, &RunFailure>,
-    code: Exit,
+    status: Status,
     elapsed_ms: u64,
 ) -> serde_json::Value {
     match outcome {
@@ -390,7 +384,7 @@ fn run_end(
             let (output, redacted) = audit.redact(report.output.as_deref().unwrap_or_default());
             serde_json::json!({
                 "outcome": if report.error.is_some() { "skill-error" } else { "ok" },
-                "exit-code": code as u8,
+                "exit-code": status.code(),
                 "described": {
                     "name": report.skill.name,
                     "version": report.skill.version,
@@ -409,8 +403,8 @@ fn run_end(
             })
         }
         Err(failure) => serde_json::json!({
-            "outcome": status_of(code),
-            "exit-code": code as u8,
+            "outcome": status.as_str(),
+            "exit-code": status.code(),
             "error": failure.to_string(),
             "elapsed-ms": elapsed_ms,
         }),
@@ -418,34 +412,18 @@ fn run_end(
 }
 
 /// The models the profile grants, checked against the model store and the
-/// configured engine before the skill starts: drift refuses the run (exit 3),
-/// a missing model or engine is a setup error (exit 2).
+/// configured engine before the skill starts: drift refuses the run, a
+/// missing model or engine is a usage error.
 async fn granted_models(
     profile: &Profile,
     config: &Config,
     home: &Path,
-    policy: &airlock_runtime::policy::Policy,
-) -> Result<Option<RunModels>, Failure> {
+    policy: &Policy,
+) -> Result<Option<RunModels>, LaunchError> {
     let store = ModelStore::open(home);
-    let backend = resolve::backend_for(config, policy).map_err(|e| {
-        let code = if matches!(
-            e,
-            airlock_runtime::inference::EngineError::UntrustedServer(_)
-        ) {
-            Exit::Refused
-        } else {
-            Exit::Usage
-        };
-        Failure::new(code, e.to_string())
-    })?;
-    resolve::granted_models(profile, config, &store, backend, policy)
-        .await
-        .map_err(|e| {
-            let code = if e.is_drift() {
-                Exit::Refused
-            } else {
-                Exit::Usage
-            };
-            Failure::new(code, e.to_string())
-        })
+    let backend = resolve::backend_for(config, policy)?;
+    Ok(resolve::granted_models(profile, config, &store, backend, policy).await?)
 }
+
+#[cfg(test)]
+mod tests;
