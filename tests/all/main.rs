@@ -1,4 +1,7 @@
 //! Airlock's integration tests: one binary, one module per concern.
+
+// Ambient std::fs allowed: test code builds its fixtures with std::fs.
+#![allow(clippy::disallowed_methods)]
 #![allow(clippy::unwrap_used)]
 
 mod adversarial;

@@ -224,7 +224,7 @@ fn check_findings(report: &RunReport, path: &str, lines: std::ops::RangeInclusiv
         let line = f.line.expect("every finding has a line");
         assert!(lines.contains(&line), "line {line} outside {lines:?}");
         assert!(
-            ["note", "low", "medium", "high", "critical"].contains(&f.severity),
+            ["note", "low", "medium", "high", "critical"].contains(&f.severity.as_str()),
             "{:?}",
             f.severity
         );

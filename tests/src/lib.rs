@@ -1,6 +1,8 @@
 //! Shared helpers for Airlock's integration tests: the guest skills built by
 //! `build.rs`, a shared host, and workspace fixtures.
 
+// Ambient std::fs allowed: test code builds its fixtures with std::fs.
+#![allow(clippy::disallowed_methods)]
 #![allow(clippy::unwrap_used)]
 
 pub mod cli;

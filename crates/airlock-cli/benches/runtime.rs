@@ -3,6 +3,9 @@
 //! the numbers we track are percentiles: each measurement is repeated and
 //! p50/p99/mean are printed. Run with `cargo bench -p airlock-runtime`;
 //! record results in docs/performance.md.
+
+// Ambient std::fs allowed: benchmarks build their fixtures with std::fs.
+#![allow(clippy::disallowed_methods)]
 #![allow(clippy::unwrap_used)]
 
 use airlock_runtime::{Airlock, Profile, Request};

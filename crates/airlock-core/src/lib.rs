@@ -14,6 +14,8 @@
 //!   directories, atomic writes, temporary files, hashing copies, file
 //!   fingerprints).
 
+// Ambient std::fs allowed: only in unit tests, which build their fixtures.
+#![cfg_attr(test, allow(clippy::disallowed_methods))]
 #![deny(missing_docs)]
 
 pub mod clock;

@@ -1,6 +1,9 @@
 //! The environment a command gets: rebuilt from an allowlist, never
 //! inherited, so no token, key, proxy or agent socket reaches it.
 
+// Ambient std::fs allowed: keeps the caller's PATH entries that are directories.
+#![allow(clippy::disallowed_methods)]
+
 use std::collections::BTreeMap;
 
 /// Variables passed through from the caller, when set.

@@ -23,6 +23,9 @@
 //! PID, IPC, UTS and cgroup namespaces, under the limits of
 //! [`super::limits`].
 
+// Ambient std::fs allowed: builds bubblewrap's view of the host (/usr, /etc, toolchains, PATH).
+#![allow(clippy::disallowed_methods)]
+
 use super::limits::{Confinement, LimitsError};
 use super::seccomp::SeccompError;
 use airlock_policy::profile::CommandLimits;
@@ -669,6 +672,19 @@ fn empty_file() -> std::io::Result<tempfile::NamedTempFile> {
         .tempfile()?;
     std::fs::set_permissions(file.path(), std::fs::Permissions::from_mode(0o444))?;
     Ok(file)
+}
+
+/// Whether `path` is a tmpfs (from /proc/self/mountinfo).
+pub fn is_tmpfs(path: &Path) -> bool {
+    std::fs::read_to_string("/proc/self/mountinfo").is_ok_and(|info| {
+        info.lines().any(|line| {
+            let mut fields = line.split(" - ");
+            let (Some(left), Some(right)) = (fields.next(), fields.next()) else {
+                return false;
+            };
+            left.split(' ').nth(4) == path.to_str() && right.starts_with("tmpfs ")
+        })
+    })
 }
 
 #[cfg(test)]

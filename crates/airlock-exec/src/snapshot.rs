@@ -27,6 +27,12 @@
 //! symbolic links at any step, so a link swapped in by another process
 //! cannot make the copy read outside the workspace.
 
+// Ambient std::fs allowed: the private copy lives in a temporary directory
+// Airlock creates, and the workspace root is resolved to its real path before
+// it is opened; the workspace itself is read through cap-std, never following
+// links.
+#![allow(clippy::disallowed_methods)]
+
 use airlock_policy::denylist::DenyList;
 use airlock_policy::profile::HardLinks;
 use cap_fs_ext::{DirExt, FollowSymlinks, OpenOptionsFollowExt};

@@ -14,6 +14,9 @@
 //! constrains every sampled token. Chat prompts are built with the chat
 //! template the GGUF file carries.
 
+// Ambient std::fs allowed: checks the model file llama.cpp is about to load.
+#![allow(clippy::disallowed_methods)]
+
 use super::{
     Backend, ChatRequest, EngineError, FinishReason, ModelSource, ModelSpec, OutputFormat,
     StreamEvent, StreamSender, TokenCount, TokenStream, Usage,

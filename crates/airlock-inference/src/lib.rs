@@ -17,6 +17,8 @@
 //!
 //! There is no fallback: when the configured engine fails, the call fails.
 
+// Ambient std::fs allowed: only in unit tests, which build their fixtures.
+#![cfg_attr(test, allow(clippy::disallowed_methods))]
 #![deny(missing_docs)]
 
 pub mod embedded;

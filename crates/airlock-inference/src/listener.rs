@@ -15,6 +15,9 @@
 //! check and the connection (the server would have to die and another user
 //! bind the port in between); and a process of the configured user itself.
 
+// Ambient std::fs allowed: reads /proc/net/tcp{,6} to find who owns a model server's socket.
+#![allow(clippy::disallowed_methods)]
+
 use super::EngineError;
 use super::endpoint::Endpoint;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};

@@ -9,6 +9,9 @@
 //! by Ollama are pinned by Ollama's digest, which the Ollama engine checks
 //! before each run. Nothing here ever downloads anything.
 
+// Ambient std::fs allowed: the model store, and adding a model from a user-named file.
+#![allow(clippy::disallowed_methods)]
+
 mod error;
 pub mod gguf;
 mod inspect;

@@ -10,6 +10,9 @@
 //! else refuses every run ("fail closed"), because whoever can edit the file
 //! decides what skills may do.
 
+// Ambient std::fs allowed: reads the admin policy and checks the ownership of the files it names.
+#![allow(clippy::disallowed_methods)]
+
 mod ceiling;
 mod edits;
 mod mcp;

@@ -9,6 +9,9 @@
 //! Needs the test model (scripts/fetch-test-model). Run:
 //! `cargo bench -p airlock-runtime --bench agent`; record the results in
 //! docs/performance.md.
+
+// Ambient std::fs allowed: benchmarks build their fixtures with std::fs.
+#![allow(clippy::disallowed_methods)]
 #![allow(clippy::unwrap_used)]
 
 use airlock_runtime::audit::{AuditLog, RunStart, SkillRef};

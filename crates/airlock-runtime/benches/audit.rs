@@ -5,6 +5,9 @@
 //! (`AIRLOCK_TEST_MODEL`, see scripts/fetch-test-model) a real inference run
 //! is compared too. Run: `cargo bench -p airlock-runtime --bench audit`;
 //! record the results in docs/performance.md.
+
+// Ambient std::fs allowed: benchmarks build their fixtures with std::fs.
+#![allow(clippy::disallowed_methods)]
 #![allow(clippy::unwrap_used)]
 
 use airlock_runtime::audit::{AuditLog, AuditOptions, RunStart, SkillRef};

@@ -8,6 +8,9 @@
 //! Needs the test model (scripts/fetch-test-model) and the server
 //! (scripts/setup-test-server). Run: `cargo bench -p airlock-runtime --bench
 //! inference`; record the results in docs/performance.md.
+
+// Ambient std::fs allowed: benchmarks build their fixtures with std::fs.
+#![allow(clippy::disallowed_methods)]
 #![allow(clippy::unwrap_used)]
 
 use airlock_runtime::inference::embedded::EmbeddedBackend;

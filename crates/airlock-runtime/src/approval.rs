@@ -1,10 +1,11 @@
-//! Approval gates: a change to a file (and, later, a command) happens only
-//! with a human's yes, unless the profile allows it outright.
+//! Approval gates: a change to a file or a command happens only with a
+//! person's yes, unless the profile allows it outright.
 //!
-//! The skill cannot see or answer the question: the host asks on its own
-//! controlling terminal (`/dev/tty`), never through the skill's streams, and
-//! the mode comes from the profile, which the skill cannot change. Without a
-//! terminal (or with `--non-interactive`) anything that would ask is denied,
+//! The skill cannot see or answer the question: the [`Gate`] asks an
+//! [`Approver`] that the caller supplies (the CLI's asks on the controlling
+//! terminal, `/dev/tty`, never through the skill's streams), and the mode
+//! comes from the profile, which the skill cannot change. With no approver
+//! (no terminal, or `--non-interactive`) anything that would ask is denied,
 //! with a message naming the profile key that would allow it.
 
 use crate::profile::ApprovalMode;
@@ -13,10 +14,8 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 pub mod diff;
-mod prompt;
 
 pub use diff::Diff;
-pub use prompt::{TerminalApprover, render, shell_words};
 
 /// How an edit changes the workspace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

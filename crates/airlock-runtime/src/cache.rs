@@ -7,6 +7,9 @@
 //! compatibility hash and the artifact bytes; an entry that fails the check
 //! is reported, deleted and recompiled — never loaded.
 
+// Ambient std::fs allowed: the compile cache is this module's state-directory format.
+#![allow(clippy::disallowed_methods)]
+
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::hash::{Hash, Hasher};

@@ -11,6 +11,8 @@
 //!   cap-std [`sandbox`];
 //! - [`journal`]: the events of a run (logs, denials, withheld files).
 
+// Ambient std::fs allowed: only in unit tests, which build their fixtures.
+#![cfg_attr(test, allow(clippy::disallowed_methods))]
 #![deny(missing_docs)]
 
 pub mod approval;
@@ -41,7 +43,7 @@ use wasmtime::component::Linker;
 pub use host::inference::RunModels;
 pub use journal::{Event, EventSink};
 pub use profile::Profile;
-pub use run::{Request, RunFailure, RunOptions, RunReport};
+pub use run::{Request, RunFailure, RunOptions, RunReport, Severity};
 pub use skill::{LoadError, LoadedSkill};
 
 pub use airlock_core::home::{HOME_ENV, default_home};

@@ -1,7 +1,10 @@
 //! Running a loaded skill under a profile, in a fresh store per run.
 
+// Ambient std::fs allowed: resolves the user-named workspace root before opening it.
+#![allow(clippy::disallowed_methods)]
+
 use crate::audit::RunAudit;
-use crate::bindings::types::{self as wit, RunRequest, Severity};
+use crate::bindings::types::{self as wit, RunRequest};
 pub use crate::failure::RunFailure;
 use crate::failure::{classify_trap, instantiate_failure};
 use crate::host::inference::{InferenceState, InferenceUsage, RunModels};
@@ -28,6 +31,50 @@ const CANCEL_CHECK: Duration = Duration::from_millis(100);
 
 /// Captured guest stderr kept for diagnosing a trap (a Rust panic message).
 const STDERR_CAPTURE_BYTES: usize = 64 * 1024;
+
+/// How serious a finding is, ordered: `Note < Low < Medium < High <
+/// Critical`. The threshold of `--fail-on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// `note`.
+    Note,
+    /// `low`.
+    Low,
+    /// `medium`.
+    Medium,
+    /// `high`.
+    High,
+    /// `critical`.
+    Critical,
+}
+
+impl Severity {
+    /// A finding's severity as the host reports it (`note` … `critical`,
+    /// any case); `None` for anything else.
+    pub fn parse(severity: &str) -> Option<Self> {
+        [
+            Severity::Note,
+            Severity::Low,
+            Severity::Medium,
+            Severity::High,
+            Severity::Critical,
+        ]
+        .into_iter()
+        .find(|s| s.as_str().eq_ignore_ascii_case(severity))
+    }
+
+    /// The name the host and the WIT use.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Severity::Note => "note",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
 
 /// What the user asked for.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -59,7 +106,7 @@ pub struct Finding {
     /// Rule id.
     pub rule_id: String,
     /// `note`, `low`, `medium`, `high` or `critical`.
-    pub severity: &'static str,
+    pub severity: Severity,
     /// Message.
     pub message: String,
     /// Path, when about a file.
@@ -459,11 +506,11 @@ fn finding(f: &wit::Finding) -> Finding {
     Finding {
         rule_id: f.rule_id.clone(),
         severity: match f.severity {
-            Severity::Note => "note",
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
+            wit::Severity::Note => Severity::Note,
+            wit::Severity::Low => Severity::Low,
+            wit::Severity::Medium => Severity::Medium,
+            wit::Severity::High => Severity::High,
+            wit::Severity::Critical => Severity::Critical,
         },
         message: f.message.clone(),
         path: f.path.clone(),

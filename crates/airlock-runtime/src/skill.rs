@@ -4,6 +4,9 @@
 //!
 //! Every check here happens before any of the skill's code runs.
 
+// Ambient std::fs allowed: reads the component file the user names.
+#![allow(clippy::disallowed_methods)]
+
 use crate::bindings::SkillPre;
 use crate::cache::{ComponentCache, Lookup};
 use crate::host::wasi::{NETWORK_INTERFACES, PROVIDED_INTERFACES};

@@ -16,6 +16,9 @@
 //! removals unlink the name itself. A link planted on the way (say
 //! `X.airlock-undo.tmp -> .git/config`) is never written through.
 
+// Ambient std::fs allowed: undo records (state directory); the workspace via sandbox::open.
+#![allow(clippy::disallowed_methods)]
+
 use crate::approval::Change as Edit;
 use crate::sandbox::open;
 use airlock_core::paths::RelPath;

@@ -7,6 +7,9 @@
 //! *default* file means every default (the embedded engine); a file named
 //! with `--config` must exist.
 
+// Ambient std::fs allowed: reads the configuration file.
+#![allow(clippy::disallowed_methods)]
+
 use airlock_core::names::{self, NameKind};
 use airlock_core::toml_errors::{location, toml_message};
 use airlock_inference::endpoint::Endpoint;

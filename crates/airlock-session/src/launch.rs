@@ -5,19 +5,23 @@
 //! granted models, then run with the run's start and end in the audit log.
 //! Refusals before a run are recorded too.
 
+// Ambient std::fs allowed: checks the user-named workspace root before the run opens it.
+#![allow(clippy::disallowed_methods)]
+
 mod error;
 
 pub use error::LaunchError;
 
 use crate::admin;
 use crate::config::Config;
-use crate::status::{Severity, Status};
+use crate::status::Status;
 use airlock_audit::{AuditError, AuditLog, ModelRef, RunAudit, RunStart, SkillRef};
 use airlock_core::clock::Cancel;
 use airlock_inference::models::ModelStore;
 use airlock_inference::resolve;
 use airlock_policy::admin::Policy;
 use airlock_policy::profile::{self, Profile};
+use airlock_runtime::Severity;
 use airlock_runtime::approval::Approver;
 use airlock_runtime::skill::{Compiled, LoadedSkill};
 use airlock_runtime::undo::UndoLog;

@@ -16,6 +16,8 @@
 //! value ([`launch::LaunchError`], [`admin::NotRecorded`], [`status::Status`])
 //! that the caller shows.
 
+// Ambient std::fs allowed: only in unit tests, which build their fixtures.
+#![cfg_attr(test, allow(clippy::disallowed_methods))]
 #![deny(missing_docs)]
 
 pub mod admin;
@@ -23,5 +25,6 @@ pub mod config;
 pub mod launch;
 pub mod status;
 
+pub use airlock_runtime::Severity;
 pub use launch::{Finished, Hooks, LaunchError, Launcher, Prepared, SkillSpec};
-pub use status::{Severity, Status};
+pub use status::Status;

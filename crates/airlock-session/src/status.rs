@@ -5,6 +5,7 @@
 
 use airlock_policy::admin::PolicyError;
 use airlock_policy::profile::ProfileError;
+use airlock_runtime::Severity;
 use airlock_runtime::{LoadError, RunFailure, RunReport};
 use airlock_trust::admit::AdmitError;
 use airlock_trust::package::PackageError;
@@ -89,10 +90,7 @@ impl Status {
                     return Status::SkillFailed;
                 }
                 if let Some(threshold) = fail_on {
-                    let hit = report
-                        .findings
-                        .iter()
-                        .any(|f| Severity::parse(f.severity).is_some_and(|s| s >= threshold));
+                    let hit = report.findings.iter().any(|f| f.severity >= threshold);
                     if hit {
                         return Status::Findings;
                     }
@@ -108,49 +106,6 @@ impl Status {
                 RunFailure::Crashed { .. } => Status::SkillFailed,
                 RunFailure::Cancelled { .. } => Status::Cancelled,
             },
-        }
-    }
-}
-
-/// How serious a finding is, ordered: `Note < Low < Medium < High <
-/// Critical`. The threshold of `--fail-on`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Severity {
-    /// `note`.
-    Note,
-    /// `low`.
-    Low,
-    /// `medium`.
-    Medium,
-    /// `high`.
-    High,
-    /// `critical`.
-    Critical,
-}
-
-impl Severity {
-    /// A finding's severity as the host reports it (`note` … `critical`,
-    /// any case); `None` for anything else.
-    pub fn parse(severity: &str) -> Option<Self> {
-        [
-            Severity::Note,
-            Severity::Low,
-            Severity::Medium,
-            Severity::High,
-            Severity::Critical,
-        ]
-        .into_iter()
-        .find(|s| s.as_str().eq_ignore_ascii_case(severity))
-    }
-
-    /// The name the host and the WIT use.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Severity::Note => "note",
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
         }
     }
 }

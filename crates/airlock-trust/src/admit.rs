@@ -5,6 +5,9 @@
 //! that was reviewed; a bare component runs only when the caller asked for
 //! it unsigned *and* the admin policy allows unsigned code.
 
+// Ambient std::fs allowed: tells a user-named component file from an installed plugin's name.
+#![allow(clippy::disallowed_methods)]
+
 use crate::manifest::Capabilities;
 use crate::package::PackageError;
 use crate::store::{Installed, PluginStore, StoreError};

@@ -8,6 +8,9 @@
 //! seed is encrypted with ChaCha20-Poly1305 under a key derived by Argon2id
 //! (the publisher name is authenticated with it).
 
+// Ambient std::fs allowed: reads and writes publisher key files the user names.
+#![allow(clippy::disallowed_methods)]
+
 use airlock_core::names::NameError;
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};

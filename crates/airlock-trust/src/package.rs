@@ -8,6 +8,9 @@
 //! Nothing may follow. The manifest comes first so the signature can be
 //! checked without reading the component.
 
+// Ambient std::fs allowed: reads the plugin package file the user names.
+#![allow(clippy::disallowed_methods)]
+
 use super::Signer;
 use super::manifest::Manifest;
 use super::trust::TrustStore;

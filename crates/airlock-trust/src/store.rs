@@ -17,6 +17,9 @@
 //! cannot take over another publisher's plugin by publishing a higher
 //! version. The officer can transfer a plugin on purpose.
 
+// Ambient std::fs allowed: the plugin store is this module's state-directory format.
+#![allow(clippy::disallowed_methods)]
+
 use super::Signer;
 use super::manifest::Manifest;
 use super::package::{Package, PackageError};

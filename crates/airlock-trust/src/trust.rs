@@ -3,6 +3,9 @@
 //! fetched: an officer adds a key file carried across the air gap, after
 //! checking its fingerprint with the publisher.
 
+// Ambient std::fs allowed: the trust store is this module's state-directory format.
+#![allow(clippy::disallowed_methods)]
+
 use super::keys::PublicKey;
 use std::path::{Path, PathBuf};
 

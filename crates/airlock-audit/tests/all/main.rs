@@ -5,6 +5,8 @@
 //! what a user would check: `verify_log`'s verdict, and the record, line and
 //! reason its failure names.
 
+// Ambient std::fs allowed: test code builds its fixtures with std::fs.
+#![allow(clippy::disallowed_methods)]
 #![allow(clippy::unwrap_used)]
 
 mod concurrency;

@@ -45,7 +45,7 @@ pub fn run(args: RunArgs, home: Option<PathBuf>, config: Option<&Path>) -> Resul
     // A person is asked only at a terminal; the skill never sees the prompt.
     let interactive = !args.non_interactive && std::io::stdin().is_terminal();
     let approver = interactive
-        .then(airlock_runtime::approval::TerminalApprover::open)
+        .then(crate::tty_approver::TerminalApprover::open)
         .flatten()
         .map(|a| Arc::new(a) as Arc<dyn airlock_runtime::approval::Approver>);
     let hooks = Hooks {

@@ -46,9 +46,14 @@ fn fixture() -> Fixture {
 impl Fixture {
     /// Run the adversary's `exec` case: `program` with space-separated `args`.
     fn exec(&self, program: &str, args: &str, extra_env: &[(&str, &str)]) -> Output {
+        self.exec_in(self.ws.path(), program, args, extra_env)
+    }
+
+    /// [`Self::exec`] with the workspace at `ws`.
+    fn exec_in(&self, ws: &Path, program: &str, args: &str, extra_env: &[(&str, &str)]) -> Output {
         let mut cmd = airlock_command(self.home.path());
         cmd.args(["run", guests::ADVERSARY, "--allow-unsigned", "-w"])
-            .arg(self.ws.path())
+            .arg(ws)
             .arg("--profile")
             .arg(&self.profile)
             .args(["--arg", "case=exec", "--arg"])
@@ -385,4 +390,77 @@ make = "ask"
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(text.lines().any(|l| l.trim_end() == "ok:"), "{text}");
+}
+
+/// A granted folder that is a symbolic link in the workspace must not bind
+/// the folder it points to into the command. The relative link has exactly
+/// as many `..` as the workspace is deep: from the workspace inside the
+/// sandbox it names `other` in the read-only copy (so bubblewrap accepts the
+/// mount point), while from the copy on the host (no deeper than the
+/// workspace) it names the real `other`, which the profile grants read-only.
+#[test]
+fn a_symlinked_grant_cannot_bind_the_real_workspace_into_a_command() {
+    const SPLIT: &str = r#"name = "split"
+[[grant]]
+path = "."
+access = "read"
+[[grant]]
+path = "src"
+access = "read-write"
+[edits]
+mode = "allow"
+[commands.programs]
+bash = "allow"
+[commands]
+timeout-seconds = 20
+max-output-bytes = 4096
+"#;
+    for relative in [true, false] {
+        let f = fixture();
+        std::fs::write(&f.profile, SPLIT).expect("profile");
+        let ws =
+            f.ws.path()
+                .canonicalize()
+                .expect("workspace path")
+                .join("a/b/c/d/e/f/g/h/i/j/ws");
+        std::fs::create_dir_all(ws.join("other")).expect("other");
+        std::fs::write(ws.join("other/kept.txt"), "kept\n").expect("kept");
+        let other = ws.join("other");
+        let link = if relative {
+            let depth = ws.components().count() - 1;
+            Path::new(&"../".repeat(depth)).join(other.strip_prefix("/").expect("absolute"))
+        } else {
+            other.clone()
+        };
+        std::os::unix::fs::symlink(&link, ws.join("src")).expect("symlink");
+        write(
+            &ws,
+            "plant.sh",
+            "echo PWNED > src/planted.txt && echo PLANTED || echo PLANT-REFUSED\n",
+        );
+        let out = f.exec_in(&ws, "bash", "plant.sh", &[]);
+        let said = format!("{}{}", stdout(&out), text(&out.stderr));
+        assert!(
+            !other.join("planted.txt").exists(),
+            "relative link: {relative}: the command wrote into the real `other` through `src`: {said}"
+        );
+        assert_eq!(
+            std::fs::read_link(ws.join("src")).expect("src is still a link"),
+            link,
+            "relative link: {relative}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(other.join("kept.txt")).expect("kept"),
+            "kept\n"
+        );
+        assert_eq!(
+            std::fs::read_dir(&other).expect("other").count(),
+            1,
+            "relative link: {relative}: `other` changed: {said}"
+        );
+        assert!(
+            said.contains("PLANT-REFUSED"),
+            "relative link: {relative}: {said}"
+        );
+    }
 }

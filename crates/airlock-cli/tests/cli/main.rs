@@ -6,6 +6,9 @@
 //! The tests run in parallel threads of this one process: each uses its own
 //! temporary directories, and asks the system for any port it listens on.
 
+// Ambient std::fs allowed: test code builds its fixtures with std::fs.
+#![allow(clippy::disallowed_methods)]
+
 mod support;
 
 /// What the approval tests share (`approvals_cli`, `approval_attacks`).

@@ -7,6 +7,9 @@
 //! `assistant` or `coder` in the directory Airlock runs from can never stand
 //! in for that profile: the current directory is not searched.
 
+// Ambient std::fs allowed: finds and reads profile files the user or the admin names.
+#![allow(clippy::disallowed_methods)]
+
 use super::{BUILTIN_PROFILES, ProfileError};
 use std::path::{Path, PathBuf};
 

@@ -69,19 +69,6 @@ impl ExecState {
 /// `commands.max-snapshot-mib` for the length of one command).
 const SHM: &str = "/dev/shm";
 
-/// Whether `path` is a tmpfs (from /proc/self/mountinfo).
-fn is_tmpfs(path: &Path) -> bool {
-    std::fs::read_to_string("/proc/self/mountinfo").is_ok_and(|info| {
-        info.lines().any(|line| {
-            let mut fields = line.split(" - ");
-            let (Some(left), Some(right)) = (fields.next(), fields.next()) else {
-                return false;
-            };
-            left.split(' ').nth(4) == path.to_str() && right.starts_with("tmpfs ")
-        })
-    })
-}
-
 /// The borrowed view the generated `Host` trait is implemented on.
 pub struct ExecView<'a> {
     /// Per-run state.
@@ -150,7 +137,13 @@ impl ExecView<'_> {
                 command.cwd
             ))
         })?;
-        if !self.state.root.join(cwd.to_path()).is_dir() {
+        if !self
+            .workspace
+            .sandbox()
+            .root()
+            .metadata(cwd.to_path())
+            .is_ok_and(|m| m.is_dir())
+        {
             return Err(Error::NotFound(format!("{cwd} (the working directory)")));
         }
         if self
@@ -170,6 +163,9 @@ impl ExecView<'_> {
             &self.state.hidden,
             &self.state.root,
         );
+        // A program on the system's PATH, outside the workspace: its real
+        // path names what runs, for the risk list.
+        #[allow(clippy::disallowed_methods)]
         let real = view
             .find_program(&program)
             .and_then(|p| p.canonicalize().ok());
@@ -346,7 +342,7 @@ impl ExecView<'_> {
             .unwrap_or_else(std::env::temp_dir);
         let places: Vec<PathBuf> = [PathBuf::from(SHM), state_tmp]
             .into_iter()
-            .filter(|p| p != Path::new(SHM) || is_tmpfs(p))
+            .filter(|p| p != Path::new(SHM) || crate::command::isolate::is_tmpfs(p))
             .collect();
         let policy = &self.state.policy;
         let mut last = None;
@@ -391,27 +387,60 @@ impl ExecView<'_> {
             target: root.clone(),
             writable: false,
         }];
+        // Bubblewrap follows symbolic links in a mount's source on the host:
+        // a grant (or `.git`) that is, or passes through, a link is not
+        // bound, so a link cannot put what it points to in the command's
+        // view. Inside the sandbox the link resolves against the read-only
+        // copy instead.
+        let copy = open_root(snapshot.path());
         for (path, writable) in grants {
             let rel = if path == "." { String::new() } else { path };
-            let source = snapshot.path().join(&rel);
-            if source.is_dir() {
+            if copy
+                .as_ref()
+                .is_some_and(|c| is_plain_dir(c, Path::new(&rel)))
+            {
                 mounts.push(Mount {
-                    source,
+                    source: snapshot.path().join(&rel),
                     target: root.join(&rel),
                     writable,
                 });
             }
         }
+        let real = open_root(root);
         for vcs in snapshot.vcs_dirs() {
             let rel = std::path::Path::new(std::ffi::OsStr::from_bytes(vcs));
-            mounts.push(Mount {
-                source: root.join(rel),
-                target: root.join(rel),
-                writable: false,
-            });
+            if real.as_ref().is_some_and(|r| is_plain_dir(r, rel)) {
+                mounts.push(Mount {
+                    source: root.join(rel),
+                    target: root.join(rel),
+                    writable: false,
+                });
+            }
         }
         mounts
     }
+}
+
+/// The folder at `path` as a handle, if it opens.
+fn open_root(path: &Path) -> Option<cap_std::fs::Dir> {
+    cap_std::fs::Dir::open_ambient_dir(path, cap_std::ambient_authority()).ok()
+}
+
+/// Whether `rel` under `dir` is a folder reached without following a
+/// symbolic link at any of its components (`""` is `dir` itself).
+fn is_plain_dir(dir: &cap_std::fs::Dir, rel: &Path) -> bool {
+    let mut prefix = PathBuf::new();
+    for part in rel.components() {
+        let std::path::Component::Normal(name) = part else {
+            return false;
+        };
+        prefix.push(name);
+        match dir.symlink_metadata(&prefix) {
+            Ok(meta) if meta.is_dir() => {}
+            _ => return false,
+        }
+    }
+    true
 }
 
 /// The `command` record of a command that ran, or that the sandbox refused

@@ -9,6 +9,8 @@
 //! whether the plugin resolves, to which file and signer, and the refusal
 //! and its message when it does not.
 
+// Ambient std::fs allowed: test code builds its fixtures with std::fs.
+#![allow(clippy::disallowed_methods)]
 #![allow(clippy::unwrap_used)]
 
 mod resolve;

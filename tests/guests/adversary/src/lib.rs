@@ -4,6 +4,9 @@
 //! Workspace calls report their result as one line the tests compare
 //! exactly: `ok: ...` or `err: <kind>|<field>|<field>|...`.
 
+// Ambient std::fs allowed: a hostile guest: it tries ambient access on purpose (inside WASI).
+#![allow(clippy::disallowed_methods)]
+
 use airlock_sdk::{Error, Output, Request, Skill, SkillInfo, log, workspace};
 
 struct Adversary;

@@ -327,7 +327,7 @@ fn approval(out: &mut impl Write, t: &str, a: &Approval) {
     let subject = match &a.request.subject {
         Subject::Command { program, args, cwd } => format!(
             "run `{}` in {}",
-            line(&airlock_runtime::approval::shell_words(program, args)),
+            line(&crate::tty_approver::shell_words(program, args)),
             line(cwd)
         ),
         Subject::Edit { path, change, .. } => format!("{} {}", line(change), line(path)),

@@ -4,7 +4,8 @@
 use super::super::live::LiveView;
 use super::{Exchange, Session, dim};
 use crate::exit::{Exit, Failure};
-use airlock_runtime::approval::{Answer, ApprovalRequest, Approver, TerminalApprover};
+use crate::tty_approver::TerminalApprover;
+use airlock_runtime::approval::{Answer, ApprovalRequest, Approver};
 use airlock_runtime::clock::Cancel;
 use airlock_runtime::terminal;
 use airlock_runtime::{Event, EventSink, Request, RunFailure, RunReport};
@@ -94,7 +95,7 @@ impl Approver for ChatApprover {
         let Ok(mut tty) = std::fs::OpenOptions::new().write(true).open("/dev/tty") else {
             return Answer::No;
         };
-        let rendered = airlock_runtime::approval::render(request);
+        let rendered = crate::tty_approver::render(request);
         // The question's last line is the prompt the answer is typed after.
         let (head, last) = match rendered.rfind('\n') {
             Some(at) => (&rendered[..=at], &rendered[at + 1..]),

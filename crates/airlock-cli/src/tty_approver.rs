@@ -3,14 +3,18 @@
 //!
 //! Every part a skill, a model or a file produced (the skill's name, the
 //! path, each diff line, each argument, each risk) goes through
-//! [`airlock_core::terminal`], with its escapes highlighted in reverse video, so
+//! [`airlock_runtime::terminal`], with its escapes highlighted in reverse video, so
 //! the prompt shows what is true whatever the bytes: a `\r` or an erase
 //! sequence cannot hide a line, a conceal sequence cannot hide text, and a
 //! bidi override cannot reverse a path.
 
-use super::diff::{Kind, cut_note, marker};
-use super::{Answer, ApprovalRequest, Approver, Subject};
-use airlock_core::terminal;
+// Ambient std::fs allowed: the person's terminal (`/dev/tty`), not a file of
+// the workspace or the state directory.
+#![allow(clippy::disallowed_methods)]
+
+use airlock_runtime::approval::diff::{Kind, cut_note, marker};
+use airlock_runtime::approval::{Answer, ApprovalRequest, Approver, Subject};
+use airlock_runtime::terminal;
 use std::io::{BufRead, Write};
 
 /// Asks on the controlling terminal (`/dev/tty`), in colour.
@@ -27,7 +31,7 @@ impl TerminalApprover {
             .open("/dev/tty")
             .ok()?;
         drop(tty);
-        let id = crate::audit::Identity::current(None);
+        let id = airlock_runtime::audit::Identity::current(None);
         Some(Self {
             user: format!("{} (uid {})", id.user, id.uid),
         })
@@ -182,14 +186,14 @@ impl Approver for TerminalApprover {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::approval::diff::diff;
+    use airlock_runtime::approval::diff::diff;
 
     fn edit(path: &str, before: &[u8], after: &[u8]) -> ApprovalRequest {
         ApprovalRequest {
             skill: "s\x1b[2K".into(),
             subject: Subject::Edit {
                 path: path.into(),
-                change: crate::approval::Change::Modify,
+                change: airlock_runtime::approval::Change::Modify,
                 diff: Some(diff(path, Some(before), Some(after))),
                 bytes_before: Some(before.len() as u64),
                 bytes_after: after.len() as u64,
@@ -221,7 +225,7 @@ mod tests {
         assert!(
             !seen
                 .chars()
-                .any(|c| c != '\n' && airlock_core::terminal::is_escaped(c)),
+                .any(|c| c != '\n' && airlock_runtime::terminal::is_escaped(c)),
             "{seen:?}"
         );
         assert!(seen.contains("skill `s\\x1b[2K`"), "{seen}");
