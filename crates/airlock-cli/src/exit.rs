@@ -124,6 +124,22 @@ impl From<airlock_runtime::policy::PolicyError> for Failure {
     }
 }
 
+impl From<airlock_trust::package::PackageError> for Failure {
+    /// A package that cannot be read or parsed is exit 2; one that does not
+    /// verify is refused (3).
+    fn from(e: airlock_trust::package::PackageError) -> Self {
+        Self::new(Exit::from(Status::from(&e)), e.to_string())
+    }
+}
+
+impl From<airlock_trust::store::StoreError> for Failure {
+    /// Installed files that do not check out are refused (3); a plugin that
+    /// is not installed is exit 2; the store's own I/O is Airlock's (70).
+    fn from(e: airlock_trust::store::StoreError) -> Self {
+        Self::new(Exit::from(Status::from(&e)), e.to_string())
+    }
+}
+
 impl From<airlock_trust::admit::AdmitError> for Failure {
     /// Why a plugin may not run or be installed: a refusal (exit 3), except a
     /// name nothing is installed under, an unreadable file or profile (2) and

@@ -12,8 +12,8 @@ use airlock_trust::admit::Reviewed;
 use airlock_trust::caps;
 use airlock_trust::keys::SecretKey;
 use airlock_trust::manifest::{Capabilities, ComponentRef, Manifest};
-use airlock_trust::package::{Package, PackageError};
-use airlock_trust::store::{PluginStore, StoreError};
+use airlock_trust::package::Package;
+use airlock_trust::store::PluginStore;
 use airlock_trust::trust::TrustStore;
 use airlock_trust::{NameKind, Signer, check_name};
 use sha2::{Digest, Sha256};
@@ -81,23 +81,6 @@ fn admin_policy() -> Result<Policy, Failure> {
 
 fn check_publisher(policy: &Policy, signer: &Signer, what: &str) -> Result<(), Failure> {
     Ok(airlock_trust::admit::check_publisher(policy, signer, what)?)
-}
-
-fn package_failure(e: PackageError) -> Failure {
-    let code = match e {
-        PackageError::Read { .. } | PackageError::Format { .. } => Exit::Usage,
-        _ => Exit::Refused,
-    };
-    Failure::new(code, e.to_string())
-}
-
-fn store_failure(e: StoreError) -> Failure {
-    match e {
-        StoreError::Package(e) => package_failure(e),
-        StoreError::NotInstalled(_) => Failure::usage(e.to_string()),
-        StoreError::Io { .. } => Failure::new(Exit::Internal, e.to_string()),
-        _ => Failure::new(Exit::Refused, e.to_string()),
-    }
 }
 
 /// The environment variable a script can set instead of typing the
@@ -341,7 +324,7 @@ fn pack(
 
 fn sign(path: &Path, key: &Path) -> Result<Exit, Failure> {
     let secret = read_key(key)?;
-    let mut package = Package::read(path).map_err(package_failure)?;
+    let mut package = Package::read(path).map_err(Failure::from)?;
     let found = hex::encode(Sha256::digest(&package.component));
     if found != package.manifest.component_sha256() {
         return Err(Failure::new(
@@ -429,9 +412,9 @@ fn install(
         ))
     })?;
     let package_sha256 = hex::encode(Sha256::digest(&bytes));
-    let package = Package::read(path).map_err(package_failure)?;
+    let package = Package::read(path).map_err(Failure::from)?;
     let trust = TrustStore::open(home);
-    let signer = package.verify(path, &trust).map_err(package_failure)?;
+    let signer = package.verify(path, &trust).map_err(Failure::from)?;
     check_publisher(&policy, &signer, &path.display().to_string())?;
     let store = PluginStore::open(home);
     let m = &package.manifest;
@@ -443,7 +426,7 @@ fn install(
             &signer,
             options.transfer_publisher,
         )
-        .map_err(store_failure)?;
+        .map_err(Failure::from)?;
     let profile = Profile::load(profile_name)?;
     let source = pinned_source(&profile.source)?;
     if let Some(installed) = &already {
@@ -509,7 +492,7 @@ fn install(
         }
         store
             .repin(&installed, &source, &profile.digest)
-            .map_err(store_failure)?;
+            .map_err(Failure::from)?;
         println!(
             "Reviewed {} {} against {source}; runs by name use it.",
             m.name, m.version
@@ -541,7 +524,7 @@ fn install(
     }
     let installed = store
         .install(&package, &signer, &source, &profile.digest)
-        .map_err(store_failure)?;
+        .map_err(Failure::from)?;
     // Compile once into the authenticated cache, and refuse now what every
     // run would refuse.
     let checked = (|| {
@@ -667,7 +650,7 @@ fn list(json: bool, home: &Path) -> Result<Exit, Failure> {
 
 fn show(name: &str, json: bool, home: &Path) -> Result<Exit, Failure> {
     let store = PluginStore::open(home);
-    let installed = store.get(name).map_err(store_failure)?;
+    let installed = store.get(name).map_err(Failure::from)?;
     if json {
         let value = serde_json::json!({
             "manifest": installed.manifest,
@@ -718,7 +701,7 @@ fn verify(name: Option<&str>, home: &Path) -> Result<Exit, Failure> {
     let trust = TrustStore::open(home);
     let policy = admin_policy()?;
     let all = match name {
-        Some(name) => vec![store.get(name).map_err(store_failure)?],
+        Some(name) => vec![store.get(name).map_err(Failure::from)?],
         None => store.list(),
     };
     let mut bad = 0;
@@ -726,7 +709,7 @@ fn verify(name: Option<&str>, home: &Path) -> Result<Exit, Failure> {
         let what = format!("{} {}", installed.manifest.name, installed.manifest.version);
         let result = store
             .check(installed, &trust, true)
-            .map_err(store_failure)
+            .map_err(Failure::from)
             .and_then(|signer| check_publisher(&policy, &signer, &what).map(|()| signer));
         match result {
             Ok(signer) => println!(
@@ -752,7 +735,7 @@ fn verify(name: Option<&str>, home: &Path) -> Result<Exit, Failure> {
 fn remove(name: &str, home: &Path) -> Result<Exit, Failure> {
     let removed = PluginStore::open(home)
         .remove(name)
-        .map_err(store_failure)?;
+        .map_err(Failure::from)?;
     for installed in removed {
         println!(
             "Removed {} {}.",
