@@ -4,6 +4,10 @@
 //! profile's grants and budget hold.
 
 use airlock_runtime::Request;
+use airlock_runtime::inference::embedded::EmbeddedBackend;
+use airlock_runtime::inference::{
+    Backend, ChatRequest, Message, OutputFormat, Role, Sampling, SessionKey, Usage,
+};
 use airlock_tests::{
     TEST_MODEL_NAME, embedded_models, guests, profile, run_request, test_model, workspace,
 };
@@ -247,25 +251,102 @@ fn a_call_over_its_time_is_stopped_and_the_engine_recovers() {
     assert!(!after["text"].as_str().unwrap().is_empty(), "{after}");
 }
 
+/// Run the `infer` guest and return its report (the output as JSON and the
+/// run's inference usage).
+fn infer_report(
+    profile_toml: &str,
+    input: &str,
+    args: &[(&str, &str)],
+) -> (Value, airlock_runtime::RunReport) {
+    let ws = workspace(&[]);
+    let request = Request {
+        input: Some(input.to_string()),
+        args: args
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    };
+    let report = run_request(
+        guests::INFER,
+        &profile(profile_toml),
+        ws.path(),
+        request,
+        Some(embedded_models()),
+    )
+    .unwrap_or_else(|e| panic!("run failed: {e}"));
+    assert_eq!(report.error, None, "the skill failed");
+    let output = report.output.clone().expect("output");
+    let value = serde_json::from_str(&output)
+        .unwrap_or_else(|e| panic!("output is not JSON ({e}): {output}"));
+    (value, report)
+}
+
 #[test]
-fn concurrent_runs_never_share_a_context() {
+fn runs_never_share_a_context() {
     let prompts = [
         "What is 2 plus 2?",
         "Name a fruit.",
         "What colour is the sky?",
     ];
-    let sequential: Vec<Value> = prompts
+    let args = [("max-tokens", "16")];
+    // Each prompt twice in a row, then all at once: each run is one call, so
+    // any reused token could only come from another run's context.
+    let sequential: Vec<(Value, u64)> = prompts
         .iter()
-        .map(|p| infer(GRANTED, p, &[("max-tokens", "16")])["text"].clone())
+        .chain(prompts.iter())
+        .map(|p| {
+            let (out, report) = infer_report(GRANTED, p, &args);
+            (out["text"].clone(), report.inference.prompt_tokens_reused)
+        })
         .collect();
-    let concurrent: Vec<Value> = std::thread::scope(|s| {
+    let concurrent: Vec<(Value, u64)> = std::thread::scope(|s| {
         let handles: Vec<_> = prompts
             .iter()
-            .map(|p| s.spawn(move || infer(GRANTED, p, &[("max-tokens", "16")])["text"].clone()))
+            .map(|p| {
+                s.spawn(move || {
+                    let (out, report) = infer_report(GRANTED, p, &args);
+                    (out["text"].clone(), report.inference.prompt_tokens_reused)
+                })
+            })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
-    assert_eq!(sequential, concurrent);
+    for (text, reused) in sequential.iter().chain(&concurrent) {
+        assert_eq!(*reused, 0, "a run reused another run's tokens ({text})");
+    }
+    assert_eq!(sequential[..3], sequential[3..]);
+    assert_eq!(sequential[..3], concurrent[..]);
+}
+
+#[test]
+fn the_calls_of_one_run_reuse_its_prompt_and_report_it() {
+    let profile = format!("{GRANTED}max-calls = 3\n");
+    let (out, report) = infer_report(
+        &profile,
+        "Say hi.",
+        &[("case", "loop"), ("max-tokens", "4")],
+    );
+    let calls: Vec<(u32, u32)> = report
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            airlock_runtime::Event::Inference {
+                prompt_tokens,
+                prompt_tokens_reused,
+                ..
+            } => Some((*prompt_tokens, *prompt_tokens_reused)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(calls.len(), 3, "{out} {calls:?}");
+    // The first call reads everything; the next ones the same prompt again,
+    // all but its last token (read again for its logits).
+    assert_eq!(calls[0].1, 0, "{calls:?}");
+    for &(prompt, reused) in &calls[1..] {
+        assert_eq!(reused, prompt - 1, "{calls:?}");
+    }
+    let total: u64 = calls.iter().map(|c| u64::from(c.1)).sum();
+    assert_eq!(report.inference.prompt_tokens_reused, total);
 }
 
 #[test]
@@ -336,4 +417,165 @@ fn every_call_is_recorded_with_model_digest_and_tokens() {
     assert!(calls[0].1.starts_with("sha256:b179c952"));
     assert!(calls[0].2 >= 1 && calls[0].2 <= 6);
     assert_eq!(report.inference.calls, 1);
+}
+
+// Prefix reuse on the embedded engine, through its Rust API: each test has
+// engines of its own (not the shared one), so what they keep is theirs.
+
+const AGENT_SYSTEM: &str = "You are a coding agent working in a small Python project. \
+Each step you either call a tool or answer. Tools: read_file(path) returns a file, \
+edit(path, search, replace) changes it, run_tests() runs the test suite. \
+Keep answers short and precise; prefer reading before editing.";
+
+const STEP_FORMAT: &str = r#"{"type":"object","properties":{"tool":{"enum":["read_file","edit","run_tests","answer"]},"argument":{"type":"string","maxLength":60}},"required":["tool","argument"]}"#;
+
+fn ask(
+    engine: &EmbeddedBackend,
+    session: Option<&SessionKey>,
+    messages: &[Message],
+    format: OutputFormat,
+) -> (String, Usage) {
+    let request = ChatRequest {
+        messages: messages.to_vec(),
+        sampling: Sampling {
+            max_tokens: 40,
+            ..Sampling::default()
+        },
+        format,
+        stream: false,
+        session: session.cloned(),
+    };
+    let stream = engine
+        .start(&airlock_tests::test_model_spec(), request)
+        .unwrap();
+    let (text, _, usage) = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(stream.collect())
+        .unwrap();
+    (text, usage)
+}
+
+fn message(role: Role, content: &str) -> Message {
+    Message {
+        role,
+        content: content.into(),
+    }
+}
+
+/// Three steps of an agent's conversation, each extending the last with the
+/// answer and a tool result; the second step's answer is JSON by schema.
+fn agent_steps(engine: &EmbeddedBackend, session: Option<&SessionKey>) -> Vec<(String, Usage)> {
+    let mut conversation = vec![
+        message(Role::System, AGENT_SYSTEM),
+        message(
+            Role::User,
+            "The test test_add fails: add(2, 3) returns -1. Which file do you read first?",
+        ),
+    ];
+    let mut steps = Vec::new();
+    let tool_results = [
+        "read_file(src/calc.py) returned:\ndef add(a, b):\n    return a - b\n\nWhich tool do you call next, with which argument?",
+        "edit(src/calc.py) applied. run_tests() returned: 1 passed. Summarize the fix in one sentence.",
+    ];
+    for step in 0..3 {
+        let format = if step == 1 {
+            OutputFormat::JsonSchema(STEP_FORMAT.into())
+        } else {
+            OutputFormat::Text
+        };
+        let (text, usage) = ask(engine, session, &conversation, format);
+        conversation.push(message(Role::Assistant, &text));
+        if let Some(result) = tool_results.get(step) {
+            conversation.push(message(Role::User, result));
+        }
+        steps.push((text, usage));
+    }
+    steps
+}
+
+#[test]
+fn prefix_reuse_gives_identical_outputs() {
+    let texts = |steps: &[(String, Usage)]| steps.iter().map(|s| s.0.clone()).collect::<Vec<_>>();
+    let first = agent_steps(
+        &EmbeddedBackend::new(airlock_tests::TEST_THREADS),
+        Some(&SessionKey::new()),
+    );
+    let second = agent_steps(
+        &EmbeddedBackend::new(airlock_tests::TEST_THREADS),
+        Some(&SessionKey::new()),
+    );
+    assert_eq!(texts(&first), texts(&second));
+    let json: Value = serde_json::from_str(&first[1].0)
+        .unwrap_or_else(|e| panic!("step 2 is not JSON ({e}): {}", first[1].0));
+    assert!(json["tool"].is_string(), "{json}");
+    assert_eq!(first[0].1.prompt_tokens_reused, 0, "{:?}", first[0].1);
+    for (text, usage) in &first[1..] {
+        assert!(
+            usage.prompt_tokens_reused > 0 && usage.prompt_tokens_reused < usage.prompt_tokens,
+            "a later step reads only what is new: {usage:?} ({text})"
+        );
+    }
+
+    // Measured, not asserted: how often reuse changes an answer against a
+    // cold engine (llama.cpp promises no bit-identical logits across batch
+    // splits).
+    let cold = agent_steps(
+        &EmbeddedBackend::new(airlock_tests::TEST_THREADS).with_kept_contexts(0),
+        Some(&SessionKey::new()),
+    );
+    assert!(
+        cold.iter().all(|s| s.1.prompt_tokens_reused == 0),
+        "{cold:?}"
+    );
+    let differ = first.iter().zip(&cold).filter(|(a, b)| a.0 != b.0).count();
+    let read = |steps: &[(String, Usage)]| -> u32 {
+        steps
+            .iter()
+            .map(|s| s.1.prompt_tokens - s.1.prompt_tokens_reused)
+            .sum()
+    };
+    println!(
+        "prefix reuse vs cold: {differ} of {} answers differ; prompt tokens read {} (reuse) vs {} (cold)",
+        first.len(),
+        read(&first),
+        read(&cold)
+    );
+}
+
+#[test]
+fn kept_contexts_are_bounded_and_end_with_their_session() {
+    let engine = EmbeddedBackend::new(airlock_tests::TEST_THREADS).with_kept_contexts(2);
+    let question = [message(Role::User, "Name three colours.")];
+    let longer = |answer: &str| {
+        vec![
+            question[0].clone(),
+            message(Role::Assistant, answer),
+            message(Role::User, "And three more?"),
+        ]
+    };
+    let plain = OutputFormat::Text;
+    let [a, b, c] = [SessionKey::new(), SessionKey::new(), SessionKey::new()];
+    let (answer, _) = ask(&engine, Some(&a), &question, plain.clone());
+    // The same session goes on where it was.
+    let (_, usage) = ask(&engine, Some(&a), &longer(&answer), plain.clone());
+    assert!(usage.prompt_tokens_reused > 0, "{usage:?}");
+    // Two other sessions: the limit is 2, so the first is evicted.
+    ask(&engine, Some(&b), &question, plain.clone());
+    ask(&engine, Some(&c), &question, plain.clone());
+    let (_, usage) = ask(&engine, Some(&a), &longer(&answer), plain.clone());
+    assert_eq!(usage.prompt_tokens_reused, 0, "evicted: {usage:?}");
+    // A session that ended starts cold (c is still kept until it ends).
+    let (_, usage) = ask(&engine, Some(&c), &longer(&answer), plain.clone());
+    assert!(usage.prompt_tokens_reused > 0, "{usage:?}");
+    engine.end_session(&c);
+    let (_, usage) = ask(&engine, Some(&c), &longer(&answer), plain.clone());
+    assert_eq!(usage.prompt_tokens_reused, 0, "ended: {usage:?}");
+    // Without a session, nothing is reused.
+    let (_, usage) = ask(&engine, None, &question, plain.clone());
+    let (_, again) = ask(&engine, None, &question, plain);
+    assert_eq!(
+        (usage.prompt_tokens_reused, again.prompt_tokens_reused),
+        (0, 0)
+    );
 }

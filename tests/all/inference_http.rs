@@ -68,6 +68,7 @@ fn request(prompt: &str, stream: bool, format: OutputFormat, max_tokens: u32) ->
         },
         format,
         stream,
+        session: None,
     }
 }
 
@@ -135,7 +136,8 @@ async fn ollama_streams_pieces_that_collect_to_the_whole_answer() {
             finish: FinishReason::Stop,
             usage: Usage {
                 prompt_tokens: 26,
-                completion_tokens: 5
+                completion_tokens: 5,
+                prompt_tokens_reused: 0
             }
         })
     );
@@ -143,6 +145,8 @@ async fn ollama_streams_pieces_that_collect_to_the_whole_answer() {
     let sent = fixture.last_chat();
     assert_eq!(sent["model"], "llama3.2:1b");
     assert_eq!(sent["stream"], true);
+    // Ollama keeps the model, and the prompt its runner holds, loaded.
+    assert_eq!(sent["keep_alive"], "30m");
     assert_eq!(
         sent["options"],
         json!({"temperature": 0.0, "top_p": 1.0, "seed": 0, "num_predict": 64, "num_ctx": 4096})
@@ -179,7 +183,8 @@ async fn ollama_unstreamed_answer_is_one_piece_with_all_its_tokens() {
                 finish: FinishReason::Stop,
                 usage: Usage {
                     prompt_tokens: 26,
-                    completion_tokens: 5
+                    completion_tokens: 5,
+                    prompt_tokens_reused: 0
                 }
             })
         ]
@@ -547,6 +552,9 @@ async fn openai_streamed_and_whole_answers_agree_when_greedy() {
         assert!(!whole.trim().is_empty());
         assert_eq!(pieces.concat(), whole, "same greedy answer for {prompt:?}");
         assert!(whole_usage.prompt_tokens > 0, "{whole_usage:?}");
+        // The request carried `cache_prompt` (llama.cpp's field), which this
+        // server accepts; it says nothing of cached tokens, so none count.
+        assert_eq!(whole_usage.prompt_tokens_reused, 0, "{whole_usage:?}");
     }
 }
 

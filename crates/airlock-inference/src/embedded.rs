@@ -2,11 +2,14 @@
 //!
 //! Each model (by digest) is loaded once per process and shared by every skill
 //! instance. Each model has one worker thread that takes requests in the
-//! order they arrive (first come, first served) and runs each in a context of
-//! its own: no request ever sees another's tokens. Generation runs on that
-//! thread, never on the async runtime; pieces of text reach the caller through
-//! the request's [`TokenStream`], and a dropped stream stops the generation at
-//! the next token.
+//! order they arrive (first come, first served). A request without a session
+//! key runs in a fresh context of its own; a request of a session (one run,
+//! or one chat session) continues that session's context when the worker
+//! still keeps it, and reads only the prompt's tokens after what the context
+//! already holds ([`session`]). No session ever sees another's context.
+//! Generation runs on that thread, never on the async runtime; pieces of
+//! text reach the caller through the request's [`TokenStream`], and a
+//! dropped stream stops the generation at the next token.
 //!
 //! Decoding: greedy when the temperature is 0 (the default), else top-p,
 //! temperature and a seeded distribution sampler, so a fixed seed repeats.
@@ -19,10 +22,9 @@
 
 use super::{
     Backend, ChatRequest, EngineError, FinishReason, ModelSource, ModelSpec, OutputFormat,
-    StreamEvent, StreamSender, TokenCount, TokenStream, Usage,
+    SessionKey, StreamEvent, StreamSender, TokenCount, TokenStream, Usage,
 };
 use llama_cpp_2::context::LlamaContext;
-use llama_cpp_2::context::params::LlamaContextParams;
 use llama_cpp_2::llama_backend::LlamaBackend;
 use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::params::LlamaModelParams;
@@ -31,10 +33,19 @@ use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
 use llama_cpp_2::token::data::LlamaTokenData;
 use llama_cpp_2::token::data_array::LlamaTokenDataArray;
+use session::{Kept, Slot};
 use std::collections::HashMap;
-use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, mpsc};
+
+pub mod session;
+
+/// How many sessions' contexts each model's worker keeps when the
+/// configuration does not say (`engine.kept-contexts`): the run in progress
+/// and one more (a chat session between turns, or a second run at the same
+/// time). Each costs the KV cache of a whole context window (about 115 MB
+/// for Qwen2.5-Coder-1.5B at 4096 tokens).
+pub const DEFAULT_KEPT_CONTEXTS: u32 = 2;
 
 /// The context window used when neither the configuration nor the profile
 /// sets one: the model's trained context, capped here to bound memory.
@@ -89,13 +100,14 @@ pub fn load_model(path: &Path, vocab_only: bool) -> Result<LlamaModel, EngineErr
 /// while llama.cpp is still computing.
 pub struct EmbeddedBackend {
     threads: u32,
+    kept_contexts: u32,
     models: Mutex<HashMap<String, Worker>>,
 }
 
 /// A model's worker thread and the queue that feeds it.
 struct Worker {
     loaded: Arc<LoadedModel>,
-    queue: mpsc::Sender<Job>,
+    queue: mpsc::Sender<Work>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -120,7 +132,8 @@ impl Drop for EmbeddedBackend {
 
 impl EmbeddedBackend {
     /// An engine that runs llama.cpp with `threads` threads per request
-    /// (0: [`default_threads`]). Nothing is loaded until first use.
+    /// (0: [`default_threads`]) and keeps [`DEFAULT_KEPT_CONTEXTS`]
+    /// sessions' contexts per model. Nothing is loaded until first use.
     pub fn new(threads: u32) -> Self {
         Self {
             threads: if threads == 0 {
@@ -128,8 +141,17 @@ impl EmbeddedBackend {
             } else {
                 threads
             },
+            kept_contexts: DEFAULT_KEPT_CONTEXTS,
             models: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Keep the contexts of up to `n` sessions per model for prefix reuse
+    /// (0: none; every request starts cold).
+    #[must_use]
+    pub fn with_kept_contexts(mut self, n: u32) -> Self {
+        self.kept_contexts = n;
+        self
     }
 
     /// The threads each request uses.
@@ -137,11 +159,16 @@ impl EmbeddedBackend {
         self.threads
     }
 
+    /// How many sessions' contexts each model keeps.
+    pub fn kept_contexts(&self) -> u32 {
+        self.kept_contexts
+    }
+
     /// The shared, lazily loaded model for `spec`, with its worker thread.
     fn model(
         &self,
         spec: &ModelSpec,
-    ) -> Result<(Arc<LoadedModel>, mpsc::Sender<Job>), EngineError> {
+    ) -> Result<(Arc<LoadedModel>, mpsc::Sender<Work>), EngineError> {
         let ModelSource::Gguf { path } = &spec.source else {
             return Err(EngineError::InvalidRequest(format!(
                 "model `{}` is not a GGUF file in the model store; the embedded engine runs only those (see `airlock model add`)",
@@ -156,7 +183,7 @@ impl EmbeddedBackend {
         if let Some(worker) = models.get(&spec.digest) {
             return Ok((worker.loaded.clone(), worker.queue.clone()));
         }
-        let (tx, rx) = mpsc::channel::<Job>();
+        let (tx, rx) = mpsc::channel::<Work>();
         let loaded = Arc::new(LoadedModel {
             name: spec.name.clone(),
             path: path.clone(),
@@ -164,10 +191,10 @@ impl EmbeddedBackend {
             stopping: std::sync::atomic::AtomicBool::new(false),
         });
         let serving = loaded.clone();
-        let threads = self.threads;
+        let (threads, kept) = (self.threads, self.kept_contexts);
         let thread = std::thread::Builder::new()
             .name(format!("airlock-llama-{}", spec.name))
-            .spawn(move || serving.serve(rx, threads))
+            .spawn(move || serving.serve(rx, threads, kept))
             .map_err(|e| {
                 EngineError::Unavailable(format!("cannot start the engine thread: {e}"))
             })?;
@@ -205,11 +232,11 @@ impl Backend for EmbeddedBackend {
         let (_, queue) = self.model(model)?;
         let (tx, stream) = TokenStream::channel();
         queue
-            .send(Job {
+            .send(Work::Generate(Job {
                 request,
                 context_length: model.context_length,
                 tx,
-            })
+            }))
             .map_err(|_| {
                 EngineError::Unavailable(format!(
                     "the engine thread for model `{}` has stopped",
@@ -217,6 +244,16 @@ impl Backend for EmbeddedBackend {
                 ))
             })?;
         Ok(stream)
+    }
+
+    fn end_session(&self, key: &SessionKey) {
+        let Ok(models) = self.models.lock() else {
+            return;
+        };
+        for worker in models.values() {
+            // A worker that stopped keeps nothing.
+            let _ = worker.queue.send(Work::End(key.clone()));
+        }
     }
 
     fn count_tokens(&self, model: &ModelSpec, text: &str) -> Result<TokenCount, EngineError> {
@@ -237,6 +274,14 @@ impl Backend for EmbeddedBackend {
         // The model store checks GGUF files against the lock before a run.
         Box::pin(std::future::ready(Ok(())))
     }
+}
+
+/// What a model's worker is asked to do, in order.
+enum Work {
+    /// Answer a request.
+    Generate(Job),
+    /// Free what is kept for a session that ended.
+    End(SessionKey),
 }
 
 /// One generation request waiting for the model's worker.
@@ -263,15 +308,30 @@ impl LoadedModel {
             .map_err(Clone::clone)
     }
 
-    /// The worker: one request at a time, in arrival order.
-    fn serve(&self, jobs: mpsc::Receiver<Job>, threads: u32) {
-        for job in jobs {
+    /// The worker: one request at a time, in arrival order, keeping up to
+    /// `kept` sessions' contexts between requests.
+    fn serve(&self, work: mpsc::Receiver<Work>, threads: u32, kept: u32) {
+        let mut kept = Kept::new(kept);
+        for item in work {
+            let job = match item {
+                Work::Generate(job) => job,
+                Work::End(key) => {
+                    kept.end(&key);
+                    continue;
+                }
+            };
             if job.tx.is_closed() {
                 continue;
             }
-            let outcome = self
-                .get()
-                .and_then(|model| generate(model, &self.name, &job, threads, &self.stopping));
+            let outcome = self.get().and_then(|model| {
+                let generator = Generator {
+                    model,
+                    name: &self.name,
+                    threads,
+                    stopping: &self.stopping,
+                };
+                generator.run(&job, &mut kept)
+            });
             if let Err(e) = outcome {
                 let _ = job.tx.blocking_send(Err(e));
             }
@@ -397,124 +457,131 @@ pub fn context_window(model: &LlamaModel, configured: u32) -> u32 {
     }
 }
 
-/// Run one request to completion (or until its stream is dropped).
-fn generate(
-    model: &LlamaModel,
-    name: &str,
-    job: &Job,
+/// What a worker generates with: the model and its settings.
+struct Generator<'m> {
+    model: &'m LlamaModel,
+    name: &'m str,
     threads: u32,
-    stopping: &std::sync::atomic::AtomicBool,
-) -> Result<(), EngineError> {
-    let request = &job.request;
-    let prompt = render_prompt(model, request)?;
-    let tokens = tokenize_prompt(model, &prompt);
-    let prompt_tokens = u32::try_from(tokens.len()).unwrap_or(u32::MAX);
-    let n_ctx = context_window(model, job.context_length);
-    let max_tokens = request.sampling.max_tokens;
-    if tokens.is_empty() || prompt_tokens.saturating_add(max_tokens) > n_ctx {
-        return Err(EngineError::ContextTooLong {
-            prompt: prompt_tokens,
-            max_tokens,
-            context: n_ctx,
-        });
-    }
-    let threads = i32::try_from(threads).unwrap_or(1);
-    let params = LlamaContextParams::default()
-        .with_n_ctx(NonZeroU32::new(n_ctx))
-        .with_n_batch(n_ctx)
-        .with_n_threads(threads)
-        .with_n_threads_batch(threads);
-    let backend = llama_backend()?;
-    let mut ctx = model.new_context(backend, params).map_err(|e| {
-        EngineError::Unavailable(format!(
-            "cannot create a llama.cpp context of {n_ctx} tokens for `{name}` ({e}); lower context-length in the configuration if memory is short"
-        ))
-    })?;
-    let decode_failed = |e: llama_cpp_2::DecodeError| {
-        EngineError::Unavailable(format!("llama.cpp failed to decode for `{name}`: {e}"))
-    };
+    /// Set when the engine is dropped.
+    stopping: &'m std::sync::atomic::AtomicBool,
+}
 
-    let mut batch = LlamaBatch::new(tokens.len().max(1), 1);
-    let last = tokens.len() - 1;
-    for (i, token) in tokens.iter().enumerate() {
-        batch
-            .add(*token, pos(i), &[0], i == last)
-            .map_err(|e| EngineError::Unavailable(format!("cannot batch the prompt: {e}")))?;
-    }
-    ctx.decode(&mut batch).map_err(decode_failed)?;
-    if job
-        .tx
-        .blocking_send(Ok(StreamEvent::Prompt {
-            tokens: prompt_tokens,
-        }))
-        .is_err()
-    {
-        return Ok(());
-    }
-
-    let mut decoder = Decoder::new(model, request)?;
-    let vocab = model.vocab();
-    let mut utf8 = Utf8Buffer::default();
-    let mut position = tokens.len();
-    let mut generated = 0u32;
-    let mut finish = FinishReason::Length;
-    let mut logits_index = batch.n_tokens() - 1;
-    while generated < max_tokens {
-        if stopping.load(std::sync::atomic::Ordering::Relaxed) {
-            return Err(EngineError::Unavailable(
-                "the embedded engine is shutting down".into(),
-            ));
+impl<'m> Generator<'m> {
+    /// Run one request to completion (or until its stream is dropped): in
+    /// its session's kept context when there is one, else in a fresh one,
+    /// which is then kept for the session (if it has one).
+    fn run(&self, job: &Job, kept: &mut Kept<'m>) -> Result<(), EngineError> {
+        let request = &job.request;
+        let prompt = render_prompt(self.model, request)?;
+        let tokens = tokenize_prompt(self.model, &prompt);
+        let prompt_tokens = u32::try_from(tokens.len()).unwrap_or(u32::MAX);
+        let n_ctx = context_window(self.model, job.context_length);
+        let max_tokens = request.sampling.max_tokens;
+        if tokens.is_empty() || prompt_tokens.saturating_add(max_tokens) > n_ctx {
+            return Err(EngineError::ContextTooLong {
+                prompt: prompt_tokens,
+                max_tokens,
+                context: n_ctx,
+            });
         }
-        let Some(token) = decoder.next(&ctx, logits_index) else {
-            // Nothing the grammar allows: the answer cannot go on.
-            finish = FinishReason::Stop;
-            break;
+        let session = request.session.as_ref().filter(|_| kept.enabled());
+        let held = session.and_then(|key| kept.take(key, n_ctx));
+        let mut slot = match held {
+            Some(slot) => slot,
+            None => Slot::new(self.model, self.name, n_ctx, self.threads)?,
         };
-        if vocab.is_eog(token) {
-            finish = FinishReason::Stop;
-            break;
+        let outcome = self.generate(job, &tokens, &mut slot);
+        if let Some(key) = session {
+            kept.put(key.clone(), slot);
         }
-        generated += 1;
-        let piece = vocab.token_to_piece(token, false, None);
-        let text = utf8.push(&piece);
-        if !text.is_empty()
-            && job
-                .tx
-                .blocking_send(Ok(StreamEvent::Text { text, tokens: 1 }))
-                .is_err()
+        outcome
+    }
+
+    /// Read the prompt's tokens after what `slot` holds, then generate.
+    fn generate(
+        &self,
+        job: &Job,
+        tokens: &[LlamaToken],
+        slot: &mut Slot<'m>,
+    ) -> Result<(), EngineError> {
+        let request = &job.request;
+        let name = self.name;
+        let decode_failed = |e: String| {
+            EngineError::Unavailable(format!("llama.cpp failed to decode for `{name}`: {e}"))
+        };
+        let prompt_tokens = u32::try_from(tokens.len()).unwrap_or(u32::MAX);
+        let reused = slot.keep_prefix(tokens);
+        let rest = tokens.get(reused..).unwrap_or_default();
+        let mut batch = LlamaBatch::new(rest.len().max(1), 1);
+        slot.decode(&mut batch, rest).map_err(decode_failed)?;
+        let reused = u32::try_from(reused).unwrap_or(u32::MAX);
+        if job
+            .tx
+            .blocking_send(Ok(StreamEvent::Prompt {
+                tokens: prompt_tokens,
+                reused,
+            }))
+            .is_err()
         {
             return Ok(());
         }
-        if generated == max_tokens {
-            break;
-        }
-        batch.clear();
-        batch
-            .add(token, pos(position), &[0], true)
-            .map_err(|e| EngineError::Unavailable(format!("cannot batch a token: {e}")))?;
-        position += 1;
-        ctx.decode(&mut batch).map_err(decode_failed)?;
-        logits_index = 0;
-    }
-    let rest = utf8.finish();
-    if !rest.is_empty() {
-        let _ = job.tx.blocking_send(Ok(StreamEvent::Text {
-            text: rest,
-            tokens: 0,
-        }));
-    }
-    let _ = job.tx.blocking_send(Ok(StreamEvent::Done {
-        finish,
-        usage: Usage {
-            prompt_tokens,
-            completion_tokens: generated,
-        },
-    }));
-    Ok(())
-}
 
-fn pos(i: usize) -> i32 {
-    i32::try_from(i).unwrap_or(i32::MAX)
+        let mut decoder = Decoder::new(self.model, request)?;
+        let vocab = self.model.vocab();
+        let mut utf8 = Utf8Buffer::default();
+        let max_tokens = request.sampling.max_tokens;
+        let mut generated = 0u32;
+        let mut finish = FinishReason::Length;
+        let mut logits_index = batch.n_tokens() - 1;
+        while generated < max_tokens {
+            if self.stopping.load(std::sync::atomic::Ordering::Relaxed) {
+                return Err(EngineError::Unavailable(
+                    "the embedded engine is shutting down".into(),
+                ));
+            }
+            let Some(token) = decoder.next(slot.ctx(), logits_index) else {
+                // Nothing the grammar allows: the answer cannot go on.
+                finish = FinishReason::Stop;
+                break;
+            };
+            if vocab.is_eog(token) {
+                finish = FinishReason::Stop;
+                break;
+            }
+            generated += 1;
+            let piece = vocab.token_to_piece(token, false, None);
+            let text = utf8.push(&piece);
+            if !text.is_empty()
+                && job
+                    .tx
+                    .blocking_send(Ok(StreamEvent::Text { text, tokens: 1 }))
+                    .is_err()
+            {
+                return Ok(());
+            }
+            if generated == max_tokens {
+                break;
+            }
+            slot.decode(&mut batch, &[token]).map_err(decode_failed)?;
+            logits_index = 0;
+        }
+        let rest = utf8.finish();
+        if !rest.is_empty() {
+            let _ = job.tx.blocking_send(Ok(StreamEvent::Text {
+                text: rest,
+                tokens: 0,
+            }));
+        }
+        let _ = job.tx.blocking_send(Ok(StreamEvent::Done {
+            finish,
+            usage: Usage {
+                prompt_tokens,
+                completion_tokens: generated,
+                prompt_tokens_reused: reused,
+            },
+        }));
+        Ok(())
+    }
 }
 
 /// Turns token bytes into whole UTF-8 characters: a character split across

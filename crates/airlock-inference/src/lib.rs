@@ -122,6 +122,34 @@ pub struct ChatRequest {
     /// HTTP engine asks its server for one whole response (still delivered as
     /// a stream of one piece).
     pub stream: bool,
+    /// The conversation this request continues: requests with the same key
+    /// may reuse the tokens an engine already read for an earlier one (the
+    /// embedded engine keeps that session's llama.cpp context). `None`: a
+    /// cold request in a fresh context. Not part of what is recorded.
+    #[serde(skip)]
+    pub session: Option<SessionKey>,
+}
+
+/// Names one run's (or one chat session's) conversation with an engine, so
+/// the engine may keep what it read for it. Every key made is new (a
+/// process-wide counter, never a name a skill could choose): only the holder
+/// of a key reaches what is kept under it, so different runs never share.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct SessionKey(u64);
+
+impl SessionKey {
+    /// A key no other session in this process has.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        Self(NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+    }
+}
+
+impl std::fmt::Display for SessionKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "session {}", self.0)
+    }
 }
 
 /// Where a pinned model lives, as the engine needs it.
@@ -179,6 +207,10 @@ pub struct Usage {
     pub prompt_tokens: u32,
     /// Tokens generated.
     pub completion_tokens: u32,
+    /// Of `prompt_tokens`, how many the engine did not read again because it
+    /// held them from an earlier request of the same session (0 when the
+    /// engine does not say).
+    pub prompt_tokens_reused: u32,
 }
 
 /// What an engine sends while it generates.
@@ -188,6 +220,9 @@ pub enum StreamEvent {
     Prompt {
         /// Prompt tokens.
         tokens: u32,
+        /// Of those, how many were held from an earlier request of the same
+        /// session and not read again.
+        reused: u32,
     },
     /// More text. `tokens` is how many generated tokens it covers.
     Text {
@@ -317,6 +352,12 @@ pub trait Backend: Send + Sync {
     /// (a model this engine cannot run) are returned here; everything else
     /// arrives on the stream.
     fn start(&self, model: &ModelSpec, request: ChatRequest) -> Result<TokenStream, EngineError>;
+
+    /// The session `key` is over (its run or chat ended): free whatever the
+    /// engine keeps for it. Engines that keep nothing ignore it.
+    fn end_session(&self, key: &SessionKey) {
+        let _ = key;
+    }
 
     /// Count the tokens of `text` for `model`.
     fn count_tokens(&self, model: &ModelSpec, text: &str) -> Result<TokenCount, EngineError>;

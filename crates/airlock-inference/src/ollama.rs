@@ -7,6 +7,11 @@
 //! refuses a model whose digest changed since it was pinned (an `ollama pull`
 //! can silently replace a tag). Before every request the server's listening
 //! socket must belong to the configured user ([`super::listener`]).
+//!
+//! Prefix reuse is Ollama's own (its runner keeps the last prompt of each
+//! slot): requests ask it to keep the model loaded for [`KEEP_ALIVE`], since
+//! an unloaded model loses that prompt. The tokens it reused are read from
+//! `prompt_eval_cached_count` when the server reports it, else reported as 0.
 
 use super::endpoint::{self, Endpoint, Halt, LineReader, Timeouts, emit, spawn_stream};
 use super::listener::{self, ServerOwner};
@@ -18,6 +23,13 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use std::future::Future;
 use std::pin::Pin;
+
+/// How long Ollama keeps the model (and the prompt its runner holds) loaded
+/// after a request: longer than its default of 5 minutes, because a person
+/// in `airlock chat` often reads an answer or reviews a diff for longer than
+/// that, and a reload costs the whole prompt again plus seconds of loading.
+/// Not longer, because the memory stays taken on a machine others use.
+pub const KEEP_ALIVE: &str = "30m";
 
 /// An Ollama server on this machine.
 #[derive(Debug, Clone)]
@@ -42,9 +54,27 @@ struct ChatLine {
     prompt_eval_count: Option<u32>,
     #[serde(default)]
     eval_count: Option<u32>,
+    /// Prompt tokens read from the runner's cache (newer servers only).
+    #[serde(default)]
+    prompt_eval_cached_count: Option<u32>,
     /// Ollama reports a failure after the headers as a line of its own.
     #[serde(default)]
     error: Option<String>,
+}
+
+impl ChatLine {
+    /// The usage the last line reports.
+    fn usage(&self, completion_tokens: u32) -> Usage {
+        let prompt_tokens = self.prompt_eval_count.unwrap_or(0);
+        Usage {
+            prompt_tokens,
+            completion_tokens,
+            prompt_tokens_reused: self
+                .prompt_eval_cached_count
+                .unwrap_or(0)
+                .min(prompt_tokens),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -223,6 +253,7 @@ impl Backend for OllamaBackend {
             "messages": request.messages,
             "stream": request.stream,
             "options": options,
+            "keep_alive": KEEP_ALIVE,
         });
         match &request.format {
             OutputFormat::Text => {}
@@ -290,7 +321,7 @@ impl OllamaBackend {
             if line.trim().is_empty() {
                 continue;
             }
-            let line: ChatLine = serde_json::from_str(&line).map_err(|e| {
+            let mut line: ChatLine = serde_json::from_str(&line).map_err(|e| {
                 fail(format!(
                     "sent a line that is not a chat response after {pieces} pieces: {e}"
                 ))
@@ -298,7 +329,7 @@ impl OllamaBackend {
             if let Some(error) = line.error {
                 return Err(fail(format!("reported an error mid-answer: {error}")));
             }
-            let text = line.message.map(|m| m.content).unwrap_or_default();
+            let text = line.message.take().map(|m| m.content).unwrap_or_default();
             if line.done {
                 let completion_tokens = line.eval_count.unwrap_or(pieces);
                 if !text.is_empty() {
@@ -310,10 +341,7 @@ impl OllamaBackend {
                     Some("length") => FinishReason::Length,
                     _ => FinishReason::Stop,
                 };
-                let usage = Usage {
-                    prompt_tokens: line.prompt_eval_count.unwrap_or(0),
-                    completion_tokens,
-                };
+                let usage = line.usage(completion_tokens);
                 emit(tx, StreamEvent::Done { finish, usage }).await?;
                 return Ok(());
             }
@@ -326,6 +354,7 @@ impl OllamaBackend {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -350,6 +379,18 @@ mod tests {
         );
         assert_eq!(normalize_digest("abc"), None);
         assert_eq!(normalize_digest(&"g".repeat(64)), None);
+    }
+
+    #[test]
+    fn cached_prompt_tokens_are_read_when_the_server_reports_them() {
+        let line = |json: &str| serde_json::from_str::<ChatLine>(json).unwrap();
+        let newer = line(
+            r#"{"done":true,"prompt_eval_count":900,"prompt_eval_cached_count":850,"eval_count":7}"#,
+        );
+        assert_eq!(newer.usage(7).prompt_tokens_reused, 850);
+        let older = line(r#"{"done":true,"prompt_eval_count":900,"eval_count":7}"#);
+        assert_eq!(older.usage(7).prompt_tokens_reused, 0);
+        assert_eq!(older.usage(7).prompt_tokens, 900);
     }
 
     #[test]

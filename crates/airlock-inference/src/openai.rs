@@ -17,6 +17,14 @@
 //! complete answer. Run it with `--interrupt_requests false` when several
 //! skills share it.
 //!
+//! Prefix reuse: every request carries `"cache_prompt": true`, llama.cpp's
+//! `llama-server` field for keeping the slot's prompt so the next request
+//! reads only the tokens after the common prefix (other servers ignore
+//! unknown fields: llama-cpp-python 0.3.36 accepts it, and reuses the prefix
+//! of its one loaded prompt on its own). The tokens a server reused are read
+//! from `usage.prompt_tokens_details.cached_tokens` when it reports them,
+//! else reported as 0.
+//!
 //! Such servers report no digest: [`OpenAiBackend::verify`] only checks
 //! that the served name is listed. The digest the lock records for a served
 //! model is that of the GGUF file in Airlock's model store which the operator
@@ -100,6 +108,31 @@ struct UsageJson {
     prompt_tokens: u32,
     #[serde(default)]
     completion_tokens: u32,
+    #[serde(default)]
+    prompt_tokens_details: Option<PromptDetails>,
+}
+
+/// `usage.prompt_tokens_details`: what OpenAI's API (and servers that copy
+/// it) say about the prompt.
+#[derive(Debug, Clone, Copy, Deserialize)]
+struct PromptDetails {
+    /// Prompt tokens the server held from an earlier request.
+    #[serde(default)]
+    cached_tokens: Option<u32>,
+}
+
+impl UsageJson {
+    fn usage(self) -> Usage {
+        Usage {
+            prompt_tokens: self.prompt_tokens,
+            completion_tokens: self.completion_tokens,
+            prompt_tokens_reused: self
+                .prompt_tokens_details
+                .and_then(|d| d.cached_tokens)
+                .unwrap_or(0)
+                .min(self.prompt_tokens),
+        }
+    }
 }
 
 /// `/v1/models`.
@@ -226,11 +259,9 @@ impl OpenAiBackend {
                 || Usage {
                     prompt_tokens: prompt_estimate,
                     completion_tokens: estimate_tokens(&text).tokens,
+                    prompt_tokens_reused: 0,
                 },
-                |u| Usage {
-                    prompt_tokens: u.prompt_tokens,
-                    completion_tokens: u.completion_tokens,
-                },
+                UsageJson::usage,
             );
             if !text.is_empty() {
                 let tokens = usage.completion_tokens.max(1);
@@ -308,11 +339,9 @@ impl OpenAiBackend {
             Usage {
                 prompt_tokens: prompt_estimate,
                 completion_tokens: pieces,
+                prompt_tokens_reused: 0,
             },
-            |u| Usage {
-                prompt_tokens: u.prompt_tokens,
-                completion_tokens: u.completion_tokens,
-            },
+            UsageJson::usage,
         );
         let finish = finish.unwrap_or(FinishReason::Stop);
         emit(tx, StreamEvent::Done { finish, usage }).await
@@ -342,6 +371,9 @@ impl Backend for OpenAiBackend {
             "top_p": sampling.top_p,
             "seed": sampling.seed,
             "stream": request.stream,
+            // llama.cpp's server: keep this prompt for the next request's
+            // common prefix (others ignore the field).
+            "cache_prompt": true,
         });
         if request.stream {
             // Usage in a last chunk; servers that do not know it ignore it,
@@ -387,5 +419,31 @@ impl Backend for OpenAiBackend {
     ) -> Pin<Box<dyn Future<Output = Result<(), EngineError>> + Send + '_>> {
         let model = model.clone();
         Box::pin(async move { self.verify_model(&model).await })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn usage(json: &str) -> Usage {
+        serde_json::from_str::<UsageJson>(json)
+            .map(UsageJson::usage)
+            .unwrap_or_else(|e| panic!("{e}: {json}"))
+    }
+
+    #[test]
+    fn cached_tokens_are_read_when_the_server_reports_them() {
+        let reported = usage(
+            r#"{"prompt_tokens":900,"completion_tokens":12,"prompt_tokens_details":{"cached_tokens":800}}"#,
+        );
+        assert_eq!(reported.prompt_tokens_reused, 800);
+        let silent = usage(r#"{"prompt_tokens":900,"completion_tokens":12}"#);
+        assert_eq!(silent.prompt_tokens_reused, 0);
+        let empty = usage(r#"{"prompt_tokens":9,"prompt_tokens_details":{}}"#);
+        assert_eq!(empty.prompt_tokens_reused, 0);
+        // Never more reused than the prompt has.
+        let odd = usage(r#"{"prompt_tokens":9,"prompt_tokens_details":{"cached_tokens":50}}"#);
+        assert_eq!(odd.prompt_tokens_reused, 9);
     }
 }

@@ -52,6 +52,23 @@ pub enum GrantError {
         /// Why.
         source: EngineError,
     },
+    /// The model runs with a smaller context than the plugin asks for
+    /// (`capabilities.min-context`).
+    #[error(
+        "the plugin needs a context of at least {min} tokens (capabilities.min-context in its manifest), but model `{model}` granted by the profile `{profile}` runs with {context}: map the plugin's role to a model with a larger context in the profile's [inference.roles], or raise the context it runs with (models.{model}.context-length in {config})"
+    )]
+    Context {
+        /// The profile.
+        profile: String,
+        /// The model.
+        model: String,
+        /// The context it runs with, in tokens.
+        context: u32,
+        /// The plugin's `min-context`.
+        min: u32,
+        /// The configuration file, for the fix.
+        config: String,
+    },
     /// The model store pins the name to another digest than the admin
     /// policy does (or the policy files disagree).
     #[error("the profile `{profile}` grants a model the admin policy did not approve: {message}")]
@@ -129,7 +146,9 @@ pub fn backend_for(
         })
     };
     Ok(match engine.backend {
-        BackendKind::Embedded => Arc::new(EmbeddedBackend::new(engine.threads)),
+        BackendKind::Embedded => {
+            Arc::new(EmbeddedBackend::new(engine.threads).with_kept_contexts(engine.kept_contexts))
+        }
         BackendKind::Ollama => Arc::new(
             OllamaBackend::new(endpoint()?, engine.timeouts)?
                 .with_server_owner(server_owner(config, policy)?),
@@ -181,6 +200,19 @@ pub async fn granted_models(
                 model: name.clone(),
                 source,
             })?;
+        // A plugin's `min-context`, against the context the model will run
+        // with (the same number `models()` tells the skill).
+        if let Some(min) = profile.inference.min_context
+            && spec.context_length < min
+        {
+            return Err(GrantError::Context {
+                profile: profile.name.clone(),
+                model: name.clone(),
+                context: spec.context_length,
+                min,
+                config: config.describe_source(),
+            });
+        }
         backend
             .verify(&spec)
             .await

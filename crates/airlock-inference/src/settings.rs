@@ -48,6 +48,11 @@ pub struct EngineSettings {
     /// llama.cpp threads for the embedded engine; 0 means the machine's
     /// default (see [`EngineSettings::effective_threads`]).
     pub threads: u32,
+    /// How many sessions' llama.cpp contexts the embedded engine keeps per
+    /// model for prefix reuse (least recently used evicted first); 0: none,
+    /// every request starts cold. Default
+    /// [`crate::embedded::DEFAULT_KEPT_CONTEXTS`].
+    pub kept_contexts: u32,
     /// Connect and read timeouts for HTTP engines.
     pub timeouts: Timeouts,
     /// The uid that must own an HTTP engine's listening socket; `None`: the
@@ -61,6 +66,7 @@ impl Default for EngineSettings {
             backend: BackendKind::Embedded,
             endpoint: None,
             threads: 0,
+            kept_contexts: crate::embedded::DEFAULT_KEPT_CONTEXTS,
             timeouts: Timeouts::default(),
             server_uid: None,
         }

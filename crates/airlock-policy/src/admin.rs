@@ -21,7 +21,7 @@ pub(crate) mod trust;
 
 pub use edits::EditsPolicy;
 pub use mcp::McpPolicy;
-pub use models::{ModelPin, ModelsPolicy, PinConflict, ServerUid, normalize_digest};
+pub use models::{ModelPin, ModelsPolicy, PinConflict, RoleConflict, ServerUid, normalize_digest};
 
 use crate::profile::Profile;
 use airlock_core::toml_errors::{location, toml_message};
@@ -119,6 +119,8 @@ pub struct Sources {
     pub models_allowed: Vec<Setting>,
     /// Files that set `[models] server-uid`.
     pub models_server_uid: Vec<Setting>,
+    /// Files that set `[models.roles]`.
+    pub models_roles: Vec<Setting>,
     /// Files that set `[mcp] allowed`.
     pub mcp_allowed: Vec<Setting>,
     /// Files that set `[mcp] plugins`.
@@ -321,6 +323,7 @@ impl Policy {
             for (key, setting) in set {
                 match key {
                     "allowed" => policy.sources.models_allowed.push(setting),
+                    "roles" => policy.sources.models_roles.push(setting),
                     _ => policy.sources.models_server_uid.push(setting),
                 }
             }
@@ -393,6 +396,7 @@ impl Policy {
         sources.profile_ceiling.extend(theirs.profile_ceiling);
         sources.models_allowed.extend(theirs.models_allowed);
         sources.models_server_uid.extend(theirs.models_server_uid);
+        sources.models_roles.extend(theirs.models_roles);
         sources.mcp_allowed.extend(theirs.mcp_allowed);
         sources.mcp_plugins.extend(theirs.mcp_plugins);
         sources.mcp_profiles.extend(theirs.mcp_profiles);

@@ -6,6 +6,8 @@
 //!   built-in and admin-installed profiles;
 //! - [`admin`]: the root-owned admin policy (`/etc/airlock/policy.toml`);
 //! - [`denylist`]: the secrets withheld inside every grant;
+//! - [`roles`]: model roles (`chat`, `code`), which plugins ask for and
+//!   profiles and the admin policy map to models;
 //! - [`runs_later`]: the files whose changes always ask a person, because
 //!   they run code outside the sandbox later.
 //!
@@ -19,6 +21,7 @@
 pub mod admin;
 pub mod denylist;
 pub mod profile;
+pub mod roles;
 pub mod runs_later;
 
 pub use profile::Profile;

@@ -594,5 +594,50 @@ fn inference_policy(
         }
         *slot = v;
     }
+    for (role, model) in spec.roles.iter().flatten() {
+        policy.roles.insert(
+            role_mapping(role, model, &policy.models, at)?,
+            model.get_ref().clone(),
+        );
+    }
     Ok(policy)
+}
+
+/// One `[inference.roles]` entry, checked: a role name, mapped to a model
+/// the profile grants.
+fn role_mapping(
+    role: &toml::Spanned<String>,
+    model: &toml::Spanned<String>,
+    granted: &[String],
+    at: &dyn Fn(Option<std::ops::Range<usize>>, String) -> ProfileError,
+) -> Result<String, ProfileError> {
+    let (name, target) = (role.get_ref(), model.get_ref());
+    crate::roles::check(name)
+        .map_err(|e| at(Some(role.span()), format!("inference.roles: {e}")))?;
+    if airlock_core::names::check(airlock_core::names::NameKind::Model, target).is_err() {
+        return Err(at(
+            Some(model.span()),
+            format!(
+                "inference.roles.{name} = {target:?} is not a model name; names are lower-case letters, digits, `.`, `_` and `-`, as `airlock model list` shows them"
+            ),
+        ));
+    }
+    if !granted.contains(target) {
+        let fix = if granted.is_empty() {
+            format!("the profile grants no model: add {target:?} to [inference] models")
+        } else {
+            let quoted: Vec<String> = granted.iter().map(|m| format!("{m:?}")).collect();
+            format!(
+                "add {target:?} to [inference] models, or map `{name}` to one of the granted {}",
+                quoted.join(", ")
+            )
+        };
+        return Err(at(
+            Some(model.span()),
+            format!(
+                "inference.roles.{name} = {target:?} maps the role to a model the profile does not grant (inference.models); {fix}"
+            ),
+        ));
+    }
+    Ok(name.clone())
 }

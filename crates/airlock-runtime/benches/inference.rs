@@ -147,6 +147,7 @@ fn request() -> ChatRequest {
         },
         format: OutputFormat::Text,
         stream: true,
+        session: None,
     }
 }
 

@@ -81,6 +81,9 @@ pub enum Event {
         prompt_tokens: u32,
         /// Tokens generated.
         completion_tokens: u32,
+        /// Of `prompt_tokens`, how many the engine held from an earlier call
+        /// of the same run (or chat session) and did not read again.
+        prompt_tokens_reused: u32,
         /// Why generation ended (`stop`, `stop-sequence`, `length`), when it did.
         finish: Option<String>,
         /// Why the call failed, when it did.

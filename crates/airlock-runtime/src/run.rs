@@ -186,6 +186,12 @@ pub struct RunOptions {
     pub skill_label: Option<String>,
     /// Stops the run from outside (Ctrl-C in `airlock chat`).
     pub cancel: Option<airlock_core::clock::Cancel>,
+    /// The inference session the run's model calls continue (the turns of
+    /// one `airlock chat`), which the caller ends with
+    /// [`crate::inference::Backend::end_session`]. `None`: the run has a
+    /// session of its own, ended with the run, so no other run ever shares
+    /// what the engine kept for it.
+    pub session: Option<crate::inference::SessionKey>,
 }
 
 /// Run `skill` over `workspace` under `profile`.
@@ -227,6 +233,7 @@ pub async fn run_skill(
         options.sink,
         edits,
         clock,
+        options.session,
     )?;
     store.data_mut().journal.set_audit(options.audit);
 
@@ -376,6 +383,7 @@ pub async fn describe_only(
         airlock_core::clock::RunClock::new(
             Instant::now() + Duration::from_secs(limits.wall_clock_seconds),
         ),
+        None,
     )?;
     let instance = match skill.pre.instantiate_async(&mut store).await {
         Ok(i) => i,
@@ -402,6 +410,7 @@ fn new_store(
     sink: Option<EventSink>,
     edits: crate::host::workspace::EditGate,
     clock: airlock_core::clock::RunClock,
+    session: Option<crate::inference::SessionKey>,
 ) -> Result<(Store<RunState>, MemoryOutputPipe, MemoryOutputPipe), RunFailure> {
     let limits = &profile.limits;
     let root = cap_std::fs::Dir::open_ambient_dir(workspace, cap_std::ambient_authority())
@@ -446,7 +455,8 @@ fn new_store(
         table: ResourceTable::new(),
         workspace: WorkspaceState::new(sandbox, limits.clone(), clock.clone(), edits),
         journal: Journal::new(limits.max_output_bytes, sink).with_caps(limits),
-        inference: InferenceState::new(models, profile.inference.clone(), clock.clone()),
+        inference: InferenceState::new(models, profile.inference.clone(), clock.clone())
+            .in_session(session),
         exec,
         limiter: MemoryLimiter {
             max_bytes: usize::try_from(limits.memory_mib * 1024 * 1024).unwrap_or(usize::MAX),

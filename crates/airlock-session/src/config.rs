@@ -30,6 +30,11 @@ pub const MAX_TIMEOUT_SECONDS: u64 = 86_400;
 /// Most llama.cpp threads accepted: more than any machine this runs on has.
 pub const MAX_THREADS: u32 = 1024;
 
+/// Most sessions' contexts `engine.kept-contexts` may keep per model: each
+/// holds a whole context window's KV cache, so more is a typo or a memory
+/// exhaustion waiting to happen.
+pub const MAX_KEPT_CONTEXTS: u32 = 64;
+
 /// Largest `context-length` accepted, in tokens.
 pub const MAX_CONTEXT_LENGTH: u32 = 1 << 20;
 
@@ -108,6 +113,7 @@ struct EngineFile {
     backend: Option<Spanned<BackendKind>>,
     endpoint: Option<Spanned<String>>,
     threads: Option<Spanned<u32>>,
+    kept_contexts: Option<Spanned<u32>>,
     connect_timeout_seconds: Option<Spanned<u64>>,
     read_timeout_seconds: Option<Spanned<u64>>,
     server_uid: Option<u32>,
@@ -205,6 +211,18 @@ impl Config {
                 ));
             }
             engine.threads = n;
+        }
+        if let Some(kept) = &raw.kept_contexts {
+            let n = *kept.get_ref();
+            if n > MAX_KEPT_CONTEXTS {
+                return Err(at(
+                    Some(kept.span()),
+                    format!(
+                        "engine.kept-contexts = {n} is too many: each kept context holds a whole context window in memory; write 0 (no prefix reuse) or a number up to {MAX_KEPT_CONTEXTS}"
+                    ),
+                ));
+            }
+            engine.kept_contexts = n;
         }
         for (key, value, slot) in [
             (
@@ -365,6 +383,7 @@ mod tests {
 backend = "ollama"
 endpoint = "http://127.0.0.1:11434"
 threads = 4
+kept-contexts = 3
 connect-timeout-seconds = 2
 read-timeout-seconds = 30
 
@@ -383,6 +402,7 @@ served-as = "SmolLM2"
         );
         assert_eq!(c.engine.threads, 4);
         assert_eq!(c.engine.effective_threads(), 4);
+        assert_eq!(c.engine.kept_contexts, 3);
         assert_eq!(c.engine.timeouts.connect, Duration::from_secs(2));
         assert_eq!(c.engine.timeouts.read, Duration::from_secs(30));
         assert_eq!(
@@ -394,6 +414,21 @@ served-as = "SmolLM2"
         );
         assert_eq!(c.model("llama3.2"), ModelSettings::default());
         assert_eq!(c.model("absent"), ModelSettings::default());
+    }
+
+    #[test]
+    fn kept_contexts_defaults_to_two_and_is_bounded() {
+        assert_eq!(parse("").unwrap().engine.kept_contexts, 2);
+        assert_eq!(
+            parse("[engine]\nkept-contexts = 0\n")
+                .unwrap()
+                .engine
+                .kept_contexts,
+            0
+        );
+        let e = error("[engine]\nkept-contexts = 500\n");
+        assert!(e.contains("engine.kept-contexts = 500"), "{e}");
+        assert!(e.contains("config.toml:2"), "{e}");
     }
 
     #[test]

@@ -208,8 +208,12 @@ impl Launcher {
                 path: spec.workspace.clone(),
                 source,
             })?;
-        // An installed plugin gets the overlap of its request and the profile.
-        let mut profile = target.narrow(profile);
+        // An installed plugin gets the overlap of its request and the
+        // profile; each model role it asks for, the model the admin policy
+        // or the profile maps it to (a role nothing maps refuses the run).
+        let mut profile = target
+            .narrow(profile, &policy)
+            .map_err(|e| refused(e.into()))?;
         // The admin's files that always ask join the profile's (never fewer).
         profile
             .edits
@@ -276,12 +280,28 @@ impl Launcher {
     }
 
     /// Run a prepared skill once: the start is recorded before the skill
-    /// starts, the end before the result is returned.
+    /// starts, the end before the result is returned. The run's model calls
+    /// form an inference session of their own.
     pub async fn execute(
         &self,
         prepared: &Prepared,
         request: &Request,
         hooks: Hooks,
+    ) -> Result<Finished, LaunchError> {
+        self.execute_in_session(prepared, request, hooks, None)
+            .await
+    }
+
+    /// Run a prepared skill once, as [`Launcher::execute`], its model calls
+    /// continuing the inference `session` (the turns of one `airlock chat`,
+    /// so the engine reads only what is new in each turn's prompt); the
+    /// caller ends the session.
+    pub async fn execute_in_session(
+        &self,
+        prepared: &Prepared,
+        request: &Request,
+        hooks: Hooks,
+        session: Option<airlock_inference::SessionKey>,
     ) -> Result<Finished, LaunchError> {
         let start_record = prepared.run_start(request);
         let fail_on = hooks.fail_on;
@@ -298,6 +318,7 @@ impl Launcher {
             )),
             skill_label: Some(prepared.name.clone()),
             cancel: hooks.cancel,
+            session,
         };
         let started = std::time::Instant::now();
         let outcome = self

@@ -275,11 +275,13 @@ impl Reviewed {
 }
 
 impl Target {
-    /// The profile narrowed to what the plugin requests.
-    pub fn narrow(&self, profile: Profile) -> Profile {
+    /// The profile narrowed to what the plugin requests, under `policy`'s
+    /// model roles; a bare component gets the profile as it is. A model
+    /// role that nothing maps refuses the run.
+    pub fn narrow(&self, profile: Profile, policy: &Policy) -> Result<Profile, caps::RoleError> {
         match &self.requested {
-            Some(requested) => caps::narrow(&profile, requested),
-            None => profile,
+            Some(requested) => caps::narrow(&profile, requested, policy),
+            None => Ok(profile),
         }
     }
 

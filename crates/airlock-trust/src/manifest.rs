@@ -96,6 +96,23 @@ pub enum ManifestProblem {
     /// A `capabilities.models` entry is not a valid model name.
     #[error("capabilities.models: {0}")]
     Model(NameError),
+    /// A `capabilities.model-roles` entry is not a valid role name.
+    #[error("capabilities.model-roles: {0}")]
+    Role(airlock_policy::roles::RoleNameError),
+    /// A `capabilities.model-roles` entry is listed twice.
+    #[error("capabilities.model-roles: `{0}` is listed twice")]
+    DuplicateRole(String),
+    /// `capabilities.min-context` is zero or too large.
+    #[error(
+        "capabilities.min-context = {0} is out of range: it must be between 1 and {max} tokens",
+        max = airlock_policy::roles::MAX_MIN_CONTEXT
+    )]
+    MinContext(u32),
+    /// `capabilities.min-context` without any model request.
+    #[error(
+        "capabilities.min-context = {0} is set, but the manifest asks for no model: add the role it needs to `capabilities.model-roles` (such as [\"code\"]), or remove min-context"
+    )]
+    MinContextWithoutModel(u32),
     /// A `capabilities.commands` entry is not a bare program name.
     #[error(
         "capabilities.commands: `{0}` is not a bare program name (no paths, no spaces, not empty), such as \"cargo\""
@@ -131,9 +148,21 @@ pub struct Capabilities {
     /// Workspace paths it writes (reading them too).
     #[serde(default)]
     pub workspace_write: Vec<String>,
-    /// Models it asks for by name.
+    /// Models it asks for by name: for a plugin that truly needs one
+    /// model. Most should ask for a role instead (`model-roles`).
     #[serde(default)]
     pub models: Vec<String>,
+    /// Model roles it asks for (`chat`, `code`, or another name): the
+    /// officer's profile, or the admin policy, maps each to a model, and a
+    /// run gets that model, first (the skill's default). Absent or empty:
+    /// none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub model_roles: Vec<String>,
+    /// The smallest context window, in tokens, the plugin works with: a run
+    /// whose model has a smaller one is refused when it starts, naming both
+    /// numbers. Needs `model-roles` or `models`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_context: Option<u32>,
     /// Programs it may ask to run (bare names, such as `cargo`). A run gets
     /// those the profile's `[commands.programs]` lists, with the profile's
     /// approval mode for each (never more); commands always pass the
@@ -228,6 +257,20 @@ impl Manifest {
         for model in &caps.models {
             airlock_core::names::check(airlock_core::names::NameKind::Model, model)
                 .map_err(ManifestProblem::Model)?;
+        }
+        for (i, role) in caps.model_roles.iter().enumerate() {
+            airlock_policy::roles::check(role).map_err(ManifestProblem::Role)?;
+            if caps.model_roles[..i].contains(role) {
+                return Err(ManifestProblem::DuplicateRole(role.clone()));
+            }
+        }
+        if let Some(min) = caps.min_context {
+            if min == 0 || min > airlock_policy::roles::MAX_MIN_CONTEXT {
+                return Err(ManifestProblem::MinContext(min));
+            }
+            if caps.models.is_empty() && caps.model_roles.is_empty() {
+                return Err(ManifestProblem::MinContextWithoutModel(min));
+            }
         }
         for (i, program) in caps.commands.iter().enumerate() {
             if !airlock_policy::profile::valid_program(program) {

@@ -108,6 +108,11 @@ pub struct Inference {
     pub prompt_tokens: u64,
     /// Generated tokens.
     pub completion_tokens: u64,
+    /// Of `prompt_tokens`, those the engine held from an earlier call of the
+    /// same run (or chat session) and did not read again. Absent in records
+    /// written before prefix reuse.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_tokens_reused: Option<u64>,
     /// `stop`, `stop-sequence`, `length`, or `null`.
     pub finish: Option<String>,
     /// Why the call failed, if it did.

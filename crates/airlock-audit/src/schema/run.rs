@@ -173,6 +173,10 @@ pub struct InferenceUsage {
     pub prompt_tokens: u64,
     /// Generated tokens, all calls.
     pub completion_tokens: u64,
+    /// Of `prompt_tokens`, those reused from earlier calls. Absent in
+    /// records written before prefix reuse.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_tokens_reused: Option<u64>,
 }
 
 /// `run-incomplete`: a run whose process died without a `run-end`.

@@ -4,13 +4,18 @@
 //! sandbox ([`Launcher::execute`]), with the message as its input and the
 //! conversation so far as its `history` argument. The session keeps the
 //! turns (for `history`), the run ids (for `/undo` and `/audit`) and the
-//! chosen model; the skill keeps nothing between turns.
+//! chosen model; the skill keeps nothing between turns. The turns' model
+//! calls share one inference session ([`Session::inference`]), so the
+//! embedded engine reads only what each turn's prompt adds to the last; the
+//! session ends (and the engine frees its context) with `/clear` and when
+//! the chat ends.
 
 mod input;
 mod slash;
 mod turn;
 
 use crate::exit::{Exit, Failure};
+use airlock_runtime::inference::SessionKey;
 use airlock_session::{Launcher, Prepared, SkillSpec};
 use clap::Args;
 use std::io::IsTerminal;
@@ -140,6 +145,29 @@ pub(crate) struct Session {
     pub interactive: bool,
     /// Ctrl-C during a turn.
     pub interrupts: turn::Interrupts,
+    /// The inference session every turn's run continues.
+    pub inference: SessionKey,
+}
+
+impl Session {
+    /// End the inference session (the engine frees what it kept) and start
+    /// a new one for the next turns.
+    pub fn restart_inference(&mut self) {
+        let ended = std::mem::replace(&mut self.inference, SessionKey::new());
+        self.end_inference(&ended);
+    }
+
+    fn end_inference(&self, key: &SessionKey) {
+        if let Some(models) = &self.prepared.models {
+            models.backend.end_session(key);
+        }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.end_inference(&self.inference);
+    }
 }
 
 impl Session {
@@ -199,6 +227,7 @@ pub fn chat(args: ChatArgs, home: Option<PathBuf>, config: Option<&Path>) -> Res
         turns: 0,
         interactive,
         interrupts,
+        inference: SessionKey::new(),
     };
     banner(&session);
     let mut reader = input::Reader::new().map_err(|e| {

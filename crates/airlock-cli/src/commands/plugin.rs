@@ -2,6 +2,8 @@
 //! officer's (install, list, show, verify, remove). Whether an installed
 //! plugin may run is decided before each run by `airlock_session::launch`.
 
+mod review;
+
 use super::{compile, start, to_json};
 use crate::cli::PluginCommand;
 use crate::exit::{Exit, Failure};
@@ -11,11 +13,12 @@ use airlock_runtime::profile::ProfileSource;
 use airlock_trust::admit::Reviewed;
 use airlock_trust::caps;
 use airlock_trust::keys::SecretKey;
-use airlock_trust::manifest::{Capabilities, ComponentRef, Manifest};
+use airlock_trust::manifest::{ComponentRef, Manifest};
 use airlock_trust::package::Package;
 use airlock_trust::store::PluginStore;
 use airlock_trust::trust::TrustStore;
 use airlock_trust::{NameKind, Signer, check_name};
+use review::{print_review, run_models_json};
 use sha2::{Digest, Sha256};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -477,8 +480,13 @@ fn install(
         m.wit_version
     );
     let _ = writeln!(out, "Profile    {source} (sha256 {})", profile.digest);
-    print_review(&mut out, &m.capabilities, &profile);
+    let fillable = print_review(&mut out, &m.capabilities, &profile, &policy);
     drop(out);
+    // A model role nothing maps would refuse every run: refuse the review
+    // now, saying which key to write.
+    if let Err(e) = fillable {
+        return Err(Failure::new(Exit::Refused, format!("refused: {e}")));
+    }
     if let Some(installed) = already {
         // The same package, reviewed against another profile (or one whose
         // text changed, or a record from before the review was pinned).
@@ -566,50 +574,6 @@ fn install(
     Ok(Exit::Success)
 }
 
-fn print_review(out: &mut dyn Write, requested: &Capabilities, profile: &Profile) {
-    let lines = caps::review(requested, profile);
-    let _ = writeln!(
-        out,
-        "Requested capabilities, and what profile `{}` grants (the skill gets the overlap):",
-        profile.name
-    );
-    if lines.is_empty() {
-        let _ = writeln!(out, "  (none: no workspace access, no models, no programs)");
-    }
-    for line in &lines {
-        let granted = match &line.granted {
-            Some(g) => format!("granted: {g}"),
-            None => "NOT granted".into(),
-        };
-        let _ = writeln!(
-            out,
-            "  {:<16} {:<20} {granted}",
-            line.capability, line.requested
-        );
-    }
-    if let Some(limits) = &requested.limits {
-        let _ = writeln!(
-            out,
-            "  limits           {}  (a run gets the lower of these and the profile's)",
-            toml::to_string(limits)
-                .unwrap_or_default()
-                .trim()
-                .replace('\n', ", ")
-        );
-    }
-    let refused: Vec<_> = lines.iter().filter(|l| l.granted.is_none()).collect();
-    if !refused.is_empty() {
-        let _ = writeln!(
-            out,
-            "Requested but not granted by `{}` (the skill runs without them):",
-            profile.name
-        );
-        for line in refused {
-            let _ = writeln!(out, "  {} {}", line.capability, line.requested);
-        }
-    }
-}
-
 fn list(json: bool, home: &Path) -> Result<Exit, Failure> {
     let store = PluginStore::open(home);
     let all = store.list();
@@ -651,11 +615,14 @@ fn list(json: bool, home: &Path) -> Result<Exit, Failure> {
 fn show(name: &str, json: bool, home: &Path) -> Result<Exit, Failure> {
     let store = PluginStore::open(home);
     let installed = store.get(name).map_err(Failure::from)?;
+    let policy = admin_policy()?;
     if json {
+        let models = run_models_json(&installed, &policy);
         let value = serde_json::json!({
             "manifest": installed.manifest,
             "install": installed.record,
             "dir": installed.dir,
+            "models": models,
         });
         println!("{}", to_json(&value)?);
         return Ok(Exit::Success);
@@ -689,7 +656,10 @@ fn show(name: &str, json: bool, home: &Path) -> Result<Exit, Failure> {
                 "            sha256 {}, unchanged since the install review",
                 profile.digest
             );
-            print_review(&mut std::io::stdout().lock(), &m.capabilities, &profile);
+            let mut out = std::io::stdout().lock();
+            if let Err(e) = print_review(&mut out, &m.capabilities, &profile, &policy) {
+                let _ = writeln!(out, "Runs are REFUSED: {e}");
+            }
         }
         Err(e) => println!("            NOT USABLE: {e}"),
     }

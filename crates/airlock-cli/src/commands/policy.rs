@@ -87,6 +87,8 @@ fn show(json: bool) -> Result<Exit, Failure> {
                 "allowed": key(serde_json::json!(policy.models.allowed), &s.models_allowed),
                 "conflicts": policy.models.conflicts,
                 "server-uid": key(serde_json::json!(policy.models.server_uid), &s.models_server_uid),
+                "roles": key(serde_json::json!(policy.models.roles), &s.models_roles),
+                "role-conflicts": policy.models.role_conflicts,
             },
             "mcp": {
                 "allowed": key(policy.mcp.allowed.into(), &s.mcp_allowed),
@@ -224,6 +226,26 @@ fn show_models(policy: &Policy) {
     };
     println!("{:<20} {uid}", "models.server-uid");
     from(&s.models_server_uid);
+    let roles = if m.roles.is_empty() {
+        "not set: each profile's [inference.roles] maps them".to_string()
+    } else {
+        m.roles
+            .iter()
+            .map(|(role, model)| format!("{role} = {model}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    println!("{:<20} {roles}", "models.roles");
+    from(&s.models_roles);
+    for c in &m.role_conflicts {
+        println!(
+            "  {:<18} role `{}` is filled by no model: the files map it differently",
+            "conflict", c.role
+        );
+        for map in &c.maps {
+            println!("  {:<18} {}: {}", "", map.from, map.value);
+        }
+    }
 }
 
 /// `[mcp]`: whether `airlock mcp` may run, and what it may serve.

@@ -142,6 +142,9 @@ pub(super) fn print_profile(p: &Profile) {
     } else {
         println!("inference (per run):");
         println!("  models                 {}", i.models.join(", "));
+        for (role, model) in &i.roles {
+            println!("  roles.{role:<16} {model}");
+        }
         println!("  max-calls              {}", i.max_calls);
         println!("  max-prompt-tokens      {}", i.max_prompt_tokens);
         println!("  max-completion-tokens  {}", i.max_completion_tokens);

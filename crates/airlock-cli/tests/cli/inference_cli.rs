@@ -135,6 +135,11 @@ fn json_reports_the_answer_and_the_inference_used() {
         call["digest"],
         format!("sha256:{}", airlock_tests::TEST_MODEL_SHA256)
     );
+    // Prompt tokens read vs reused, per call and for the run: the run's one
+    // call starts cold (runs never share what the engine kept).
+    assert!(call["prompt_tokens"].as_u64().unwrap() > 0, "{call}");
+    assert_eq!(call["prompt_tokens_reused"], 0, "{call}");
+    assert_eq!(report["inference"]["prompt-tokens-reused"], 0, "{report}");
 }
 
 #[test]

@@ -28,6 +28,7 @@ mod commands_adversarial;
 mod exec_cli;
 mod inference_cli;
 mod mcp_cli;
+mod model_roles_cli;
 mod models;
 mod parse_properties;
 mod plugins_cli;

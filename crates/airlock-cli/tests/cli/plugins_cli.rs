@@ -300,7 +300,7 @@ fn a_manifest_requesting_less_than_the_component_imports_is_refused() {
     assert_eq!(
         refused(&out),
         format!(
-            "error: refused to pack {}: {manifest} requests less than the component imports:\n  the component imports `airlock:skill/inference@0.1.0` but the manifest requests no models: add the models it asks for to `capabilities.models`",
+            "error: refused to pack {}: {manifest} requests less than the component imports:\n  the component imports `airlock:skill/inference@0.1.0` but the manifest requests no models: add the role it needs to `capabilities.model-roles` (such as [\"chat\"] or [\"code\"]), or the models it asks for by name to `capabilities.models`",
             guests::INFER
         )
     );

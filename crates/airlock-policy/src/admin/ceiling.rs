@@ -343,6 +343,8 @@ pub(super) fn meet(a: &Profile, b: &Profile) -> Result<Profile, String> {
         max_completion_tokens: min(ia.max_completion_tokens, ib.max_completion_tokens),
         default_max_tokens: min(ia.default_max_tokens, ib.default_max_tokens),
         max_call_seconds: min(ia.max_call_seconds, ib.max_call_seconds),
+        // Roles choose among granted models; a ceiling bounds only which.
+        ..InferencePolicy::default()
     };
 
     let mut table = toml::Table::new();

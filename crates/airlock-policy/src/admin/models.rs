@@ -7,6 +7,9 @@
 //! [models]
 //! allowed = [{ name = "coder", sha256 = "b179c9523d0e…" }]
 //! server-uid = 998
+//!
+//! [models.roles]        # optional: where it maps a role, it decides
+//! code = "coder"
 //! ```
 //!
 //! A name alone is not enough: the user can re-pin a name to another file
@@ -16,6 +19,7 @@
 use super::PolicyViolation;
 use super::{Origin, PolicyError, Setting, origins};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::ops::Range;
 use toml::Spanned;
 
@@ -33,6 +37,7 @@ pub(super) type Checked<T> = Result<(T, Vec<(&'static str, Setting)>), PolicyErr
 pub(super) struct ModelsFile {
     allowed: Option<Vec<Spanned<PinFile>>>,
     server_uid: Option<Spanned<u32>>,
+    roles: Option<BTreeMap<Spanned<String>, Spanned<String>>>,
 }
 
 /// One entry of `models.allowed`.
@@ -57,6 +62,22 @@ pub struct ModelsPolicy {
     /// `None`: the configuration's `engine.server-uid`, else the user
     /// running Airlock.
     pub server_uid: Option<ServerUid>,
+    /// `[models.roles]`: the model each role is filled by, whatever the
+    /// profile says. A profile that maps one of these roles to another
+    /// model is refused; the model must still be one the profile grants.
+    pub roles: BTreeMap<String, String>,
+    /// Roles that two policy files map to different models: no run may
+    /// fill them.
+    pub role_conflicts: Vec<RoleConflict>,
+}
+
+/// One role that the policy files map to different models.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RoleConflict {
+    /// The role.
+    pub role: String,
+    /// Each file's model for it.
+    pub maps: Vec<Setting>,
 }
 
 /// A model the admin allows, pinned by digest.
@@ -162,8 +183,51 @@ impl ModelsFile {
             ));
             policy.server_uid = Some(ServerUid::Uid(uid));
         }
+        if let Some(roles) = self.roles {
+            for (role, model) in &roles {
+                let (name, target) = (role.get_ref(), model.get_ref());
+                crate::roles::check(name)
+                    .map_err(|e| at(Some(role.span()), format!("models.roles: {e}")))?;
+                if let Err(reason) =
+                    airlock_core::names::check(airlock_core::names::NameKind::Model, target)
+                {
+                    return Err(at(
+                        Some(model.span()),
+                        format!(
+                            "models.roles.{name} = {target:?} is not a model name: {reason}; write the name `airlock model list` shows"
+                        ),
+                    ));
+                }
+                if let Some(pins) = &policy.allowed
+                    && !pins.iter().any(|p| &p.name == target)
+                {
+                    let names: Vec<String> = pins.iter().map(|p| p.name.clone()).collect();
+                    return Err(at(
+                        Some(model.span()),
+                        format!(
+                            "models.roles.{name} = {target:?} maps the role to a model this file's [models] allowed does not list ({}): add {{ name = {target:?}, sha256 = \"HEX\" }} to allowed, or map `{name}` to an allowed model",
+                            super::toml_list(&names)
+                        ),
+                    ));
+                }
+                policy.roles.insert(name.clone(), target.clone());
+            }
+            set.push((
+                "roles",
+                Setting {
+                    from: origin.clone(),
+                    value: roles_toml(&policy.roles),
+                },
+            ));
+        }
         Ok((policy, set))
     }
+}
+
+/// A role table in TOML syntax: `{ code = "coder" }`.
+pub(super) fn roles_toml(roles: &BTreeMap<String, String>) -> String {
+    let items: Vec<String> = roles.iter().map(|(r, m)| format!("{r} = {m:?}")).collect();
+    format!("{{ {} }}", items.join(", "))
 }
 
 /// A list of pins in TOML syntax, as a file would write it.
@@ -231,12 +295,58 @@ impl ModelsPolicy {
             }
             (a, b) => a.or(b),
         };
+        let (roles, role_conflicts) = merge_roles(
+            (self.roles, self.role_conflicts, &mine.models_roles),
+            (other.roles, other.role_conflicts, &theirs.models_roles),
+        );
         Self {
             allowed,
             conflicts,
             server_uid,
+            roles,
+            role_conflicts,
         }
     }
+}
+
+/// One file's roles, its conflicts and where it set them.
+type Roles<'a> = (BTreeMap<String, String>, Vec<RoleConflict>, &'a [Setting]);
+
+/// Two files' roles: each role either maps, or both map it to one model;
+/// two different models for a role are a conflict, which fills it with
+/// neither.
+fn merge_roles(a: Roles<'_>, b: Roles<'_>) -> (BTreeMap<String, String>, Vec<RoleConflict>) {
+    let (mut roles, mut conflicts, mine) = a;
+    let (theirs_roles, theirs_conflicts, theirs) = b;
+    for c in theirs_conflicts {
+        if !conflicts.iter().any(|have| have.role == c.role) {
+            conflicts.push(c);
+        }
+    }
+    for (role, model) in theirs_roles {
+        match roles.get(&role) {
+            Some(have) if *have != model => {
+                let mut maps = Vec::new();
+                for (from, value) in [(mine.first(), have.clone()), (theirs.first(), model)] {
+                    if let Some(s) = from {
+                        maps.push(Setting {
+                            from: s.from.clone(),
+                            value: format!("{value:?}"),
+                        });
+                    }
+                }
+                roles.remove(&role);
+                conflicts.push(RoleConflict { role, maps });
+            }
+            Some(_) => {}
+            None => {
+                if !conflicts.iter().any(|c| c.role == role) {
+                    roles.insert(role, model);
+                }
+            }
+        }
+    }
+    (roles, conflicts)
 }
 
 impl super::Policy {
@@ -263,14 +373,61 @@ impl super::Policy {
                 ));
             }
         }
+        if !problems.is_empty() {
+            return Err(PolicyViolation(format!(
+                "profile `{}` (inference.models) grants the model {}. Use a profile that grants only allowed models, or ask the administrator",
+                profile.name,
+                problems.join("; and the model ")
+            )));
+        }
+        self.check_roles(profile)
+    }
+
+    /// Whether `profile`'s `[inference.roles]` agrees with the admin
+    /// policy's `[models.roles]`: where the policy maps a role it decides,
+    /// so a profile mapping the role to another model is refused, naming
+    /// both.
+    pub fn check_roles(&self, profile: &crate::profile::Profile) -> Result<(), PolicyViolation> {
+        let from = origins(&self.sources.models_roles);
+        let mut problems: Vec<String> = Vec::new();
+        for (role, model) in &profile.inference.roles {
+            match self.models.roles.get(role) {
+                Some(admin) if admin != model => problems.push(format!(
+                    "role `{role}` to {model:?} (inference.roles.{role}), but the admin policy maps it to {admin:?} ([models.roles] in {from})"
+                )),
+                _ => {}
+            }
+        }
         if problems.is_empty() {
             return Ok(());
         }
         Err(PolicyViolation(format!(
-            "profile `{}` (inference.models) grants the model {}. Use a profile that grants only allowed models, or ask the administrator",
+            "profile `{}` maps {}. Where the admin policy maps a role, it decides: remove the role from the profile's [inference.roles] or map it to the admin's model, or ask the administrator",
             profile.name,
-            problems.join("; and the model ")
+            problems.join("; and ")
         )))
+    }
+
+    /// The model the admin policy's `[models.roles]` fills `role` with, and
+    /// the files that set it (for messages): `Ok(None)` when the policy
+    /// does not map it; an error when two files map it differently.
+    pub fn role_model(&self, role: &str) -> Result<Option<(String, String)>, PolicyViolation> {
+        if let Some(c) = self.models.role_conflicts.iter().find(|c| c.role == role) {
+            let each: Vec<String> = c
+                .maps
+                .iter()
+                .map(|s| format!("{} maps it to {}", s.from, s.value))
+                .collect();
+            return Err(PolicyViolation(format!(
+                "the admin policy files map role `{role}` to different models ([models.roles]: {}), so no model fills it; ask the administrators to agree on one",
+                each.join("; ")
+            )));
+        }
+        Ok(self
+            .models
+            .roles
+            .get(role)
+            .map(|m| (m.clone(), origins(&self.sources.models_roles))))
     }
 
     /// Whether model `name`, which the model store (`lock`, for messages)

@@ -493,9 +493,17 @@ fn model_pins_are_parsed_strictly() {
     );
     let err = bad("[models]\nserver-uid = -1\n");
     assert!(err.starts_with("p.toml:2:14: "), "{err}");
+    let err = bad("[models]\nremote = []\n");
+    assert!(
+        err.starts_with(
+            "p.toml:2:1: unknown field `remote`, expected one of `allowed`, `server-uid`, `roles`"
+        ),
+        "{err}"
+    );
+    // `[models.roles]` is a table of role = model.
     let err = bad("[models]\nroles = []\n");
     assert!(
-        err.starts_with("p.toml:2:1: unknown field `roles`, expected `allowed` or `server-uid`"),
+        err.starts_with("p.toml:2:9: invalid type: sequence, expected a map"),
         "{err}"
     );
 

@@ -2,6 +2,7 @@
 //! its budget.
 
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// What a skill may ask of a model. Built from a profile's `[inference]`
 /// table; without one a skill may use no model at all.
@@ -21,6 +22,19 @@ pub struct InferencePolicy {
     pub default_max_tokens: u64,
     /// Wall-clock seconds one call may take. Default 120.
     pub max_call_seconds: u64,
+    /// `[inference.roles]`: the model each role (`chat`, `code`, ...) is
+    /// filled by, each one of `models`. A plugin that asks for a role gets
+    /// this model (unless the admin policy's `[models.roles]` maps the
+    /// role: then that decides). Default: none. In a run's narrowed
+    /// profile: the roles the plugin asked for, each with its model.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub roles: BTreeMap<String, String>,
+    /// The smallest context, in tokens, a model of the run must have: never
+    /// set by a profile file, only by narrowing to a plugin's request
+    /// (`capabilities.min-context`). Checked when the run's models are
+    /// resolved, against the context each will run with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_context: Option<u32>,
 }
 
 impl Default for InferencePolicy {
@@ -32,6 +46,8 @@ impl Default for InferencePolicy {
             max_completion_tokens: 4_096,
             default_max_tokens: 512,
             max_call_seconds: 120,
+            roles: BTreeMap::new(),
+            min_context: None,
         }
     }
 }

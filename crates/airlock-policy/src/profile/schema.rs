@@ -124,4 +124,6 @@ pub struct InferenceSpec {
     pub max_completion_tokens: Option<Spanned<u64>>,
     pub default_max_tokens: Option<Spanned<u64>>,
     pub max_call_seconds: Option<Spanned<u64>>,
+    /// `[inference.roles]`: role -> model name.
+    pub roles: Option<std::collections::BTreeMap<Spanned<String>, Spanned<String>>>,
 }

@@ -5,6 +5,12 @@
 //! The skill names a model only by the name its profile grants. It never sees
 //! a path, an endpoint or the engine, and no call can reach anything but the
 //! one engine the host was configured with.
+//!
+//! Every call of a run carries the run's [`SessionKey`]: a fresh one per run
+//! (ended, so the engine frees what it kept, when the run's state is
+//! dropped), or the chat session's, which its owner ends. An engine may
+//! reuse the prompt tokens it read for an earlier call with the same key;
+//! calls of different runs never share a key.
 
 use crate::bindings::inference_api::{
     self as api, ChatRequest as WitRequest, Completion, InferenceError, Message as WitMessage,
@@ -12,7 +18,7 @@ use crate::bindings::inference_api::{
 };
 use crate::inference::{
     ChatRequest, EngineError, FinishReason, Message, ModelSpec, OutputFormat, Role, Sampling,
-    SharedBackend, StopScanner, StreamEvent, TokenStream, Usage,
+    SessionKey, SharedBackend, StopScanner, StreamEvent, TokenStream, Usage,
 };
 use crate::journal::{Event, Journal};
 use crate::profile::InferencePolicy;
@@ -39,6 +45,21 @@ pub struct InferenceState {
     used: InferenceUsage,
     run_deadline: airlock_core::clock::RunClock,
     open_streams: usize,
+    /// The key every call of this run carries.
+    session: SessionKey,
+    /// Whether the run made the key (and ends the session when it ends);
+    /// false for a key the caller passed and ends itself.
+    owns_session: bool,
+}
+
+impl Drop for InferenceState {
+    fn drop(&mut self) {
+        if self.owns_session
+            && let Some(models) = &self.models
+        {
+            models.backend.end_session(&self.session);
+        }
+    }
 }
 
 /// What the run has used of its inference budget.
@@ -51,6 +72,9 @@ pub struct InferenceUsage {
     pub prompt_tokens: u64,
     /// Generated tokens, all calls.
     pub completion_tokens: u64,
+    /// Of `prompt_tokens`, those the engine held from an earlier call and
+    /// did not read again (the tokens it evaluated are the difference).
+    pub prompt_tokens_reused: u64,
 }
 
 impl InferenceState {
@@ -66,7 +90,20 @@ impl InferenceState {
             used: InferenceUsage::default(),
             run_deadline,
             open_streams: 0,
+            session: SessionKey::new(),
+            owns_session: true,
         }
+    }
+
+    /// Make every call part of `session` (kept across runs, e.g. the turns
+    /// of one chat), which the caller ends; `None` keeps the run's own.
+    #[must_use]
+    pub fn in_session(mut self, session: Option<SessionKey>) -> Self {
+        if let Some(key) = session {
+            self.session = key;
+            self.owns_session = false;
+        }
+        self
     }
 
     /// What was used.
@@ -259,12 +296,13 @@ impl InferenceView<'_> {
                 used.completion_tokens,
             ));
         }
-        let chat = check_request(
+        let mut chat = check_request(
             request,
             policy.default_max_tokens,
             remaining,
             kind == "chat-stream",
         )?;
+        chat.session = Some(self.state.session.clone());
         let audited_request = self
             .journal
             .audited()
@@ -341,8 +379,10 @@ impl InferenceView<'_> {
                 Ok(Some(Ok(event))) => event,
             };
             match event {
-                StreamEvent::Prompt { tokens } => {
+                StreamEvent::Prompt { tokens, reused } => {
                     s.usage.prompt_tokens = tokens;
+                    s.usage.prompt_tokens_reused = reused;
+                    self.state.used.prompt_tokens_reused += u64::from(reused);
                     s.prompt_charged = true;
                     let policy = &self.state.policy;
                     let total = self.state.used.prompt_tokens + u64::from(tokens);
@@ -374,6 +414,8 @@ impl InferenceView<'_> {
                         // Charged after the fact: the next call sees the total.
                         s.prompt_charged = true;
                         self.state.used.prompt_tokens += u64::from(usage.prompt_tokens);
+                        self.state.used.prompt_tokens_reused +=
+                            u64::from(usage.prompt_tokens_reused);
                     }
                     let rest = s.scanner.finish();
                     s.text.push_str(&rest);
@@ -410,6 +452,7 @@ impl CompletionStream {
         if let Some(u) = usage {
             if u.prompt_tokens > 0 {
                 self.usage.prompt_tokens = u.prompt_tokens;
+                self.usage.prompt_tokens_reused = u.prompt_tokens_reused;
             }
             self.usage.completion_tokens = self.usage.completion_tokens.max(u.completion_tokens);
         }
@@ -434,6 +477,7 @@ impl CompletionStream {
             call: self.call.kind.into(),
             prompt_tokens: self.usage.prompt_tokens,
             completion_tokens: self.usage.completion_tokens,
+            prompt_tokens_reused: self.usage.prompt_tokens_reused,
             finish: self.finish.map(|f| finish_name(f).into()),
             error,
             elapsed_ms: u64::try_from(self.call.started.elapsed().as_millis()).unwrap_or(u64::MAX),
@@ -553,6 +597,7 @@ fn check_request(
         },
         format,
         stream,
+        session: None,
     })
 }
 

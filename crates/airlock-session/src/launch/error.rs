@@ -12,6 +12,7 @@ use airlock_policy::profile::ProfileError;
 use airlock_policy::runs_later::PatternError;
 use airlock_runtime::{LoadError, StartError};
 use airlock_trust::admit::AdmitError;
+use airlock_trust::caps::RoleError;
 use std::path::PathBuf;
 
 /// Why a skill did not start, or why its run could not be recorded.
@@ -48,6 +49,9 @@ pub enum LaunchError {
     /// The profile named cannot be used.
     #[error(transparent)]
     Profile(#[from] ProfileError),
+    /// A model role the plugin asks for is filled by no model.
+    #[error("refused: {0}")]
+    Roles(#[from] RoleError),
     /// The workspace is not a directory.
     #[error("workspace {} is not a directory; pass one with --workspace DIR", .0.display())]
     NotADirectory(PathBuf),
@@ -98,7 +102,9 @@ impl LaunchError {
             LaunchError::Audit(_) => Status::Audit,
             LaunchError::Start(_) | LaunchError::AlwaysAsk(_) => Status::Internal,
             LaunchError::Policy(e) => Status::from(e),
-            LaunchError::Violation(_) | LaunchError::Changed(_) => Status::Refused,
+            LaunchError::Violation(_) | LaunchError::Changed(_) | LaunchError::Roles(_) => {
+                Status::Refused
+            }
             LaunchError::Admit(e) => Status::from(&**e),
             LaunchError::Profile(e) => Status::from(e),
             LaunchError::Load(e) => Status::from(e),
@@ -107,7 +113,8 @@ impl LaunchError {
                 _ => Status::Usage,
             },
             LaunchError::Models(e) => {
-                if e.is_drift() {
+                // A model too small for the plugin is refused, as drift is.
+                if e.is_drift() || matches!(**e, GrantError::Context { .. }) {
                     Status::Refused
                 } else {
                     Status::Usage

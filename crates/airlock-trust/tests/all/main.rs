@@ -15,4 +15,5 @@
 
 mod resolve;
 mod review;
+mod roles;
 mod support;

@@ -55,7 +55,7 @@ fn a_bare_component_runs_unsigned_when_asked_and_allowed() {
         assert!(target.check_loaded(&sha256(b"anything")).is_ok());
         let profile = Profile::builtin("read-only").unwrap();
         let grants = profile.grants.clone();
-        assert_eq!(target.narrow(profile).grants, grants);
+        assert_eq!(target.narrow(profile, &policy).unwrap().grants, grants);
     }
 }
 
@@ -145,7 +145,8 @@ fn an_installed_signed_plugin_resolves_with_its_signer() {
         let profile = target.reviewed.as_ref().unwrap().load().unwrap();
         assert_eq!(profile.source, ProfileSource::Builtin("read-only".into()));
         let grants: Vec<(String, bool)> = target
-            .narrow(profile)
+            .narrow(profile, &Policy::default())
+            .unwrap()
             .grants
             .iter()
             .map(|g| (g.path.0.to_string(), g.writable))

@@ -98,10 +98,16 @@ impl World {
 /// [`COMPONENT`] named `name` 0.1.0, requesting to read `docs`, signed by
 /// `key`.
 pub fn signed_package(name: &str, key: &SecretKey) -> Package {
+    signed_package_asking(name, key, "workspace-read = [\"docs\"]\n")
+}
+
+/// As [`signed_package`], with `capabilities` as the body of the
+/// manifest's `[capabilities]` table.
+pub fn signed_package_asking(name: &str, key: &SecretKey, capabilities: &str) -> Package {
     let text = format!(
         "name = \"{name}\"\nversion = \"0.1.0\"\ndescription = \"Summarise the docs.\"\n\
          wit-version = \"{WIT_VERSION}\"\n\n[publisher]\nname = \"{}\"\n\n\
-         [capabilities]\nworkspace-read = [\"docs\"]\n",
+         [capabilities]\n{capabilities}",
         key.publisher
     );
     let mut manifest = Manifest::parse(&text, "manifest.toml").unwrap();

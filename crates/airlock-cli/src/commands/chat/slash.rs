@@ -76,6 +76,7 @@ pub fn run(session: &mut Session, text: &str) -> Result<Next, Failure> {
         ("clear", []) => {
             let n = session.exchanges.len();
             session.exchanges.clear();
+            session.restart_inference();
             println!(
                 "Forgot {n} turn(s): the next message starts a new conversation. (/undo and /audit still reach this session's runs.)"
             );

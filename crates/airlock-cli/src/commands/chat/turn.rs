@@ -200,10 +200,12 @@ pub fn run(session: &mut Session, message: String) -> Result<(), Failure> {
         if interrupts.installed {
             scope.spawn(|| watch(&interrupts.hit, &done, &cancel));
         }
-        let finished =
-            session
-                .rt
-                .block_on(session.launcher.execute(&session.prepared, &request, hooks));
+        let finished = session.rt.block_on(session.launcher.execute_in_session(
+            &session.prepared,
+            &request,
+            hooks,
+            Some(session.inference.clone()),
+        ));
         done.store(true, Ordering::SeqCst);
         finished
     });
@@ -336,22 +338,35 @@ fn summary(
         format!("run {run_id}"),
         format!("{:.1} s", elapsed_ms as f64 / 1000.0),
     ];
-    let (prompt, generated) = match report {
-        Some(r) => (r.inference.prompt_tokens, r.inference.completion_tokens),
-        None => events.iter().fold((0, 0), |(p, g), e| match e {
+    let (prompt, reused, generated) = match report {
+        Some(r) => (
+            r.inference.prompt_tokens,
+            r.inference.prompt_tokens_reused,
+            r.inference.completion_tokens,
+        ),
+        None => events.iter().fold((0, 0, 0), |(p, r, g), e| match e {
             Event::Inference {
                 prompt_tokens,
+                prompt_tokens_reused,
                 completion_tokens,
                 ..
             } => (
                 p + u64::from(*prompt_tokens),
+                r + u64::from(*prompt_tokens_reused),
                 g + u64::from(*completion_tokens),
             ),
-            _ => (p, g),
+            _ => (p, r, g),
         }),
     };
     if prompt + generated > 0 {
-        parts.push(format!("{prompt} prompt + {generated} generated tokens"));
+        let reused = if reused > 0 {
+            format!(" ({reused} of the prompt's reused)")
+        } else {
+            String::new()
+        };
+        parts.push(format!(
+            "{prompt} prompt + {generated} generated tokens{reused}"
+        ));
     }
     if let Some(r) = report {
         let denials = r.denials().count();

@@ -50,6 +50,7 @@ impl CompletionStream {
             output,
             prompt_tokens: self.usage.prompt_tokens.into(),
             completion_tokens: self.usage.completion_tokens.into(),
+            prompt_tokens_reused: Some(self.usage.prompt_tokens_reused.into()),
             finish: self.finish.map(|f| finish_name(f).into()),
             error: error.map(str::to_string),
             elapsed_ms,
@@ -125,6 +126,7 @@ mod tests {
             },
             format,
             stream,
+            session: None,
         }
     }
 
@@ -148,6 +150,7 @@ mod tests {
         stream.usage = Usage {
             prompt_tokens: 31,
             completion_tokens: 8,
+            prompt_tokens_reused: 20,
         };
         stream
     }
@@ -188,6 +191,8 @@ mod tests {
             "output": output,
             "prompt-tokens": stream.usage.prompt_tokens,
             "completion-tokens": stream.usage.completion_tokens,
+            // Added with prefix reuse; older records lack it.
+            "prompt-tokens-reused": stream.usage.prompt_tokens_reused,
             "finish": stream.finish.map(finish_name),
             "error": error,
             "elapsed-ms": elapsed_ms,
