@@ -25,12 +25,13 @@ pub struct Turn {
     pub assistant: String,
 }
 
-/// One step of the agent: its tool call and what came back.
+/// One step of the agent: what the model wrote (a tool call, or an edit)
+/// and the message that answered it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Step {
-    /// The tool call as the model wrote it.
+    /// The model's reply, as it wrote it.
     pub call: String,
-    /// The result, as the model sees it.
+    /// The next user message: the result, as the model sees it.
     pub observation: String,
     /// The result in one line, for when there is no room for all of it.
     pub short: String,
@@ -110,8 +111,8 @@ pub fn fit<E: std::fmt::Display>(
     let mut short = vec![0u32; n];
     for (i, step) in conv.steps.iter().enumerate() {
         let call = tokens(&step.call)?;
-        full[i] = call + tokens(&result_message(&step.observation))?;
-        short[i] = call + tokens(&result_message(&step.short))?;
+        full[i] = call + tokens(&step.observation)?;
+        short[i] = call + tokens(&step.short)?;
     }
     // keep[i]: 2 whole, 1 shortened, 0 dropped. First keep as many steps
     // as fit as one-line notes (newest first), then give the newest their
@@ -169,7 +170,7 @@ pub fn fit<E: std::fmt::Display>(
             _ => continue,
         };
         messages.push((Role::Assistant, step.call.clone()));
-        messages.push((Role::User, result_message(observation)));
+        messages.push((Role::User, observation.clone()));
     }
     Ok(Fitted {
         messages,
@@ -183,11 +184,6 @@ pub fn fit<E: std::fmt::Display>(
 /// The message that carries the task.
 pub fn task_message(task: &str) -> String {
     format!("Task: {task}")
-}
-
-/// An observation as the model sees it after its call.
-pub fn result_message(observation: &str) -> String {
-    format!("Result: {observation}\nNext tool call?")
 }
 
 #[cfg(test)]
@@ -235,7 +231,7 @@ mod tests {
         assert!(f.tokens <= 700, "{} tokens", f.tokens);
         // The newest result is whole; older ones are notes or gone.
         let last = &f.messages.last().expect("a message").1;
-        assert_eq!(last, &result_message(&"x".repeat(800)));
+        assert_eq!(last, &"x".repeat(800));
         assert!(f.shortened_steps > 0, "{f:?}");
         assert_eq!(f.dropped_steps, 0, "notes fit, so no step is dropped");
         // Whole results are the newest ones, after every shortened one.
@@ -243,7 +239,7 @@ mod tests {
             .messages
             .iter()
             .filter(|(r, m)| *r == Role::User && !m.starts_with("Task: "))
-            .map(|(_, m)| m.len() > 800)
+            .map(|(_, m)| m.len() >= 800)
             .collect();
         let first_whole = kinds.iter().position(|w| *w).expect("one whole");
         assert!(kinds[first_whole..].iter().all(|w| *w), "{kinds:?}");

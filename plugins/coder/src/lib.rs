@@ -11,10 +11,15 @@
 //! `agent` talks to the host; `tools`, `context`, `prompt` and `options`
 //! are pure and tested natively.
 
+mod actions;
 mod agent;
+mod change;
 mod context;
+mod edit;
 mod options;
 mod prompt;
+mod task;
+mod testcmd;
 mod tools;
 
 use airlock_sdk::{Capability, Error, Output, Request, Skill, SkillInfo, log};

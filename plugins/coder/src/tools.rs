@@ -16,7 +16,6 @@ pub const MAX_ENUM_PATHS: usize = 300;
 /// The longest search pattern, edit text and argument the schema allows,
 /// in characters: it bounds what one call can cost.
 const MAX_PATTERN: usize = 80;
-const MAX_CONTENT: usize = 4000;
 const MAX_ARG: usize = 120;
 const MAX_ARGS: usize = 8;
 
@@ -34,14 +33,11 @@ pub enum Action {
     RepoMap {},
     /// Credentials committed to the project (the secret-scan skill).
     ScanSecrets {},
-    /// Create or replace a whole file.
-    WriteFile { path: String, content: String },
-    /// Replace one exact piece of text in a file.
-    ReplaceText {
-        path: String,
-        old: String,
-        new: String,
-    },
+    /// Change a file: the next reply is SEARCH/REPLACE blocks (plain
+    /// text, see `edit`), so no code is escaped inside JSON.
+    Edit { path: String },
+    /// Create a new file: the next reply is its content.
+    WriteFile { path: String },
     /// Run a listed program.
     RunCommand { program: String, args: Vec<String> },
     /// Done: write the answer.
@@ -57,10 +53,8 @@ impl Action {
             Action::Search { pattern } => format!("search {pattern:?}"),
             Action::RepoMap {} => "repo_map".into(),
             Action::ScanSecrets {} => "scan_secrets".into(),
-            Action::WriteFile { path, content } => {
-                format!("write_file {path} ({} bytes)", content.len())
-            }
-            Action::ReplaceText { path, .. } => format!("replace_text {path}"),
+            Action::Edit { path } => format!("edit {path}"),
+            Action::WriteFile { path } => format!("write_file {path}"),
             Action::RunCommand { program, args } => {
                 let mut line = program.clone();
                 for a in args {
@@ -87,7 +81,8 @@ pub struct Toolbox {
     pub files: Vec<String>,
     /// Directories that hold them, `.` first.
     pub dirs: Vec<String>,
-    /// Whether any grant is writable.
+    /// Whether this run may change files: a writable grant, and a task
+    /// that asks for a change.
     pub can_write: bool,
     /// Programs the profile lists, with whether each asks first.
     pub programs: Vec<(String, bool)>,
@@ -143,15 +138,14 @@ impl Toolbox {
         ];
         if self.can_write {
             tools.push((
-                "write_file",
-                "{\"path\",\"content\"}",
-                "create a file or replace all of it (the user approves each change)".to_string(),
+                "edit",
+                "{\"path\"}",
+                "change a file: then write SEARCH/REPLACE blocks".to_string(),
             ));
             tools.push((
-                "replace_text",
-                "{\"path\",\"old\",\"new\"}",
-                "replace one exact piece of text in a file (the user approves each change)"
-                    .to_string(),
+                "write_file",
+                "{\"path\"}",
+                "create a new file: then write its content".to_string(),
             ));
         }
         if !self.programs.is_empty() {
@@ -174,11 +168,12 @@ impl Toolbox {
     }
 
     /// The JSON Schema of one tool call, for the engine to enforce. `answer`
-    /// is offered only once something was looked at. Calls
+    /// is offered only when `may_answer` (the agent decides: something was
+    /// looked at, and for a change request, a change was tried). Calls
     /// in `done` that would only show the same thing again (a file already
     /// read, a folder already listed, the map or the scan already made) are
     /// not offered: the engine, not the model, rules out going in circles.
-    pub fn schema(&self, done: &[Action]) -> String {
+    pub fn schema(&self, done: &[Action], may_answer: bool) -> String {
         let read: Vec<String> = unseen(&self.files, done, |a| match a {
             Action::ReadFile { path } => Some(path),
             _ => None,
@@ -205,21 +200,10 @@ impl Toolbox {
             variants.push(variant("scan_secrets", &[]));
         }
         if self.can_write {
-            variants.push(variant(
-                "write_file",
-                &[
-                    ("path", string_schema(MAX_ARG)),
-                    ("content", string_schema(MAX_CONTENT)),
-                ],
-            ));
-            variants.push(variant(
-                "replace_text",
-                &[
-                    ("path", path_schema(&self.files)),
-                    ("old", string_schema(MAX_CONTENT)),
-                    ("new", string_schema(MAX_CONTENT)),
-                ],
-            ));
+            if !self.files.is_empty() {
+                variants.push(variant("edit", &[("path", path_schema(&self.files))]));
+            }
+            variants.push(variant("write_file", &[("path", string_schema(MAX_ARG))]));
         }
         if !self.programs.is_empty() {
             let names: Vec<Value> = self
@@ -241,9 +225,7 @@ impl Toolbox {
                 ],
             ));
         }
-        // The first call must look at the project: an answer (or a change)
-        // with nothing read would be a guess.
-        if !done.is_empty() {
+        if may_answer {
             variants.push(variant("answer", &[]));
         }
         format!("{{\"oneOf\":[{}]}}", variants.join(","))
@@ -354,7 +336,8 @@ mod tests {
 
     #[test]
     fn the_schema_is_json_and_lists_existing_paths_and_programs() {
-        let schema: Value = serde_json::from_str(&toolbox().schema(&[])).expect("valid JSON");
+        let schema: Value =
+            serde_json::from_str(&toolbox().schema(&[], false)).expect("valid JSON");
         let variants = schema["oneOf"].as_array().expect("oneOf");
         let read = &variants[0]["properties"];
         assert_eq!(read["tool"]["const"], "read_file");
@@ -386,7 +369,7 @@ mod tests {
             },
             Action::RepoMap {},
         ];
-        let schema: Value = serde_json::from_str(&tb.schema(&done)).expect("valid JSON");
+        let schema: Value = serde_json::from_str(&tb.schema(&done, true)).expect("valid JSON");
         let tools: Vec<&str> = schema["oneOf"]
             .as_array()
             .expect("oneOf")
@@ -397,8 +380,8 @@ mod tests {
         assert!(!tools.contains(&"repo_map"));
         assert!(tools.contains(&"scan_secrets") && tools.contains(&"answer"));
         assert!(
-            !tb.schema(&[]).contains("\"answer\""),
-            "the first call looks first"
+            !tb.schema(&[], false).contains("\"answer\""),
+            "answer is offered only when the agent allows it"
         );
         assert_eq!(
             schema["oneOf"][0]["properties"]["path"]["enum"],
@@ -418,9 +401,9 @@ mod tests {
     #[test]
     fn read_only_runs_offer_no_edit_or_command_tools() {
         let tb = Toolbox::new(vec!["a.txt".into()], false, vec![]);
-        let schema = tb.schema(&[]);
+        let schema = tb.schema(&[], true);
         assert!(!schema.contains("write_file"));
-        assert!(!schema.contains("replace_text"));
+        assert!(!schema.contains("\"edit\""));
         assert!(!schema.contains("run_command"));
         let names: Vec<&str> = tb.catalogue().iter().map(|t| t.0).collect();
         assert_eq!(
@@ -440,7 +423,7 @@ mod tests {
     fn a_huge_workspace_gets_free_string_paths() {
         let files = (0..=MAX_ENUM_PATHS).map(|i| format!("f{i}.txt")).collect();
         let tb = Toolbox::new(files, false, vec![]);
-        let schema: Value = serde_json::from_str(&tb.schema(&[])).expect("valid JSON");
+        let schema: Value = serde_json::from_str(&tb.schema(&[], false)).expect("valid JSON");
         assert_eq!(schema["oneOf"][0]["properties"]["path"]["type"], "string");
     }
 
