@@ -29,25 +29,7 @@ models = ["smollm2"]
 
 /// Run the `infer` guest with the test model granted by `profile_toml`.
 fn infer(profile_toml: &str, input: &str, args: &[(&str, &str)]) -> Value {
-    let ws = workspace(&[]);
-    let request = Request {
-        input: Some(input.to_string()),
-        args: args
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-    };
-    let report = run_request(
-        guests::INFER,
-        &profile(profile_toml),
-        ws.path(),
-        request,
-        Some(embedded_models()),
-    )
-    .unwrap_or_else(|e| panic!("run failed: {e}"));
-    assert_eq!(report.error, None, "the skill failed");
-    let output = report.output.expect("output");
-    serde_json::from_str(&output).unwrap_or_else(|e| panic!("output is not JSON ({e}): {output}"))
+    infer_report(profile_toml, input, args).0
 }
 
 /// Greedy generation straight through llama-cpp-2, with the same model file,

@@ -183,13 +183,8 @@ impl Agent<'_> {
                     if let Some(failure) = self.failure.take() {
                         request = format!("The tests fail with:\n{failure}\n\n{request}");
                     }
-                    self.push(
-                        Action::Edit { path: path.clone() }.to_json(),
-                        request,
-                        "(asked for the change)",
-                    );
-                    let outcome = self.write_blocks(&path, 0)?;
-                    match self.follow(outcome, &path) {
+                    let call = Action::Edit { path: path.clone() };
+                    match self.change(call, &path, request)? {
                         Some(done) => return Ok(done),
                         None => next = self.then.take().unwrap_or(Next::Ask),
                     }
@@ -202,13 +197,8 @@ impl Agent<'_> {
                             "{path} already exists: change it with edit, not write_file.\n\n{}",
                             prompt::edit_request(&path, self.unseen_content(&path).as_deref())
                         );
-                        self.push(
-                            Action::WriteFile { path: path.clone() }.to_json(),
-                            request,
-                            "(asked for the change)",
-                        );
-                        let outcome = self.write_blocks(&path, 0)?;
-                        match self.follow(outcome, &path) {
+                        let call = Action::WriteFile { path: path.clone() };
+                        match self.change(call, &path, request)? {
                             Some(done) => return Ok(done),
                             None => next = self.then.take().unwrap_or(Next::Ask),
                         }
@@ -241,6 +231,15 @@ impl Agent<'_> {
     /// `Some(solved)` ends the loop, else `then` holds the next step (none:
     /// ask the model). After tests fail, the same file is edited once more
     /// straight away, with the failure restated; then the model picks.
+    /// Ask for SEARCH/REPLACE blocks for the existing file `path` (the
+    /// model's `call` and the `request` go into the conversation), apply
+    /// them, and follow up: `Some` when the task is over.
+    fn change(&mut self, call: Action, path: &str, request: String) -> Result<Option<bool>, Error> {
+        self.push(call.to_json(), request, "(asked for the change)");
+        let outcome = self.write_blocks(path, 0)?;
+        Ok(self.follow(outcome, path))
+    }
+
     fn follow(&mut self, outcome: Outcome, path: &str) -> Option<bool> {
         self.then = match outcome {
             Outcome::Solved => return Some(true),
