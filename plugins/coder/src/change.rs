@@ -295,7 +295,14 @@ impl Agent<'_> {
             Source::Project(from) => log::info(&format!("running {line} (found in {from})")),
         }
         match actions::run_command(&tests.words[0], &tests.words[1..], self.observation_chars) {
-            Ok(ran) => {
+            Ok(mut ran) => {
+                if ran.passed && testcmd::ran_no_tests(&ran.output) {
+                    // Nothing was tested: say so rather than "passed".
+                    ran.passed = false;
+                    ran.output.push_str(
+                        "\n(the test runner found no tests: name the test command in the task or in AIRLOCK.md)",
+                    );
+                }
                 let verdict = testcmd::summary(ran.passed, &ran.output);
                 log::info(&format!("{line}: {verdict}"));
                 self.done.ran.push(format!("{line} ({})", ran.status));

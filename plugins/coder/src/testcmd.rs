@@ -147,6 +147,17 @@ pub fn notes_command(notes: &str) -> Option<Vec<String>> {
 
 /// One line on how a test run went, from its output: the test runner's own
 /// count when it prints one.
+/// Whether a Python runner's output says it found no tests (unittest's
+/// "Ran 0 tests", pytest's "no tests ran"): a run that tests nothing is not
+/// a pass. (`cargo test` prints "running 0 tests" for every binary without
+/// tests, even when others ran some, so it is not read this way.)
+pub fn ran_no_tests(output: &str) -> bool {
+    output.lines().any(|line| {
+        let line = line.trim();
+        line.starts_with("Ran 0 tests") || line.contains("no tests ran")
+    })
+}
+
 pub fn summary(passed: bool, output: &str) -> String {
     let verdict = if passed { "passed" } else { "failed" };
     let detail = output.lines().rev().find_map(|l| {
@@ -371,6 +382,20 @@ mod tests {
         );
         assert_eq!(notes_command("Testing is manual."), None);
         assert_eq!(notes_command("test: ``"), None);
+    }
+
+    #[test]
+    fn a_run_that_found_no_tests_is_seen() {
+        assert!(ran_no_tests(
+            "\n----------------------------------------------------------------------\nRan 0 tests in 0.000s\n\nOK\n"
+        ));
+        assert!(ran_no_tests(
+            "============ no tests ran in 0.01s ============\n"
+        ));
+        assert!(!ran_no_tests("Ran 3 tests in 0.001s\n\nOK\n"));
+        assert!(!ran_no_tests(
+            "running 0 tests\n\ntest result: ok. 0 passed\n"
+        ));
     }
 
     #[test]
