@@ -124,6 +124,15 @@ pub fn run_command(program: &str, args: &[String], max: usize) -> Result<Ran, Er
         }
         output.push_str(stderr.trim_end());
     }
+    // Python's position markers under a traceback's source line are noise
+    // a small model copies into its edits.
+    if output.lines().any(crate::edit::is_position_marker) {
+        output = output
+            .lines()
+            .filter(|l| !crate::edit::is_position_marker(l))
+            .collect::<Vec<_>>()
+            .join("\n");
+    }
     if output.is_empty() {
         output = "(no output)".into();
     }

@@ -76,8 +76,8 @@ pub fn parse(reply: &str) -> Parsed {
         };
         out.blocks.push(Block {
             path,
-            search: join(&lines[i + 1..div]),
-            replace: join(&lines[div + 1..end]),
+            search: join(&code_lines(&lines[i + 1..div])),
+            replace: join(&code_lines(&lines[div + 1..end])),
         });
         i = end + 1;
     }
@@ -102,6 +102,40 @@ fn path_above(lines: &[&str]) -> Option<String> {
         && (line.contains('.') || line.contains('/'))
         && !is_marker(line, REPLACE);
     looks_like_path.then(|| line.trim_start_matches("./").to_string())
+}
+
+/// The lines of a block without what a small model copies into it from a
+/// Python traceback shown earlier: the position markers under the quoted
+/// source line (`~~~~^~~~`) and the exception line after it
+/// (`ZeroDivisionError: division by zero`). Neither is ever code.
+fn code_lines<'a>(lines: &[&'a str]) -> Vec<&'a str> {
+    lines
+        .iter()
+        .copied()
+        .filter(|l| !is_position_marker(l) && !is_exception_line(l))
+        .collect()
+}
+
+/// A line of only `^` and `~`: where Python points inside a traceback line.
+pub fn is_position_marker(line: &str) -> bool {
+    let t = line.trim();
+    !t.is_empty() && t.chars().all(|c| c == '^' || c == '~')
+}
+
+/// An unindented `ZeroDivisionError: message` line, as a traceback ends.
+fn is_exception_line(line: &str) -> bool {
+    // `Name: message`, and not a C label with a statement after it.
+    let Some((name, message)) = line.split_once(": ") else {
+        return false;
+    };
+    if line.starts_with(char::is_whitespace) || message.trim_end().ends_with([';', '{', '}']) {
+        return false;
+    }
+    !name.is_empty()
+        && (name.ends_with("Error") || name.ends_with("Exception"))
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_')
 }
 
 fn join(lines: &[&str]) -> String {
@@ -472,6 +506,40 @@ fn closest(file: &[&str], want: &[&str]) -> Option<(usize, String)> {
     let from = best.0.saturating_sub(1);
     let to = (best.0 + n + 1).min(file.len());
     Some((from + 1, join(&file[from..to])))
+}
+
+#[cfg(test)]
+mod traceback_tests {
+    use super::{apply, parse};
+
+    const STATS: &str = "def average(values):\n    total = 0\n    for v in values:\n        total += v\n    return total / len(values)   # fails on an empty list\n\n\ndef percent(part, whole):\n    return part / whole * 100\n";
+
+    /// What Qwen2.5-Coder-1.5B wrote after seeing a Python 3.11 traceback:
+    /// the marker line and the exception copied into both halves.
+    #[test]
+    fn traceback_lines_copied_into_a_block_are_left_out() {
+        let reply = "src/stats.py\n```\n<<<<<<< SEARCH\ndef average(values):\n    total = 0\n    for v in values:\n        total += v\n    return total / len(values)   # fails on an empty list\n           ~~~~~~^~~~~~~~~~~~~\nZeroDivisionError: division by zero\n=======\ndef average(values):\n    if len(values) == 0:\n        return 0\n    total = 0\n    for v in values:\n        total += v\n    return total / len(values)\n           ~~~~~~^~~~~~~~~~~~~\n>>>>>>> REPLACE\n```\n";
+        let p = parse(reply);
+        assert_eq!(p.blocks.len(), 1);
+        assert!(!p.blocks[0].search.contains('~'));
+        assert!(!p.blocks[0].replace.contains("ZeroDivisionError"));
+        let fixed = apply(STATS, &p.blocks[0]).expect("applies");
+        assert!(
+            fixed.starts_with("def average(values):\n    if len(values) == 0:\n        return 0\n")
+        );
+        assert!(fixed.ends_with("def percent(part, whole):\n    return part / whole * 100\n"));
+    }
+
+    #[test]
+    fn code_that_only_looks_like_a_traceback_is_kept() {
+        let reply = "<<<<<<< SEARCH\n    raise ValueError(\"x\")\nParseError: goto retry;\n=======\n    raise KeyError(\"x\")\n>>>>>>> REPLACE\n";
+        let p = parse(reply);
+        assert_eq!(
+            p.blocks[0].search,
+            "    raise ValueError(\"x\")\nParseError: goto retry;\n"
+        );
+        assert_eq!(p.blocks[0].replace, "    raise KeyError(\"x\")\n");
+    }
 }
 
 #[cfg(test)]
