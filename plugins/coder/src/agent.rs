@@ -34,6 +34,9 @@ const CALL_TOKENS: u32 = 96;
 /// Edits of the same file straight after its tests failed, before the
 /// model picks the next step itself.
 const MAX_FOLLOW_UPS: u32 = 1;
+/// Repeated tool calls in a run before it stops: the model is going in
+/// circles, and more steps would only spend time.
+const MAX_REPEATS: u32 = 3;
 
 /// What the agent did, for the run's output.
 #[derive(Debug, Default)]
@@ -70,6 +73,14 @@ pub(crate) struct Agent<'a> {
     pub(crate) followed: u32,
     pub(crate) observation_chars: usize,
     pub(crate) reported: (usize, usize, usize),
+    /// Steps in a row that changed nothing (an edit not applied, a
+    /// repeated call): while any, edits are sampled, not greedy, so the
+    /// model does not write the same thing again.
+    pub(crate) stuck: u32,
+    /// The seed of the last sampled call (each sampled call gets a new one).
+    pub(crate) seed: u64,
+    /// Repeated tool calls so far.
+    pub(crate) repeats: u32,
 }
 
 /// What to do next without asking the model.
@@ -101,7 +112,8 @@ pub fn run(options: &Options) -> Result<Output, Error> {
         .map(|p| (p.name, p.approval == ProgramApproval::Ask))
         .filter(|(_, ask)| kind == Kind::Change || !ask)
         .collect();
-    let toolbox = Toolbox::new(files, kind == Kind::Change, programs);
+    let mut toolbox = Toolbox::new(files, kind == Kind::Change, programs);
+    toolbox.tests_locked = !task::asks_test_change(&options.task);
     let observation_chars = (ctx as usize / 4) * 3;
     let notes = read_notes(&toolbox, observation_chars);
     let tests = if kind == Kind::Change {
@@ -132,6 +144,9 @@ pub fn run(options: &Options) -> Result<Output, Error> {
         followed: 0,
         observation_chars,
         reported: (0, 0, 0),
+        stuck: 0,
+        seed: 0,
+        repeats: 0,
     };
     let solved = agent.work()?;
     if let Some(why) = &agent.done.stopped {
@@ -180,9 +195,12 @@ impl Agent<'_> {
                     self.done.steps.push(format!("edit {path}"));
                     let mut request =
                         prompt::edit_request(&path, self.unseen_content(&path).as_deref());
-                    if let Some(failure) = self.failure.take() {
-                        request = format!("The tests fail with:\n{failure}\n\n{request}");
-                    }
+                    request = match self.failure.take() {
+                        Some(failure) => format!("The tests fail with:\n{failure}\n\n{request}"),
+                        // Nothing failing to go by: the task, restated
+                        // next to the reply.
+                        None => format!("The task: {}\n\n{request}", self.options.task.trim()),
+                    };
                     let call = Action::Edit { path: path.clone() };
                     match self.change(call, &path, request)? {
                         Some(done) => return Ok(done),
@@ -216,7 +234,13 @@ impl Agent<'_> {
                         }
                     }
                 }
-                action => self.look(step, &action),
+                action => {
+                    self.look(step, &action);
+                    if self.done.stopped.is_some() {
+                        return Ok(false);
+                    }
+                    next = self.then.take().unwrap_or(Next::Ask);
+                }
             }
             if step == max {
                 self.done.stopped = Some(format!(
@@ -373,8 +397,19 @@ impl Agent<'_> {
                 "step {step}: the model repeated `{}`",
                 action.describe()
             ));
+            self.repeats += 1;
+            self.stuck += 1;
             if self.kind == Kind::Question {
                 self.done.stopped = Some("the model repeated a tool call".into());
+            } else if self.repeats >= MAX_REPEATS {
+                self.done.stopped = Some(format!(
+                    "the model repeated tool calls {MAX_REPEATS} times: it is going in circles"
+                ));
+            } else if let Some(path) = self.focus() {
+                // Take the step it should have taken: another try at the
+                // change, sampled this time.
+                log::info(&format!("editing {path} instead"));
+                self.then = Some(Next::Edit(path));
             }
             self.push(
                 json,
@@ -423,6 +458,29 @@ impl Agent<'_> {
         };
         self.push(json, text, &short);
         self.seen.push(action.clone());
+    }
+
+    /// The file a change request is about: the last one changed, else the
+    /// first source file shown.
+    fn focus(&self) -> Option<String> {
+        self.done.changed.last().cloned().or_else(|| {
+            self.shown
+                .iter()
+                .map(|(p, _)| p)
+                .find(|p| !testcmd::is_test_file(p))
+                .cloned()
+        })
+    }
+
+    /// After `path` changed: running a program again, or reading `path`
+    /// again, is no longer a repeat.
+    pub(crate) fn changed(&mut self, path: &str) {
+        self.stuck = 0;
+        self.seen.retain(|a| match a {
+            Action::RunCommand { .. } => false,
+            Action::ReadFile { path: p } => p != path,
+            _ => true,
+        });
     }
 
     /// The file's content when the model has not seen it as it is now

@@ -47,11 +47,10 @@ impl Agent<'_> {
         if self.grammars {
             request = request.grammar(&edit::blocks_grammar(path));
         }
-        if tries > 0 {
+        if tries > 0 || self.stuck > 0 {
             // Greedy decoding would write the same failed blocks again.
-            request = request
-                .temperature(RETRY_TEMPERATURE)
-                .seed(u64::from(tries));
+            self.seed += 1;
+            request = request.temperature(RETRY_TEMPERATURE).seed(self.seed);
         }
         let Some(reply) = self.call(&request)? else {
             return Ok(Outcome::Stop);
@@ -141,6 +140,7 @@ impl Agent<'_> {
                 return Ok(Outcome::Go);
             }
             log::info(&format!("applied {applied} change(s) to {path}"));
+            self.changed(path);
             if !self.done.changed.iter().any(|c| c == path) {
                 self.done.changed.push(path.to_string());
             }
@@ -157,6 +157,7 @@ impl Agent<'_> {
             message.push('\n');
         }
         if applied == 0 {
+            self.stuck += 1;
             message.push_str(&format!(
                 "Write the SEARCH/REPLACE block(s) for {path} again."
             ));
@@ -243,6 +244,7 @@ impl Agent<'_> {
             return Ok(Outcome::Go);
         }
         log::info(&format!("wrote {path} ({} bytes)", content.len()));
+        self.changed(path);
         self.done.changed.push(path.to_string());
         self.toolbox.files.push(path.to_string());
         self.shown.push((path.to_string(), content.clone()));

@@ -106,9 +106,12 @@ pub fn classify(task: &str, can_write: bool) -> Kind {
             Kind::Question
         };
     }
-    if words
-        .first()
-        .is_some_and(|w| QUESTION_WORDS.contains(&w.as_str()))
+    let first = words.first().map(String::as_str);
+    // "What ...?" asks; "When no port is set, the app ... . Make it 8080."
+    // reports. A question word opens a question only when its sentence
+    // ends with `?` (or the word itself asks: "explain the cart module").
+    if first.is_some_and(|w| QUESTION_WORDS.contains(&w))
+        && (first_sentence_asks(&prose) || (first.is_some_and(asks_by_itself) && !asks_change))
     {
         return Kind::Question;
     }
@@ -116,6 +119,30 @@ pub fn classify(task: &str, can_write: bool) -> Kind {
         return Kind::Question;
     }
     Kind::Change
+}
+
+/// Question words that ask without a question mark.
+fn asks_by_itself(word: &str) -> bool {
+    matches!(
+        word,
+        "explain" | "describe" | "list" | "show" | "tell" | "summarize" | "find"
+    )
+}
+
+/// Whether the first sentence ends with `?`: the first `?`, `!` or `.`
+/// that ends a sentence (at the end, or before a space: not the dot in
+/// `src/calc.py`) is a `?`.
+fn first_sentence_asks(text: &str) -> bool {
+    let chars: Vec<char> = text.trim_end().chars().collect();
+    for (i, c) in chars.iter().enumerate() {
+        let ends = chars.get(i + 1).is_none_or(|n| n.is_whitespace());
+        match c {
+            '?' if ends => return true,
+            '.' | '!' if ends => return false,
+            _ => {}
+        }
+    }
+    false
 }
 
 /// Whether the task asks to remove or rename code (else an edit that
@@ -127,6 +154,21 @@ pub fn asks_removal(task: &str) -> bool {
         ]
         .iter()
         .any(|k| w.starts_with(k))
+    })
+}
+
+/// Whether the task asks to change tests ("add a test for ...", "update
+/// the tests"): a change verb with `test` among the next few words. Else
+/// the tests are the judge and only the code is edited.
+pub fn asks_test_change(task: &str) -> bool {
+    let words = words(task);
+    words.iter().enumerate().any(|(i, w)| {
+        CHANGE_WORDS.contains(&w.as_str())
+            && words
+                .iter()
+                .skip(i + 1)
+                .take(4)
+                .any(|n| n.starts_with("test"))
     })
 }
 
@@ -155,6 +197,8 @@ mod tests {
             "What does the add function do?",
             "Why does the test fail?",
             "Explain the cart module",
+            "When does load() in src/config.py read the file?",
+            "Is src/calc.py used anywhere? It looks dead.",
         ] {
             assert_eq!(classify(q, true), Kind::Question, "{q}");
         }
@@ -166,6 +210,10 @@ mod tests {
             "Make the parser accept empty lines",
             "The cart total is wrong when a discount is given.",
             "Can you fix the failing test?",
+            "When no port is configured the app listens on 8000, but the README says 8080. \
+             Make the default 8080.",
+            "Where the input is empty, parse() crashes.",
+            "Why it fails: the total skips the last item. Fix it.",
         ] {
             assert_eq!(classify(c, true), Kind::Change, "{c}");
         }
@@ -177,6 +225,20 @@ mod tests {
         assert!(asks_removal("Remove the unused helper"));
         assert!(asks_removal("rename total to sum_all"));
         assert!(!asks_removal("Add a function median to stats.py"));
+    }
+
+    #[test]
+    fn tests_are_changed_only_when_asked() {
+        assert!(asks_test_change(
+            "Add a test for median() in tests/test_stats.py"
+        ));
+        assert!(asks_test_change("Update the tests for the new port"));
+        assert!(!asks_test_change(
+            "The tests fail: `python3 -m unittest` reports a wrong result. Fix the bug."
+        ));
+        assert!(!asks_test_change(
+            "Add a sep argument to slugify; the tests pass"
+        ));
     }
 
     #[test]

@@ -86,6 +86,9 @@ pub struct Toolbox {
     pub can_write: bool,
     /// Programs the profile lists, with whether each asks first.
     pub programs: Vec<(String, bool)>,
+    /// Whether test files are kept out of `edit` (the task does not ask to
+    /// change tests: the code is what gets fixed).
+    pub tests_locked: bool,
 }
 
 impl Toolbox {
@@ -107,6 +110,23 @@ impl Toolbox {
             dirs,
             can_write,
             programs,
+            tests_locked: false,
+        }
+    }
+
+    /// The files `edit` offers: every file, or the non-test files when
+    /// tests are locked (all of them if that leaves none).
+    pub fn editable(&self) -> Vec<String> {
+        let code: Vec<String> = self
+            .files
+            .iter()
+            .filter(|f| !crate::testcmd::is_test_file(f))
+            .cloned()
+            .collect();
+        if self.tests_locked && !code.is_empty() {
+            code
+        } else {
+            self.files.clone()
         }
     }
 
@@ -201,7 +221,7 @@ impl Toolbox {
         }
         if self.can_write {
             if !self.files.is_empty() {
-                variants.push(variant("edit", &[("path", path_schema(&self.files))]));
+                variants.push(variant("edit", &[("path", path_schema(&self.editable()))]));
             }
             variants.push(variant("write_file", &[("path", string_schema(MAX_ARG))]));
         }
@@ -417,6 +437,35 @@ mod tests {
                 "answer"
             ]
         );
+    }
+
+    #[test]
+    fn locked_tests_are_not_offered_for_edit() {
+        let files = vec!["src/text.py".to_string(), "tests/test_text.py".to_string()];
+        let mut tb = Toolbox::new(files.clone(), true, vec![]);
+        let edit_paths = |tb: &Toolbox| -> Vec<Value> {
+            let schema: Value = serde_json::from_str(&tb.schema(&[], false)).expect("valid JSON");
+            let edit = schema["oneOf"]
+                .as_array()
+                .expect("variants")
+                .iter()
+                .find(|v| v["properties"]["tool"]["const"] == "edit")
+                .expect("an edit variant")
+                .clone();
+            edit["properties"]["path"]["enum"]
+                .as_array()
+                .expect("enumerated paths")
+                .clone()
+        };
+        assert_eq!(edit_paths(&tb).len(), 2);
+        tb.tests_locked = true;
+        assert_eq!(edit_paths(&tb), vec![Value::from("src/text.py")]);
+        // Reading tests is still offered.
+        assert!(tb.schema(&[], false).contains("tests/test_text.py"));
+        // A project of only tests keeps them editable.
+        let mut only = Toolbox::new(vec!["tests/test_a.py".into()], true, vec![]);
+        only.tests_locked = true;
+        assert_eq!(edit_paths(&only), vec![Value::from("tests/test_a.py")]);
     }
 
     #[test]
