@@ -10,9 +10,10 @@
 //! host to review under the profile's `edits.mode`.
 //!
 //! What is copied, and how each kind of entry is treated:
-//! - regular files: content and permission bits (`0o777` only: never
-//!   set-uid, set-gid or sticky), hashed on the way so a change, and a
-//!   conflict with the real file, can be told afterwards;
+//! - regular files: content, permission bits (`0o777` only: never
+//!   set-uid, set-gid or sticky) and modification and access times (build
+//!   tools such as `make` compare them), hashed on the way so a change, and
+//!   a conflict with the real file, can be told afterwards;
 //! - folders: created; their contents copied;
 //! - symbolic links: re-created with the same target (relative or
 //!   absolute; an absolute target inside the workspace reaches the copy,
@@ -643,6 +644,14 @@ impl Copier<'_, '_> {
         copied?;
         to.set_permissions(std::fs::Permissions::from_mode(mode | 0o600))
             .map_err(|e| self.io(&path, e))?;
+        // Build tools compare modification times: the copy keeps the real
+        // file's, so `make` rebuilds what was edited since its last build.
+        if let (Ok(modified), Ok(accessed)) = (meta.modified(), meta.accessed()) {
+            let times = std::fs::FileTimes::new()
+                .set_modified(modified.into_std())
+                .set_accessed(accessed.into_std());
+            to.set_times(times).map_err(|e| self.io(&path, e))?;
+        }
         let written = to.metadata().map_err(|e| self.io(&path, e))?;
         self.snap.baseline.insert(
             path,

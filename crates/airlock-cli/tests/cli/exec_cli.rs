@@ -212,6 +212,52 @@ fn writes_land_in_the_workspace_only() {
     assert!(!f.ws.path().join(".git/hooks/pre-commit").exists());
 }
 
+/// Build tools decide what to rebuild by comparing file times: in the
+/// command's copy of the workspace, every file keeps its modification time,
+/// so `make` rebuilds a program after its source was edited (and only then).
+#[test]
+fn a_command_sees_the_file_times_so_make_rebuilds_after_an_edit() {
+    let f = fixture();
+    let at = |secs: u64| std::time::UNIX_EPOCH + Duration::from_secs(secs);
+    let set = |name: &str, secs: u64| {
+        std::fs::File::options()
+            .write(true)
+            .open(f.ws.path().join(name))
+            .expect("open")
+            .set_modified(at(secs))
+            .expect("set the time");
+    };
+    write(
+        f.ws.path(),
+        "prog.c",
+        "int main(void) { return 0; }
+",
+    );
+    write(
+        f.ws.path(),
+        "prog",
+        "built earlier
+",
+    );
+    write(
+        f.ws.path(),
+        "times.sh",
+        "if [ prog.c -nt prog ]; then echo REBUILD; else echo UP-TO-DATE; fi
+         echo \"prog.c=$(date -r prog.c +%s) prog=$(date -r prog +%s)\"\n",
+    );
+    // Built after the source was last changed: nothing to do.
+    set("prog.c", 1_000_000_000);
+    set("prog", 1_000_000_100);
+    let text = stdout(&f.exec("bash", "times.sh", &[]));
+    assert!(text.contains("UP-TO-DATE"), "{text}");
+    assert!(text.contains("prog.c=1000000000 prog=1000000100"), "{text}");
+    // The source edited since: rebuild.
+    set("prog.c", 1_000_000_200);
+    let text = stdout(&f.exec("bash", "times.sh", &[]));
+    assert!(text.contains("REBUILD"), "{text}");
+    assert!(text.contains("prog.c=1000000200 prog=1000000100"), "{text}");
+}
+
 #[test]
 fn a_program_the_profile_does_not_list_is_refused_before_anyone_is_asked() {
     let f = fixture();
