@@ -81,6 +81,23 @@ pub(crate) struct Agent<'a> {
     pub(crate) seed: u64,
     /// Repeated tool calls so far.
     pub(crate) repeats: u32,
+    /// Where a new attempt starts, when the tests failed before any change
+    /// (so an attempt can be judged).
+    pub(crate) base: Option<Base>,
+    /// Attempts started again from `base` so far.
+    pub(crate) attempt: u32,
+    /// The source file the last failing test run points at.
+    pub(crate) pointed: Option<String>,
+    /// Each changed file's content before the run's first change to it.
+    pub(crate) originals: Vec<(String, String)>,
+}
+
+/// The state a new attempt starts from: the conversation up to the first
+/// edit, the failure it showed, and the file the edit was for.
+pub(crate) struct Base {
+    steps: usize,
+    failure: Option<String>,
+    path: String,
 }
 
 /// What to do next without asking the model.
@@ -147,6 +164,10 @@ pub fn run(options: &Options) -> Result<Output, Error> {
         stuck: 0,
         seed: 0,
         repeats: 0,
+        base: None,
+        attempt: 0,
+        pointed: None,
+        originals: Vec::new(),
     };
     let solved = agent.work()?;
     if let Some(why) = &agent.done.stopped {
@@ -191,10 +212,23 @@ impl Agent<'_> {
             match action {
                 Action::Answer {} => return Ok(false),
                 Action::Edit { path } => {
+                    if self.base.is_none() && self.tests.is_some() {
+                        // Where a new attempt starts, should this one fail.
+                        self.base = Some(Base {
+                            steps: self.conv.steps.len(),
+                            failure: self.failure.clone(),
+                            path: path.clone(),
+                        });
+                    }
                     log::info(&format!("step {step}: editing {path}"));
                     self.done.steps.push(format!("edit {path}"));
-                    let mut request =
-                        prompt::edit_request(&path, self.unseen_content(&path).as_deref());
+                    let plan = self.options.plan;
+                    let content = self.unseen_content(&path);
+                    let mut request = if plan {
+                        prompt::plan_request(&path, content.as_deref(), self.failure.is_some())
+                    } else {
+                        prompt::edit_request(&path, content.as_deref())
+                    };
                     request = match self.failure.take() {
                         Some(failure) => format!("The tests fail with:\n{failure}\n\n{request}"),
                         // Nothing failing to go by: the task, restated
@@ -202,6 +236,18 @@ impl Agent<'_> {
                         None => format!("The task: {}\n\n{request}", self.options.task.trim()),
                     };
                     let call = Action::Edit { path: path.clone() };
+                    if plan {
+                        self.push(call.to_json(), request, "(asked what to change)");
+                        if !self.plan(&path)? {
+                            return Ok(false);
+                        }
+                        let outcome = self.write_blocks(&path, 0)?;
+                        match self.follow(outcome, &path) {
+                            Some(done) => return Ok(done),
+                            None => next = self.then.take().unwrap_or(Next::Ask),
+                        }
+                        continue;
+                    }
                     match self.change(call, &path, request)? {
                         Some(done) => return Ok(done),
                         None => next = self.then.take().unwrap_or(Next::Ask),
@@ -270,16 +316,56 @@ impl Agent<'_> {
             Outcome::Stop => return Some(false),
             Outcome::Retry(n) => Some(Next::Rewrite(path.to_string(), n)),
             Outcome::Go => None,
+            Outcome::NotApplied => self.restart(),
             Outcome::TestsFail if self.followed < MAX_FOLLOW_UPS => {
                 self.followed += 1;
-                Some(Next::Edit(path.to_string()))
+                // The file the new failure points at, else the same one.
+                let next = self.pointed.take().unwrap_or_else(|| path.to_string());
+                Some(Next::Edit(next))
             }
             Outcome::TestsFail => {
                 self.followed = 0;
-                None
+                self.restart()
             }
         };
         None
+    }
+
+    /// Start a new attempt, when the project has tests (so the attempt that
+    /// failed can be told from one that works): put the
+    /// changed files back as they were, forget the conversation since the
+    /// first edit, and edit again, sampled this time (greedy decoding would
+    /// write the same change). A small model that goes wrong tends to
+    /// repeat itself when it sees its mistake; a fresh start with a new
+    /// seed tries something else, and the tests judge it.
+    fn restart(&mut self) -> Option<Next> {
+        let base = self.base.as_ref()?;
+        let path = base.path.clone();
+        for (p, text) in self.originals.clone() {
+            let now = workspace::read_to_string(&p).ok();
+            if now.as_deref() == Some(text.as_str()) {
+                continue;
+            }
+            if let Err(e) = workspace::write(&p, &text) {
+                log::warn(&format!("cannot put {p} back as it was: {e}"));
+                return None;
+            }
+            self.shown.retain(|(s, _)| *s != p);
+            self.shown.push((p.clone(), text));
+            self.done.changed.retain(|c| *c != p);
+        }
+        self.conv.steps.truncate(base.steps);
+        self.failure = base.failure.clone();
+        self.attempt += 1;
+        self.stuck = 0;
+        self.followed = 0;
+        self.done.tested = None;
+        log::info(&format!(
+            "the tests still fail: attempt {} starts again from the files as they were",
+            self.attempt + 1
+        ));
+        self.done.steps.push("start again".into());
+        Some(Next::Edit(path))
     }
 
     /// Before the first step of a change: run the tests when the task

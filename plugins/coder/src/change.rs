@@ -14,6 +14,10 @@ use crate::testcmd::{self, Source, TestCommand};
 
 /// Tokens for one edit reply at most (a quarter of the context below).
 pub(crate) const EDIT_TOKENS: u32 = 1024;
+/// Tokens for the one-sentence plan before an edit.
+pub(crate) const PLAN_TOKENS: u32 = 80;
+/// Sampling temperature for a plan made again in a new attempt.
+pub(crate) const PLAN_TEMPERATURE: f32 = 0.8;
 /// Failed edits of one file in a row before the model picks again.
 pub(crate) const MAX_EDIT_RETRIES: u32 = 1;
 /// Sampling temperature for an edit written again after a failed one.
@@ -32,6 +36,8 @@ pub(crate) enum Outcome {
     Retry(u32),
     /// Go on with the next step.
     Go,
+    /// The blocks were written again and still could not be applied.
+    NotApplied,
     /// A change was made and the tests fail.
     TestsFail,
     /// The budget is spent.
@@ -47,7 +53,7 @@ impl Agent<'_> {
         if self.grammars {
             request = request.grammar(&edit::blocks_grammar(path));
         }
-        if tries > 0 || self.stuck > 0 {
+        if tries > 0 || self.stuck > 0 || self.attempt > 0 {
             // Greedy decoding would write the same failed blocks again.
             self.seed += 1;
             request = request.temperature(RETRY_TEMPERATURE).seed(self.seed);
@@ -68,6 +74,7 @@ impl Agent<'_> {
                 return Ok(Outcome::Go);
             }
         };
+        let before = text.clone();
         let mut problems = Vec::new();
         let mut applied = 0;
         let may_remove = task::asks_removal(&self.options.task);
@@ -130,6 +137,9 @@ impl Agent<'_> {
         }
         let mut message = String::new();
         if applied > 0 {
+            if !self.originals.iter().any(|(p, _)| p == path) {
+                self.originals.push((path.to_string(), before));
+            }
             if let Err(e) = workspace::write(path, &text) {
                 log::warn(&format!("the change to {path} was not made: {e}"));
                 self.push(
@@ -165,10 +175,38 @@ impl Agent<'_> {
             return Ok(if tries < MAX_EDIT_RETRIES {
                 Outcome::Retry(tries + 1)
             } else {
-                Outcome::Go
+                Outcome::NotApplied
             });
         }
         Ok(self.after_change(reply.text, message))
+    }
+
+    /// Ask the model what must change in `path` (the question is the last
+    /// message), in one sentence, and put its answer and the request for
+    /// the blocks into the conversation. `false` when the budget is spent.
+    pub(crate) fn plan(&mut self, path: &str) -> Result<bool, Error> {
+        let mut request = self
+            .request(PLAN_TOKENS)?
+            .max_tokens(PLAN_TOKENS)
+            .stop("\n")
+            .stop("```");
+        if self.attempt > 0 || self.stuck > 0 {
+            self.seed += 1;
+            request = request.temperature(PLAN_TEMPERATURE).seed(self.seed);
+        }
+        let Some(reply) = self.call(&request)? else {
+            return Ok(false);
+        };
+        let plan = reply.text.trim().to_string();
+        if !plan.is_empty() {
+            log::info(&format!("plan: {}", actions::cut(&plan, 300).0));
+        }
+        self.push(
+            plan,
+            prompt::plan_edit_request(path),
+            "(asked for the change)",
+        );
+        Ok(true)
     }
 
     /// Ask for a new file's content and write it.
@@ -273,6 +311,11 @@ impl Agent<'_> {
             if !ran.passed {
                 message.push_str("\nFix what the tests report.");
                 self.failure = testcmd::key_lines(&ran.output);
+                let read = |p: &str| workspace::read_to_string(p).ok();
+                let editable = self.toolbox.editable();
+                self.pointed = testcmd::implicated(&ran.output, &self.toolbox.files, &read)
+                    .into_iter()
+                    .find(|p| !testcmd::is_test_file(p) && editable.contains(p));
             }
         } else {
             message.push_str("The tests could not be run.");

@@ -24,14 +24,17 @@ pub struct Options {
     pub max_steps: u32,
     /// Tokens for the answer (`max-tokens`).
     pub answer_tokens: u32,
+    /// Whether each edit starts with a one-sentence plan (`plan`, on by
+    /// default): the model says what must change, then writes the blocks.
+    pub plan: bool,
     /// Arguments this skill does not know.
     pub unknown: Vec<String>,
 }
 
 impl Options {
     /// The argument names this skill knows.
-    pub fn known() -> [&'static str; 4] {
-        ["history", "model", "max-steps", "max-tokens"]
+    pub fn known() -> [&'static str; 5] {
+        ["history", "model", "max-steps", "max-tokens", "plan"]
     }
 
     /// Read the request.
@@ -55,6 +58,7 @@ impl Options {
             model: None,
             max_steps: DEFAULT_MAX_STEPS,
             answer_tokens: DEFAULT_ANSWER_TOKENS,
+            plan: true,
             unknown: Vec::new(),
         };
         for (key, value) in &request.args {
@@ -72,6 +76,17 @@ impl Options {
                     options.max_steps = number(key, value)?.clamp(1, MAX_MAX_STEPS);
                 }
                 "max-tokens" => options.answer_tokens = number(key, value)?.max(16),
+                "plan" => {
+                    options.plan = match value.as_str() {
+                        "on" | "true" | "yes" => true,
+                        "off" | "false" | "no" => false,
+                        _ => {
+                            return Err(Error::InvalidInput(format!(
+                                "argument `plan` must be on or off, not `{value}`"
+                            )));
+                        }
+                    }
+                }
                 _ => options.unknown.push(key.clone()),
             }
         }
@@ -127,5 +142,20 @@ mod tests {
         let err = Options::from_request(&request(Some("x"), &[("max-steps", "many")]))
             .expect_err("bad number");
         assert!(err.to_string().contains("`max-steps`"), "{err}");
+        let err = Options::from_request(&request(Some("x"), &[("plan", "maybe")]))
+            .expect_err("bad switch");
+        assert!(
+            err.to_string().contains("`plan` must be on or off"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_plan_before_an_edit_is_on_unless_turned_off() {
+        let on = Options::from_request(&request(Some("fix it"), &[])).expect("valid");
+        assert!(on.plan);
+        let off =
+            Options::from_request(&request(Some("fix it"), &[("plan", "off")])).expect("valid");
+        assert!(!off.plan);
     }
 }

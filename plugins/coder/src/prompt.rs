@@ -169,6 +169,38 @@ pub fn edit_request(path: &str, content: Option<&str>) -> String {
     p
 }
 
+/// The message that asks, before an edit, what must change in `path`:
+/// one sentence in the model's own words, which the edit then follows.
+/// `content` when the model has not seen the file as it is now; `failing`
+/// when a test failure is shown just above (the plan explains it).
+pub fn plan_request(path: &str, content: Option<&str>, failing: bool) -> String {
+    let mut p = String::new();
+    if let Some(text) = content {
+        p.push_str(&framed(path, text, false));
+        p.push_str("\n\n");
+    }
+    p.push_str(&if failing {
+        format!(
+            "Before you change {path}: what in its code causes this, and how should that \
+             code be changed? Answer in one sentence, without a code block."
+        )
+    } else {
+        format!(
+            "Before you change {path}: what exactly must be added or changed in it for the \
+             task, and where? Answer in one sentence, without a code block."
+        )
+    });
+    p
+}
+
+/// After the plan: the request for its SEARCH/REPLACE blocks.
+pub fn plan_edit_request(path: &str) -> String {
+    format!(
+        "Now make exactly that change: write it as SEARCH/REPLACE blocks for {path}, SEARCH \
+         copied exactly from {path}, REPLACE with the new lines."
+    )
+}
+
 /// The message that asks for a new file's content.
 pub fn new_file_request(path: &str) -> String {
     format!("Write the whole content of the new file {path} in one fenced block.")
