@@ -77,6 +77,9 @@ impl Agent<'_> {
         let before = text.clone();
         let mut problems = Vec::new();
         let mut applied = 0;
+        // Blocks that only copied the code: asked again in the same
+        // conversation, a small model copies again.
+        let mut copies = 0;
         let may_remove = task::asks_removal(&self.options.task);
         for (n, block) in parsed.blocks.iter().enumerate() {
             match edit::apply(&text, block) {
@@ -120,7 +123,12 @@ impl Agent<'_> {
                         prompt::framed(path, &shown, false)
                     ));
                 }
-                Err(e) => problems.push(e.message(n + 1, path)),
+                Err(e) => {
+                    if e == edit::ApplyError::NoChange {
+                        copies += 1;
+                    }
+                    problems.push(e.message(n + 1, path));
+                }
             }
         }
         if parsed.unfinished || (cut_off && parsed.blocks.is_empty()) {
@@ -172,11 +180,14 @@ impl Agent<'_> {
                 "Write the SEARCH/REPLACE block(s) for {path} again."
             ));
             self.push(reply.text, message, "(an edit that was not applied)");
-            return Ok(if tries < MAX_EDIT_RETRIES {
-                Outcome::Retry(tries + 1)
-            } else {
-                Outcome::NotApplied
-            });
+            let only_copies = copies > 0 && copies == parsed.blocks.len();
+            return Ok(
+                if tries < MAX_EDIT_RETRIES && !(only_copies && self.base.is_some()) {
+                    Outcome::Retry(tries + 1)
+                } else {
+                    Outcome::NotApplied
+                },
+            );
         }
         Ok(self.after_change(reply.text, message))
     }
