@@ -98,6 +98,9 @@ pub(crate) struct Base {
     steps: usize,
     failure: Option<String>,
     path: String,
+    /// What the model had seen of each file by then (so a new attempt
+    /// shows again what only the dropped steps showed).
+    shown: Vec<(String, String)>,
 }
 
 /// What to do next without asking the model.
@@ -218,6 +221,7 @@ impl Agent<'_> {
                             steps: self.conv.steps.len(),
                             failure: self.failure.clone(),
                             path: path.clone(),
+                            shown: self.shown.clone(),
                         });
                     }
                     log::info(&format!("step {step}: editing {path}"));
@@ -350,11 +354,10 @@ impl Agent<'_> {
                 log::warn(&format!("cannot put {p} back as it was: {e}"));
                 return None;
             }
-            self.shown.retain(|(s, _)| *s != p);
-            self.shown.push((p.clone(), text));
             self.done.changed.retain(|c| *c != p);
         }
         self.conv.steps.truncate(base.steps);
+        self.shown = base.shown.clone();
         self.failure = base.failure.clone();
         self.attempt += 1;
         self.stuck = 0;
