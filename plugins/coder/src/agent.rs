@@ -21,6 +21,7 @@ use airlock_sdk::{Error, Output, log};
 use crate::actions;
 use crate::change::{EDIT_TOKENS, Outcome};
 use crate::context::{self, Conversation, Role, Step};
+use crate::locate;
 use crate::options::Options;
 use crate::prompt;
 use crate::task::{self, Kind};
@@ -412,6 +413,23 @@ impl Agent<'_> {
                 show.push(p.clone());
             }
         }
+        // Neither the task nor a failure names a source file: the one that
+        // holds the task's code terms.
+        let mut located = false;
+        if !show
+            .iter()
+            .any(|p| locate::is_source(p) && !testcmd::is_test_file(p))
+        {
+            let read = |p: &str| workspace::read_to_string(p).ok();
+            if let Some(best) = locate::candidates(&self.options.task, &self.toolbox.files, &read)
+                .into_iter()
+                .next()
+            {
+                log::info(&format!("{best} holds the task's names"));
+                show.push(best);
+                located = true;
+            }
+        }
         // Sources first, a few at most, within the room of one result.
         show.sort_by_key(|p| testcmd::is_test_file(p));
         let mut room = self.observation_chars * 2;
@@ -442,7 +460,9 @@ impl Agent<'_> {
             return Next::Write(path);
         }
         match first_source {
-            Some(path) if failing || !pointed.is_empty() || show.len() == 1 => Next::Edit(path),
+            Some(path) if failing || located || !pointed.is_empty() || show.len() == 1 => {
+                Next::Edit(path)
+            }
             _ => Next::Ask,
         }
     }

@@ -16,6 +16,7 @@ mod agent;
 mod change;
 mod context;
 mod edit;
+mod locate;
 mod options;
 mod prompt;
 mod task;
