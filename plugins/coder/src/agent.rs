@@ -570,15 +570,25 @@ impl Agent<'_> {
     }
 
     /// The file a change request is about: the last one changed, else the
-    /// first source file shown.
+    /// first source file shown, else the one holding the task's code terms.
     fn focus(&self) -> Option<String> {
-        self.done.changed.last().cloned().or_else(|| {
-            self.shown
-                .iter()
-                .map(|(p, _)| p)
-                .find(|p| !testcmd::is_test_file(p))
-                .cloned()
-        })
+        self.done
+            .changed
+            .last()
+            .cloned()
+            .or_else(|| {
+                self.shown
+                    .iter()
+                    .map(|(p, _)| p)
+                    .find(|p| !testcmd::is_test_file(p))
+                    .cloned()
+            })
+            .or_else(|| {
+                let read = |p: &str| workspace::read_to_string(p).ok();
+                locate::candidates(&self.options.task, &self.toolbox.files, &read)
+                    .into_iter()
+                    .next()
+            })
     }
 
     /// After `path` changed: running a program again, or reading `path`
