@@ -321,7 +321,7 @@ impl Agent<'_> {
             Outcome::Stop => return Some(false),
             Outcome::Retry(n) => Some(Next::Rewrite(path.to_string(), n)),
             Outcome::Go => None,
-            Outcome::NotApplied => self.restart(),
+            Outcome::NotApplied => self.restart("the blocks could not be applied"),
             Outcome::TestsFail if self.followed < MAX_FOLLOW_UPS => {
                 self.followed += 1;
                 // The file the new failure points at, else the same one.
@@ -330,7 +330,7 @@ impl Agent<'_> {
             }
             Outcome::TestsFail => {
                 self.followed = 0;
-                self.restart()
+                self.restart("the tests still fail")
             }
         };
         None
@@ -343,7 +343,7 @@ impl Agent<'_> {
     /// write the same change). A small model that goes wrong tends to
     /// repeat itself when it sees its mistake; a fresh start with a new
     /// seed tries something else, and the tests judge it.
-    fn restart(&mut self) -> Option<Next> {
+    fn restart(&mut self, why: &str) -> Option<Next> {
         let base = self.base.as_ref()?;
         let path = base.path.clone();
         for (p, text) in self.originals.clone() {
@@ -365,7 +365,7 @@ impl Agent<'_> {
         self.followed = 0;
         self.done.tested = None;
         log::info(&format!(
-            "the tests still fail: attempt {} starts again from the files as they were",
+            "{why}: attempt {} starts again from the files as they were",
             self.attempt + 1
         ));
         self.done.steps.push("start again".into());
