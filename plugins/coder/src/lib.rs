@@ -13,6 +13,7 @@
 
 mod actions;
 mod agent;
+mod attempt;
 mod change;
 mod context;
 mod edit;
