@@ -108,6 +108,12 @@ With --json, one JSON object (the run report, or the failure) goes to stdout."
     /// and audited.
     #[command(after_help = crate::commands::mcp::HELP)]
     Mcp(crate::commands::mcp::McpArgs),
+    /// Check this installation's posture: the command sandbox, the admin
+    /// policy, proxies, the engine, the state directory, trusted keys,
+    /// plugins, models and the audit log; each green, amber or red with its
+    /// fix. Changes nothing.
+    #[command(after_help = crate::commands::doctor::HELP)]
+    Doctor(crate::commands::doctor::DoctorArgs),
 }
 
 const UNDO_HELP: &str = "\

@@ -5,6 +5,7 @@
 
 mod audit;
 pub mod chat;
+pub mod doctor;
 mod inspect;
 mod live;
 pub mod mcp;
@@ -115,6 +116,7 @@ fn run_command(cli: Cli, home: Option<PathBuf>) -> Result<Exit, Failure> {
         Command::Undo(args) => undo::undo(args, home, cli.config),
         Command::Chat(args) => chat::chat(args, home, cli.config.as_deref()),
         Command::Mcp(args) => mcp::mcp(args, home, cli.config.as_deref()),
+        Command::Doctor(args) => doctor::doctor(&args, home.as_deref(), cli.config.as_deref()),
     }
 }
 

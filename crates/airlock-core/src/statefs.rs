@@ -113,6 +113,71 @@ pub fn require_private_dir(dir: &Path, what: &'static str) -> Result<(), Private
     }
 }
 
+/// What in the state directory `dir` someone other than `uid` could change:
+/// `dir` or anything inside owned by another user or writable by group or
+/// others, and symbolic links (Airlock writes none, and one could lead a
+/// write elsewhere). Reading is left to the directories Airlock creates
+/// owner-only (0700). `None` when `dir` does not exist. Each problem names
+/// the path.
+pub fn exposure(dir: &Path, uid: u32) -> io::Result<Option<Vec<String>>> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = match std::fs::symlink_metadata(dir) {
+        Ok(m) => m,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let mut problems = Vec::new();
+    if !meta.is_dir() {
+        problems.push(format!("{} is not a directory", dir.display()));
+        return Ok(Some(problems));
+    }
+    if meta.uid() != uid {
+        problems.push(format!(
+            "{} is owned by uid {}, not you (uid {uid})",
+            dir.display(),
+            meta.uid()
+        ));
+    }
+    if meta.mode() & 0o022 != 0 {
+        problems.push(format!(
+            "{} has mode {:o}: writable by others",
+            dir.display(),
+            meta.mode() & 0o777
+        ));
+    }
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        for entry in std::fs::read_dir(&d)? {
+            let entry = entry?;
+            let path = entry.path();
+            let meta = entry.metadata()?;
+            if meta.file_type().is_symlink() {
+                problems.push(format!("{} is a symbolic link", path.display()));
+                continue;
+            }
+            if meta.uid() != uid {
+                problems.push(format!(
+                    "{} is owned by uid {}, not you",
+                    path.display(),
+                    meta.uid()
+                ));
+            }
+            if meta.mode() & 0o022 != 0 {
+                problems.push(format!(
+                    "{} has mode {:o}: writable by others",
+                    path.display(),
+                    meta.mode() & 0o777
+                ));
+            }
+            if meta.is_dir() {
+                pending.push(path);
+            }
+        }
+    }
+    problems.sort();
+    Ok(Some(problems))
+}
+
 /// Hash everything `src` yields, writing it to `dst` when given; `progress`
 /// gets (bytes done, `total`). Returns the hex sha256 and the byte count.
 pub fn hash_copy(

@@ -205,7 +205,7 @@ pub enum ExecError {
     Io(String),
 }
 
-fn bwrap() -> Option<&'static str> {
+pub(crate) fn bwrap() -> Option<&'static str> {
     BWRAP.iter().copied().find(|p| Path::new(p).is_file())
 }
 

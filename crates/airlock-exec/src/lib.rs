@@ -13,7 +13,8 @@
 //! - [`limits`]: processes, memory, CPU time, file size, open files;
 //! - [`seccomp`]: the system calls a command may not make;
 //! - [`env`]: the allowlisted environment;
-//! - [`risk`]: why a command is risky (deletes, history rewrites, network).
+//! - [`risk`]: why a command is risky (deletes, history rewrites, network);
+//! - [`posture`]: what this machine offers the sandbox (`airlock doctor`).
 
 // Ambient std::fs allowed: only in unit tests, which build their fixtures.
 #![cfg_attr(test, allow(clippy::disallowed_methods))]
@@ -22,6 +23,7 @@
 pub mod env;
 pub mod isolate;
 pub mod limits;
+pub mod posture;
 pub mod risk;
 pub mod seccomp;
 pub mod snapshot;

@@ -128,6 +128,29 @@ pub enum VerifyStatus {
         /// Why.
         error: String,
     },
+    /// Quick check only: the stored file looks exactly as when it was last
+    /// hashed (size, times, inode), so a run trusts it without hashing.
+    Unchanged {
+        /// The pinned digest.
+        digest: String,
+    },
+    /// Quick check only: the stored file's size is not the pinned one, so
+    /// its content cannot be the pinned content.
+    SizeDiffers {
+        /// The size the lock pins.
+        pinned: u64,
+        /// The file's size now.
+        found: u64,
+        /// The file.
+        path: PathBuf,
+    },
+    /// Quick check only: the stored file has the pinned size but changed
+    /// since it was last hashed (touched, copied back, restored); the next
+    /// run hashes it in full, and refuses it if its digest differs.
+    Changed {
+        /// The file.
+        path: PathBuf,
+    },
     /// Nothing to hash here: an Ollama model is checked against Ollama's
     /// digest before each run.
     NotChecked {
@@ -137,11 +160,50 @@ pub enum VerifyStatus {
 }
 
 impl VerifyStatus {
+    /// One line saying what was found, and what to do about a failure.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Ok { digest } => format!("intact ({digest})"),
+            Self::Unchanged { digest } => {
+                format!("unchanged since it was last hashed ({digest})")
+            }
+            Self::Drifted {
+                pinned,
+                found,
+                path,
+            } => format!(
+                "{} has {found}, the lock pins {pinned}; restore it from a trusted copy (`airlock model add COPY --name NAME`)",
+                path.display()
+            ),
+            Self::SizeDiffers {
+                pinned,
+                found,
+                path,
+            } => format!(
+                "{} is {found} bytes, the lock pins {pinned}; restore it from a trusted copy (`airlock model add COPY --name NAME`)",
+                path.display()
+            ),
+            Self::Changed { path } => format!(
+                "{} changed since it was last hashed; the next run hashes it again (`airlock model verify` does it now)",
+                path.display()
+            ),
+            Self::Missing { path } => format!(
+                "{} is gone or not a regular file; add the model again or remove its pin (`airlock model remove NAME`)",
+                path.display()
+            ),
+            Self::Unreadable { path, error } => format!("{}: {error}", path.display()),
+            Self::NotChecked { reason } => reason.clone(),
+        }
+    }
+
     /// Whether this result means the model would be refused at run time.
     pub fn is_failure(&self) -> bool {
         matches!(
             self,
-            Self::Drifted { .. } | Self::Missing { .. } | Self::Unreadable { .. }
+            Self::Drifted { .. }
+                | Self::Missing { .. }
+                | Self::Unreadable { .. }
+                | Self::SizeDiffers { .. }
         )
     }
 }
@@ -505,6 +567,55 @@ impl ModelStore {
                             found,
                             path,
                         },
+                        Err(
+                            ModelError::Missing { path, .. } | ModelError::NotRegular { path, .. },
+                        ) => VerifyStatus::Missing { path },
+                        Err(e) => VerifyStatus::Unreadable {
+                            path,
+                            error: e.to_string(),
+                        },
+                    }
+                }
+            };
+            results.push(VerifyResult {
+                name: model.name.clone(),
+                status,
+            });
+        }
+        Ok(results)
+    }
+
+    /// The quick check of every pinned model, hashing nothing: each stored
+    /// GGUF file is there, regular, of the pinned size, and unchanged since
+    /// it was last hashed ([`VerifyStatus::Unchanged`]) or not
+    /// ([`VerifyStatus::Changed`]). [`Self::verify`] is the full check.
+    pub fn survey(&self) -> Result<Vec<VerifyResult>, ModelError> {
+        let mut results = Vec::new();
+        for model in self.list()? {
+            let status = match &model.source {
+                LockedSource::Ollama { ollama_model } => VerifyStatus::NotChecked {
+                    reason: format!(
+                        "served by Ollama as {ollama_model}; its digest is checked against Ollama before each run"
+                    ),
+                },
+                LockedSource::Gguf {
+                    size, fingerprint, ..
+                } => {
+                    let path = self.dir.join(lock::store_file_name(&model.digest));
+                    match open_regular(&model, &path)
+                        .and_then(|file| file.metadata().map_err(io("cannot read", &path)))
+                    {
+                        Ok(meta) if meta.len() != *size => VerifyStatus::SizeDiffers {
+                            pinned: *size,
+                            found: meta.len(),
+                            path,
+                        },
+                        Ok(meta) if Fingerprint::of(&meta) == *fingerprint => {
+                            VerifyStatus::Unchanged {
+                                digest: model.digest.clone(),
+                            }
+                        }
+                        Ok(_) => VerifyStatus::Changed { path },
                         Err(
                             ModelError::Missing { path, .. } | ModelError::NotRegular { path, .. },
                         ) => VerifyStatus::Missing { path },

@@ -9,6 +9,7 @@
 //!   start and end in the audit log; refusals before a run are recorded too;
 //! - [`admin`]: the admin policy in force, and the audit records of the
 //!   changes to what this machine trusts and runs;
+//! - [`doctor`]: the posture of this installation (`airlock doctor`);
 //! - [`status`]: how a run or a refusal ends — the code and word the audit
 //!   log records, which `airlock` also exits with.
 //!
@@ -22,6 +23,7 @@
 
 pub mod admin;
 pub mod config;
+pub mod doctor;
 pub mod launch;
 pub mod status;
 

@@ -381,6 +381,12 @@ fn verify(store: &ModelStore, name: Option<&str>, json: bool) -> Result<Exit, Fa
                 VerifyStatus::NotChecked { reason } => {
                     println!("not checked  {n:<width$}  {reason}");
                 }
+                // Only the quick check (`airlock doctor`) reports these.
+                VerifyStatus::Unchanged { .. }
+                | VerifyStatus::SizeDiffers { .. }
+                | VerifyStatus::Changed { .. } => {
+                    println!("{n}: {}", r.status.describe());
+                }
             }
         }
     }
@@ -414,14 +420,14 @@ fn remove(store: &ModelStore, name: &str) -> Result<Exit, Failure> {
 
 /// A byte progress bar on a terminal; nothing otherwise. Drawn from the
 /// first update, so checks before the copy show nothing.
-struct Progress {
+pub(super) struct Progress {
     bar: ProgressBar,
     tty: bool,
     message: String,
 }
 
 impl Progress {
-    fn new(message: String) -> Self {
+    pub(super) fn new(message: String) -> Self {
         Self {
             bar: ProgressBar::hidden(),
             tty: std::io::stderr().is_terminal(),
@@ -433,13 +439,13 @@ impl Progress {
         self.tty
     }
 
-    fn set_message(&self, message: String) {
+    pub(super) fn set_message(&self, message: String) {
         if self.tty {
             self.bar.set_message(message);
         }
     }
 
-    fn update(&self, done: u64, total: u64) {
+    pub(super) fn update(&self, done: u64, total: u64) {
         if !self.tty {
             return;
         }
@@ -464,7 +470,7 @@ impl Progress {
         self.bar.set_position(done);
     }
 
-    fn finish(&self) {
+    pub(super) fn finish(&self) {
         self.bar.finish_and_clear();
     }
 }

@@ -25,6 +25,7 @@ mod bounds;
 mod chat_cli;
 mod coder_cli;
 mod commands_adversarial;
+mod doctor_cli;
 mod exec_cli;
 mod inference_cli;
 mod mcp_cli;
