@@ -41,6 +41,7 @@ const TABLE: &[(&str, Place)] = &[
     // The wasm host; until the split is done it still holds most of the rest.
     ("airlock-runtime", Host(3)),
     ("airlock-session", Host(4)),
+    ("airlock-bundle", Host(4)),
     ("airlock-cli", Host(5)),
     // The guest side: SDK < plugin libraries < plugins and test guests.
     ("airlock-sdk", Guest(0)),

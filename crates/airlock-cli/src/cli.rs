@@ -114,6 +114,10 @@ With --json, one JSON object (the run report, or the failure) goes to stdout."
     /// fix. Changes nothing.
     #[command(after_help = crate::commands::doctor::HELP)]
     Doctor(crate::commands::doctor::DoctorArgs),
+    /// Carry a release across the air gap: create a signed bundle (binary,
+    /// profiles, plugins, keys, models), verify it, install it all or nothing.
+    #[command(subcommand, after_help = crate::commands::bundle::HELP)]
+    Bundle(crate::commands::bundle::BundleCommand),
 }
 
 const UNDO_HELP: &str = "\

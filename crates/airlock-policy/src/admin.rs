@@ -18,6 +18,7 @@ mod edits;
 mod mcp;
 mod models;
 pub(crate) mod trust;
+pub use trust::root_only;
 
 pub use edits::EditsPolicy;
 pub use mcp::McpPolicy;

@@ -297,6 +297,33 @@ fn signed_message(manifest: &[u8]) -> Vec<u8> {
     [SIGNING_CONTEXT, manifest].concat()
 }
 
+/// What a release key signs: an offline bundle's manifest. A context of its
+/// own, so that a plugin signature can never stand for a bundle's, nor the
+/// other way round, even when one key were used for both.
+pub const RELEASE_CONTEXT: &[u8] = b"airlock-release-manifest-v1\n";
+
+impl PublicKey {
+    /// Whether `signature` is this key's signature of the bundle manifest
+    /// `manifest` (strict, as [`Self::verifies`]).
+    pub fn verifies_release(&self, manifest: &[u8], signature: &[u8]) -> bool {
+        let Ok(signature) = Signature::from_slice(signature) else {
+            return false;
+        };
+        self.key
+            .verify_strict(&[RELEASE_CONTEXT, manifest].concat(), &signature)
+            .is_ok()
+    }
+}
+
+impl SecretKey {
+    /// Sign an offline bundle's manifest as a release.
+    pub fn sign_release(&self, manifest: &[u8]) -> [u8; 64] {
+        self.key
+            .sign(&[RELEASE_CONTEXT, manifest].concat())
+            .to_bytes()
+    }
+}
+
 /// A publisher's secret key.
 pub struct SecretKey {
     /// The publisher's name.
@@ -502,6 +529,20 @@ fn create_new(path: &Path, bytes: &[u8], mode: u32) -> Result<(), KeyError> {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
+
+    #[test]
+    fn a_plugin_signature_never_stands_for_a_release_signature_nor_back() {
+        let key = SecretKey::generate("both").unwrap();
+        let public = key.public();
+        let manifest = b"format = \"airlock-bundle-v1\"\nserial = 9\n";
+        let as_plugin = key.sign(manifest);
+        let as_release = key.sign_release(manifest);
+        assert!(public.verifies(manifest, &as_plugin));
+        assert!(public.verifies_release(manifest, &as_release));
+        assert!(!public.verifies_release(manifest, &as_plugin));
+        assert!(!public.verifies(manifest, &as_release));
+    }
+
     use super::*;
 
     #[test]

@@ -6,7 +6,7 @@
 //! what was pinned, a tampered audit log.
 #![allow(clippy::unwrap_used)]
 
-use crate::support::{airlock, airlock_command, airlock_with_policy, describe, utf8};
+use crate::support::{airlock, airlock_command, describe, utf8};
 use airlock_tests::{TEST_MODEL_SHA256, guests, test_model, workspace};
 use serde_json::Value;
 use std::os::unix::fs::PermissionsExt;
@@ -31,11 +31,24 @@ fn level(report: &Value, name: &str) -> String {
     check(report, name)["level"].as_str().unwrap().to_string()
 }
 
+/// `airlock doctor --json EXTRA`, with no proxy variable from the caller's
+/// environment (the `proxy` check would rightly fail on it).
 fn doctor(home: &Path, extra: &[&str]) -> (Option<i32>, Value) {
-    let mut args = vec!["doctor", "--json"];
-    args.extend(extra);
-    let out = airlock(home, &args);
+    let out = without_proxies(home)
+        .args(["doctor", "--json"])
+        .args(extra)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
     (out.status.code(), json(&out))
+}
+
+fn without_proxies(home: &Path) -> std::process::Command {
+    let mut cmd = airlock_command(home);
+    for name in airlock_session::doctor::PROXY_VARIABLES {
+        cmd.env_remove(name);
+    }
+    cmd
 }
 
 #[test]
@@ -75,7 +88,11 @@ fn a_fresh_installation_is_green_but_for_the_policy_and_the_keys_a_workstation_a
     assert_eq!(report["ok"], false);
 
     // For people: one line per check, the fix under it, a count at the end.
-    let out = airlock(&home, &["doctor"]);
+    let out = without_proxies(&home)
+        .arg("doctor")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("WARN  admin-policy"), "{text}");
@@ -90,7 +107,7 @@ fn a_fresh_installation_is_green_but_for_the_policy_and_the_keys_a_workstation_a
 #[test]
 fn a_proxy_variable_is_red_and_named() {
     let dir = tempfile::tempdir().unwrap();
-    let out = airlock_command(dir.path())
+    let out = without_proxies(dir.path())
         .args(["doctor", "--json"])
         .env("https_proxy", "http://127.0.0.2:3128")
         .stdin(Stdio::null())
@@ -144,7 +161,12 @@ fn an_admin_policy_file_others_can_change_is_red() {
     std::fs::write(&policy, "allow-unsigned = false\n").unwrap();
     std::fs::set_permissions(&policy, std::fs::Permissions::from_mode(0o666)).unwrap();
     let home = dir.path().join("state");
-    let out = airlock_with_policy(&home, Some(&policy), &["doctor", "--json"]);
+    let out = without_proxies(&home)
+        .args(["doctor", "--json"])
+        .env("AIRLOCK_POLICY_FILE", &policy)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(5), "{}", describe(&out));
     let report = json(&out);
     let admin = check(&report, "admin-policy");

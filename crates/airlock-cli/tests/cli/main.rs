@@ -22,6 +22,7 @@ mod audit_cli;
 mod audit_golden;
 mod basics;
 mod bounds;
+mod bundle_cli;
 mod chat_cli;
 mod coder_cli;
 mod commands_adversarial;

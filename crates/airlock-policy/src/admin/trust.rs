@@ -34,6 +34,16 @@ pub(super) fn check(origin: &Origin, path: &Path) -> Result<(), PolicyError> {
     })
 }
 
+/// Whether only root can change the file at `path` (the same rule as for
+/// policy files): `Err` says why not and how to fix it, or why it cannot be
+/// examined. For other root-owned trust anchors, such as release keys.
+pub fn root_only(path: &Path) -> Result<(), String> {
+    check_path(path).map_err(|e| match e {
+        Err(io) => format!("{} cannot be examined: {io}", path.display()),
+        Ok(Untrusted { reason, fix }) => format!("{} {reason}; fix: {fix}", path.display()),
+    })
+}
+
 /// `Err(Err(io))` when the file cannot be examined, `Err(Ok(why))` when it
 /// can be changed by someone other than root.
 pub(crate) fn check_path(path: &Path) -> Result<(), Result<Untrusted, std::io::Error>> {

@@ -1,0 +1,300 @@
+//! `airlock bundle create | verify | install`: one signed archive that
+//! carries a release across the air gap ([`airlock_bundle`]).
+
+use super::model::Progress;
+use super::to_json;
+use crate::exit::{Exit, Failure};
+use airlock_bundle::{BundleError, ChangeKind, Destinations, Release};
+use airlock_core::terminal::line;
+use airlock_trust::keys::{PublicKey, SecretKey};
+use clap::{Args, Subcommand};
+use std::path::{Path, PathBuf};
+
+/// Where an administrator installs the release keys this machine trusts.
+pub const RELEASE_KEY_DIR: &str = "/etc/airlock/release-keys";
+
+pub const HELP: &str = "\
+A bundle is one file (a tar archive) holding an Airlock release: the binary,
+profiles, signed plugin packages, publisher keys, models, and whatever else
+the release team put in it, with a manifest of every file's size and sha256,
+signed with a release key (an Ed25519 key made with `airlock plugin keygen`).
+
+On the connected build machine, `scripts/bundle` gathers the parts and runs
+`airlock bundle create`. On the air-gapped machine, `verify` and `install`
+check the signature against a trusted release key (`--key FILE.pub`, or the
+root-owned *.pub files in /etc/airlock/release-keys/; never a key the bundle
+carries) and every file's hash before anything is installed. A bundle with a
+changed, missing or extra file, or one signed by another key, is refused.
+
+Install puts bin/ under PREFIX/bin, profiles/ in the admin profile directory,
+everything else under PREFIX/share/airlock, all or nothing, and records the
+bundle's serial in PREFIX/share/airlock/bundle.toml: an older bundle is
+refused. It prints what changed.
+
+Examples:
+  airlock bundle create --from target/bundle/tree --key release.key --serial 7 \\
+      -o target/bundle/airlock-7.bundle
+  airlock bundle verify /media/usb/airlock-7.bundle --key /media/keys/release.pub
+  sudo airlock bundle install /media/usb/airlock-7.bundle
+
+Exit codes:
+  0   done (create, verify) or installed
+  2   usage error: a missing file, an unreadable key
+  3   refused: bad signature, unknown key, a changed, missing or extra file,
+      an older bundle (nothing was installed)
+  70  an install step failed (everything it moved was put back)";
+
+#[derive(Debug, Subcommand)]
+pub enum BundleCommand {
+    /// Pack a prepared directory into a bundle signed with a release key.
+    Create {
+        /// The directory whose files the bundle carries (bin/, profiles/, …).
+        #[arg(long, value_name = "DIR")]
+        from: PathBuf,
+        /// The release's secret key (from `airlock plugin keygen`).
+        #[arg(long, value_name = "FILE.key")]
+        key: PathBuf,
+        /// The bundle's serial: larger than the last bundle's.
+        #[arg(long)]
+        serial: u64,
+        /// What it was built from, recorded in the manifest (a git revision).
+        #[arg(long, default_value = "")]
+        source: String,
+        /// The bundle file to write.
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
+    },
+    /// Check a bundle's signature and every file, installing nothing.
+    Verify(VerifyArgs),
+    /// Verify a bundle, then install it all or nothing.
+    Install {
+        #[command(flatten)]
+        verify: VerifyArgs,
+        /// Where bin/ and share/airlock/ go.
+        #[arg(long, value_name = "DIR", default_value = "/usr/local")]
+        prefix: PathBuf,
+        /// Where the bundle's profiles go.
+        #[arg(long, value_name = "DIR", default_value = airlock_policy::profile::ADMIN_PROFILE_DIR)]
+        profile_dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The bundle file.
+    #[arg(value_name = "BUNDLE")]
+    pub bundle: PathBuf,
+    /// A trusted release key (repeatable); without it, the root-owned *.pub
+    /// files in /etc/airlock/release-keys/.
+    #[arg(long, value_name = "FILE.pub")]
+    pub key: Vec<PathBuf>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn bundle(cmd: BundleCommand) -> Result<Exit, Failure> {
+    match cmd {
+        BundleCommand::Create {
+            from,
+            key,
+            serial,
+            source,
+            output,
+        } => create(&from, &key, serial, source, &output),
+        BundleCommand::Verify(args) => verify(&args),
+        BundleCommand::Install {
+            verify,
+            prefix,
+            profile_dir,
+        } => install(&verify, prefix, profile_dir),
+    }
+}
+
+fn failure(e: BundleError) -> Failure {
+    let code = match &e {
+        BundleError::Read { .. } => Exit::Usage,
+        BundleError::Write { .. } => Exit::Internal,
+        _ => Exit::Refused,
+    };
+    Failure::new(code, e.to_string())
+}
+
+/// The trusted release keys: the `--key` files, else the root-owned ones in
+/// [`RELEASE_KEY_DIR`].
+fn release_keys(given: &[PathBuf]) -> Result<Vec<PublicKey>, Failure> {
+    let read = |path: &Path| PublicKey::read(path).map_err(|e| Failure::usage(e.to_string()));
+    if !given.is_empty() {
+        return given.iter().map(|p| read(p)).collect();
+    }
+    let dir = Path::new(RELEASE_KEY_DIR);
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        Failure::usage(format!(
+            "no release key: give one with --key FILE.pub, or install it root-owned in {RELEASE_KEY_DIR}/ ({e})"
+        ))
+    })?;
+    let mut keys = Vec::new();
+    for entry in entries {
+        let path = entry
+            .map_err(|e| Failure::usage(format!("cannot read {RELEASE_KEY_DIR}: {e}")))?
+            .path();
+        if path.extension().is_none_or(|x| x != "pub") {
+            continue;
+        }
+        airlock_policy::admin::root_only(&path).map_err(|why| {
+            Failure::new(Exit::Refused, format!("release key not trusted: {why}"))
+        })?;
+        keys.push(read(&path)?);
+    }
+    if keys.is_empty() {
+        return Err(Failure::usage(format!(
+            "no release key in {RELEASE_KEY_DIR}: give one with --key FILE.pub"
+        )));
+    }
+    Ok(keys)
+}
+
+fn create(
+    from: &Path,
+    key: &Path,
+    serial: u64,
+    source: String,
+    output: &Path,
+) -> Result<Exit, Failure> {
+    if !from.is_dir() {
+        return Err(Failure::usage(format!(
+            "{} is not a directory",
+            from.display()
+        )));
+    }
+    let key = SecretKey::read(key, &|| {
+        std::env::var("AIRLOCK_KEY_PASSPHRASE")
+            .map_err(|_| "the release key is encrypted: set $AIRLOCK_KEY_PASSPHRASE")
+    })
+    .map_err(|e| Failure::usage(e.to_string()))?;
+    let release = Release {
+        serial,
+        created: created(),
+        airlock: env!("CARGO_PKG_VERSION").into(),
+        source,
+        target: format!("{}-unknown-linux-gnu", std::env::consts::ARCH),
+    };
+    let bar = Progress::new("packing".into());
+    let manifest = airlock_bundle::create(from, output, &release, &key, &|file, done, total| {
+        bar.set_message(format!("packing {file}"));
+        bar.update(done, total);
+    });
+    bar.finish();
+    let manifest = manifest.map_err(failure)?;
+    let bytes: u64 = manifest.files.iter().map(|f| f.size).sum();
+    println!(
+        "wrote {}: serial {serial}, {} file(s), {bytes} bytes, signed by release key {}",
+        output.display(),
+        manifest.files.len(),
+        key.public().fingerprint()
+    );
+    Ok(Exit::Success)
+}
+
+/// Now, or `$SOURCE_DATE_EPOCH` (for a reproducible bundle), as RFC 3339.
+fn created() -> String {
+    let now = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .map_or_else(std::time::SystemTime::now, |secs| {
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs)
+        });
+    humantime::format_rfc3339_seconds(now).to_string()
+}
+
+fn verify(args: &VerifyArgs) -> Result<Exit, Failure> {
+    let keys = release_keys(&args.key)?;
+    let bar = Progress::new("verifying".into());
+    let verified = airlock_bundle::open(&args.bundle, &keys, None, &|done, total| {
+        bar.update(done, total)
+    });
+    bar.finish();
+    let verified = verified.map_err(failure)?;
+    let m = &verified.manifest;
+    if args.json {
+        let value = serde_json::json!({
+            "bundle": args.bundle,
+            "serial": m.serial,
+            "created": m.created,
+            "airlock": m.airlock,
+            "source": m.source,
+            "target": m.target,
+            "key": verified.key,
+            "signer": verified.signer,
+            "files": m.files.len(),
+            "bytes": m.files.iter().map(|f| f.size).sum::<u64>(),
+        });
+        println!("{}", to_json(&value)?);
+    } else {
+        println!(
+            "{}: verified: serial {}, Airlock {} for {}, {} file(s), signed by release key {} (`{}`)",
+            args.bundle.display(),
+            m.serial,
+            line(&m.airlock),
+            line(&m.target),
+            m.files.len(),
+            verified.key,
+            line(&verified.signer)
+        );
+    }
+    Ok(Exit::Success)
+}
+
+fn install(args: &VerifyArgs, prefix: PathBuf, profile_dir: PathBuf) -> Result<Exit, Failure> {
+    let keys = release_keys(&args.key)?;
+    let dest = Destinations {
+        prefix,
+        profile_dir,
+    };
+    let bar = Progress::new("verifying".into());
+    let report = airlock_bundle::install(&args.bundle, &keys, &dest, &|done, total| {
+        bar.update(done, total)
+    });
+    bar.finish();
+    let report = report.map_err(failure)?;
+    let m = &report.verified.manifest;
+    if args.json {
+        let value = serde_json::json!({
+            "bundle": args.bundle,
+            "serial": m.serial,
+            "previous-serial": report.previous,
+            "key": report.verified.key,
+            "changes": report.changes,
+        });
+        println!("{}", to_json(&value)?);
+        return Ok(Exit::Success);
+    }
+    match report.previous {
+        Some(before) => println!(
+            "installed bundle serial {} (was {before}), signed by release key {}",
+            m.serial, report.verified.key
+        ),
+        None => println!(
+            "installed bundle serial {}, signed by release key {}",
+            m.serial, report.verified.key
+        ),
+    }
+    for c in &report.changes {
+        let word = match c.kind {
+            ChangeKind::Added => "added    ",
+            ChangeKind::Replaced => "replaced ",
+            ChangeKind::Unchanged => continue,
+            ChangeKind::Removed => "removed  ",
+        };
+        println!("  {word}{}", line(&c.dest.display().to_string()));
+    }
+    let unchanged = report
+        .changes
+        .iter()
+        .filter(|c| c.kind == ChangeKind::Unchanged)
+        .count();
+    if unchanged > 0 {
+        println!("  ({unchanged} file(s) unchanged)");
+    }
+    Ok(Exit::Success)
+}
