@@ -81,14 +81,6 @@ fn admin_action(command: &Command) -> Option<AdminAction> {
             json!({ "name": name, "ollama": ollama, "replace": replace }),
         ),
         Command::Model(M::Remove { name }) => ("model remove", json!({ "name": name })),
-        Command::Bundle(bundle::BundleCommand::Install {
-            verify,
-            prefix,
-            profile_dir,
-        }) => (
-            "bundle install",
-            json!({ "bundle": verify.bundle, "prefix": prefix, "profile-dir": profile_dir }),
-        ),
         _ => return None,
     };
     Some(AdminAction {
@@ -125,7 +117,7 @@ fn run_command(cli: Cli, home: Option<PathBuf>) -> Result<Exit, Failure> {
         Command::Undo(args) => undo::undo(args, home, cli.config),
         Command::Chat(args) => chat::chat(args, home, cli.config.as_deref()),
         Command::Mcp(args) => mcp::mcp(args, home, cli.config.as_deref()),
-        Command::Bundle(cmd) => bundle::bundle(cmd),
+        Command::Bundle(cmd) => bundle::bundle(cmd, home, cli.config.as_deref()),
         Command::Doctor(args) => doctor::doctor(&args, home.as_deref(), cli.config.as_deref()),
     }
 }

@@ -6,7 +6,9 @@ use super::to_json;
 use crate::exit::{Exit, Failure};
 use airlock_bundle::{BundleError, ChangeKind, Destinations, Release};
 use airlock_core::terminal::line;
+use airlock_runtime::models::ModelStore;
 use airlock_trust::keys::{PublicKey, SecretKey};
+use airlock_trust::trust::TrustStore;
 use clap::{Args, Subcommand};
 use std::path::{Path, PathBuf};
 
@@ -29,13 +31,18 @@ changed, missing or extra file, or one signed by another key, is refused.
 Install puts bin/ under PREFIX/bin, profiles/ in the admin profile directory,
 everything else under PREFIX/share/airlock, all or nothing, and records the
 bundle's serial in PREFIX/share/airlock/bundle.toml: an older bundle is
-refused. It prints what changed.
+refused. It prints what changed. With --register it then does, for the
+state directory (--home), what the officer would do by hand: trust the
+bundle's publisher keys, pin its models, install its plugins under the
+profiles plugins/install.toml names (each an admin action in the audit log).
 
 Examples:
   airlock bundle create --from target/bundle/tree --key release.key --serial 7 \\
       -o target/bundle/airlock-7.bundle
   airlock bundle verify /media/usb/airlock-7.bundle --key /media/keys/release.pub
   sudo airlock bundle install /media/usb/airlock-7.bundle
+  airlock --home /home/eng/.local/state/airlock bundle install airlock-7.bundle \\
+      --prefix /opt/airlock --register
 
 Exit codes:
   0   done (create, verify) or installed
@@ -76,6 +83,12 @@ pub enum BundleCommand {
         /// Where the bundle's profiles go.
         #[arg(long, value_name = "DIR", default_value = airlock_policy::profile::ADMIN_PROFILE_DIR)]
         profile_dir: PathBuf,
+        /// Then register what it brought in the state directory (`--home`,
+        /// else the default): trust its publisher keys, pin its models, and
+        /// install its plugins under the profiles `plugins/install.toml`
+        /// names. Each is recorded in the audit log as its own admin action.
+        #[arg(long)]
+        register: bool,
     },
 }
 
@@ -93,7 +106,11 @@ pub struct VerifyArgs {
     pub json: bool,
 }
 
-pub fn bundle(cmd: BundleCommand) -> Result<Exit, Failure> {
+pub fn bundle(
+    cmd: BundleCommand,
+    home: Option<PathBuf>,
+    config: Option<&Path>,
+) -> Result<Exit, Failure> {
     match cmd {
         BundleCommand::Create {
             from,
@@ -107,7 +124,31 @@ pub fn bundle(cmd: BundleCommand) -> Result<Exit, Failure> {
             verify,
             prefix,
             profile_dir,
-        } => install(&verify, prefix, profile_dir),
+            register,
+        } => {
+            let registry = if register {
+                Some(super::plugin::need_home(home.clone())?)
+            } else {
+                None
+            };
+            let dest = Destinations {
+                prefix,
+                profile_dir,
+            };
+            install(&verify, &dest)?;
+            // Recorded here, not after the command: what --register does
+            // next may fail, and the install happened all the same.
+            super::record_admin(
+                home.as_deref(),
+                config,
+                "bundle install",
+                serde_json::json!({ "bundle": verify.bundle, "prefix": dest.prefix, "profile-dir": dest.profile_dir }),
+            )?;
+            match registry {
+                Some(home) => self::register(&dest, &home, config),
+                None => Ok(Exit::Success),
+            }
+        }
     }
 }
 
@@ -245,14 +286,10 @@ fn verify(args: &VerifyArgs) -> Result<Exit, Failure> {
     Ok(Exit::Success)
 }
 
-fn install(args: &VerifyArgs, prefix: PathBuf, profile_dir: PathBuf) -> Result<Exit, Failure> {
+fn install(args: &VerifyArgs, dest: &Destinations) -> Result<Exit, Failure> {
     let keys = release_keys(&args.key)?;
-    let dest = Destinations {
-        prefix,
-        profile_dir,
-    };
     let bar = Progress::new("verifying".into());
-    let report = airlock_bundle::install(&args.bundle, &keys, &dest, &|done, total| {
+    let report = airlock_bundle::install(&args.bundle, &keys, dest, &|done, total| {
         bar.update(done, total)
     });
     bar.finish();
@@ -295,6 +332,115 @@ fn install(args: &VerifyArgs, prefix: PathBuf, profile_dir: PathBuf) -> Result<E
         .count();
     if unchanged > 0 {
         println!("  ({unchanged} file(s) unchanged)");
+    }
+    Ok(Exit::Success)
+}
+
+/// `plugins/install.toml` in a bundle: the profile each plugin is installed
+/// under by `bundle install --register`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PluginPlan {
+    #[serde(default)]
+    plugin: Vec<PlannedPlugin>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlannedPlugin {
+    /// The package's file name under `plugins/`.
+    package: String,
+    /// The profile it is reviewed against and runs under.
+    profile: String,
+}
+
+/// What the officer would do by hand after an install, for the state
+/// directory `home`: trust the installed publisher keys (under their
+/// publisher's name; one already trusted is left alone), pin the models
+/// (under their file name, replacing an older pin of that name), install the
+/// plugins as `plugins/install.toml` says. Each is an admin action in the
+/// audit log, recorded before the next one starts.
+fn register(dest: &Destinations, home: &Path, config: Option<&Path>) -> Result<Exit, Failure> {
+    let share = dest.prefix.join("share/airlock");
+    let files = |dir: &str, ext: &str| -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(share.join(dir))
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|x| x == ext))
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    };
+    let trust = TrustStore::open(home);
+    for path in files("keys", "pub") {
+        let key = PublicKey::read(&path).map_err(|e| Failure::usage(e.to_string()))?;
+        if let Some((name, _)) = trust.find(&key.fingerprint()) {
+            println!(
+                "publisher key {} is already trusted as `{name}`",
+                key.fingerprint()
+            );
+            continue;
+        }
+        trust
+            .add(&key.publisher, &key)
+            .map_err(|e| Failure::usage(e.to_string()))?;
+        println!(
+            "trusted `{}`: {} ({})",
+            key.publisher,
+            key.fingerprint(),
+            path.display()
+        );
+        super::record_admin(
+            Some(home),
+            config,
+            "trust add",
+            serde_json::json!({ "name": key.publisher, "key-file": path, "fingerprint": key.fingerprint(), "via": "bundle install" }),
+        )?;
+    }
+    let models = ModelStore::open(home);
+    for path in files("models", "gguf") {
+        let name = path
+            .file_stem()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        super::model::add(&models, &path, Some(&name), true, false)?;
+        super::record_admin(
+            Some(home),
+            config,
+            "model add",
+            serde_json::json!({ "file": path, "name": name, "replace": true, "via": "bundle install" }),
+        )?;
+    }
+    let plan_path = share.join("plugins/install.toml");
+    let plan: PluginPlan = match std::fs::read_to_string(&plan_path) {
+        Ok(text) => toml::from_str(&text)
+            .map_err(|e| Failure::usage(format!("{}: {e}", plan_path.display())))?,
+        Err(_) => PluginPlan { plugin: Vec::new() },
+    };
+    for p in &plan.plugin {
+        let package = share.join("plugins").join(&p.package);
+        if p.package.contains('/') || !package.is_file() {
+            return Err(Failure::usage(format!(
+                "{} names `{}`, which is not a package in {}",
+                plan_path.display(),
+                p.package,
+                share.join("plugins").display()
+            )));
+        }
+        let confirm = super::plugin::Confirm {
+            yes: true,
+            transfer_publisher: false,
+        };
+        super::plugin::install(&package, &p.profile, confirm, home, config)?;
+        super::record_admin(
+            Some(home),
+            config,
+            "plugin install",
+            serde_json::json!({ "package": package, "profile": p.profile, "via": "bundle install" }),
+        )?;
     }
     Ok(Exit::Success)
 }

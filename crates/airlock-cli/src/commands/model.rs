@@ -65,7 +65,7 @@ fn failure(e: ModelError) -> Failure {
     Failure::new(code, e.to_string())
 }
 
-fn add(
+pub(super) fn add(
     store: &ModelStore,
     file: &Path,
     name: Option<&str>,

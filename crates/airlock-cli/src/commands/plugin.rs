@@ -363,11 +363,11 @@ fn sign(path: &Path, key: &Path) -> Result<Exit, Failure> {
 }
 
 /// What the officer said on the command line about an install.
-struct Confirm {
+pub(super) struct Confirm {
     /// `--yes`: install without asking.
-    yes: bool,
+    pub(super) yes: bool,
     /// `--transfer-publisher`: the plugin may now come from another key.
-    transfer_publisher: bool,
+    pub(super) transfer_publisher: bool,
 }
 
 /// Where a reviewed profile is read from again at each run: a file by its
@@ -400,7 +400,7 @@ fn confirm(yes: bool, question: &str, what: &str) -> Result<bool, Failure> {
     Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
 }
 
-fn install(
+pub(super) fn install(
     path: &Path,
     profile_name: &str,
     options: Confirm,

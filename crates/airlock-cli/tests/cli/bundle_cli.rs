@@ -399,3 +399,122 @@ fn a_file_that_is_not_a_bundle_is_refused_with_what_it_is_not() {
         describe(&out)
     );
 }
+
+#[test]
+fn register_trusts_the_publisher_pins_the_model_and_installs_the_plugin_so_it_runs_by_name() {
+    let release = Release::new();
+    // The release carries a publisher's key, a plugin it signed, the profile
+    // it runs under, and a real model.
+    let acme = release.path("acme");
+    ok(&airlock(
+        &release.home(),
+        &[
+            "plugin",
+            "keygen",
+            "--publisher",
+            "acme",
+            "--out",
+            utf8(&acme),
+        ],
+    ));
+    let manifest = release.path("hello.toml");
+    std::fs::write(
+        &manifest,
+        "name = \"hello\"\nversion = \"0.1.0\"\ndescription = \"Greets its input\"\nwit-version = \"0.1.0\"\n\n[publisher]\nname = \"acme\"\n\n[capabilities]\nworkspace-read = [\"src\"]\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(release.path("tree/plugins")).unwrap();
+    std::fs::create_dir_all(release.path("tree/keys")).unwrap();
+    ok(&airlock(
+        &release.home(),
+        &[
+            "plugin",
+            "pack",
+            airlock_tests::guests::HELLO,
+            "--manifest",
+            utf8(&manifest),
+            "--key",
+            utf8(&release.path("acme.key")),
+            "-o",
+            utf8(&release.path("tree/plugins/hello-0.1.0.airlock")),
+        ],
+    ));
+    std::fs::copy(release.path("acme.pub"), release.path("tree/keys/acme.pub")).unwrap();
+    release.write(
+        "plugins/install.toml",
+        "[[plugin]]\npackage = \"hello-0.1.0.airlock\"\nprofile = \"read-only\"\n",
+        false,
+    );
+    std::fs::remove_file(release.path("tree/models/small.gguf")).unwrap();
+    std::fs::copy(
+        airlock_tests::test_model(),
+        release.path("tree/models/smollm2.gguf"),
+    )
+    .unwrap();
+    let bundle = release.create(1);
+
+    let machine = Machine::new();
+    let user = machine.dir.path().join("engineer-state");
+    let (prefix, profiles) = (machine.prefix(), machine.profiles());
+    let stdout = ok(&airlock(
+        &user,
+        &[
+            "bundle",
+            "install",
+            utf8(&bundle),
+            "--key",
+            utf8(&release.path("release.pub")),
+            "--prefix",
+            utf8(&prefix),
+            "--profile-dir",
+            utf8(&profiles),
+            "--register",
+        ],
+    ));
+    assert!(stdout.contains("trusted `acme`"), "{stdout}");
+    assert!(stdout.contains("added `smollm2`"), "{stdout}");
+    assert!(stdout.contains("Plugin     hello 0.1.0"), "{stdout}");
+
+    assert!(ok(&airlock(&user, &["trust", "list"])).contains("acme"));
+    assert!(ok(&airlock(&user, &["model", "list"])).contains("smollm2"));
+    let ws = airlock_tests::workspace(&[("src/a.txt", "x")]);
+    let out = airlock(
+        &user,
+        &["run", "hello", "-w", utf8(ws.path()), "--input", "officer"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+
+    // Each step is its own admin action in the engineer's audit log.
+    let log = ok(&airlock(
+        &user,
+        &["audit", "show", "--json", "--limit", "0"],
+    ));
+    for action in ["bundle install", "trust add", "model add", "plugin install"] {
+        assert!(
+            log.contains(&format!("\"action\":\"{action}\"")),
+            "{action}: {log}"
+        );
+    }
+
+    // Again: everything is already there, nothing is duplicated.
+    let stdout = ok(&airlock(
+        &user,
+        &[
+            "bundle",
+            "install",
+            utf8(&bundle),
+            "--key",
+            utf8(&release.path("release.pub")),
+            "--prefix",
+            utf8(&prefix),
+            "--profile-dir",
+            utf8(&profiles),
+            "--register",
+        ],
+    ));
+    assert!(stdout.contains("is already trusted as `acme`"), "{stdout}");
+    assert!(
+        stdout.contains("already installed from this package"),
+        "{stdout}"
+    );
+}
