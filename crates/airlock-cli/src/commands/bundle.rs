@@ -126,6 +126,11 @@ pub fn bundle(
             profile_dir,
             register,
         } => {
+            if register && verify.json {
+                return Err(Failure::usage(
+                    "--register prints each step as the commands it stands for do; use it without --json (the audit log records each step)",
+                ));
+            }
             let registry = if register {
                 Some(super::plugin::need_home(home.clone())?)
             } else {
