@@ -608,8 +608,10 @@ pub enum PluginCommand {
         /// The directory to create [default: ./NAME].
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
-        /// The airlock-sdk crate to depend on [default: the SDK of the
-        /// Airlock source tree this binary was built from].
+        /// The airlock-sdk crate to depend on [default: the SDK a bundle
+        /// installed beside this binary (PREFIX/share/airlock/src/sdk, with
+        /// its crates vendored: the project builds offline), else the SDK of
+        /// the Airlock source tree this binary was built from].
         #[arg(long, value_name = "DIR")]
         sdk: Option<PathBuf>,
         /// The publisher name for manifest.toml.

@@ -164,9 +164,17 @@ fn new(
 ) -> Result<Exit, Failure> {
     check_name(NameKind::Plugin, name).map_err(|e| Failure::usage(e.to_string()))?;
     check_name(NameKind::Publisher, publisher).map_err(|e| Failure::usage(e.to_string()))?;
-    let sdk = match sdk {
-        Some(sdk) => sdk,
-        None => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../sdk")),
+    // An SDK installed from a bundle beside this binary comes with every
+    // crate it needs, vendored: the new project builds offline from them.
+    let installed = installed_sources();
+    let vendor = match (&sdk, &installed) {
+        (None, Some(src)) => Some(src.join("vendor")),
+        _ => None,
+    };
+    let sdk = match (sdk, &installed) {
+        (Some(sdk), _) => sdk,
+        (None, Some(src)) => src.join("sdk"),
+        (None, None) => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../sdk")),
     };
     if !sdk.join("Cargo.toml").is_file() {
         return Err(Failure::usage(format!(
@@ -205,7 +213,24 @@ fn new(
         };
         write().map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))?;
     }
+    if let Some(vendor) = &vendor {
+        let path = dir.join(".cargo/config.toml");
+        let text = format!(
+            "# Crates come from the sources installed with Airlock's bundle: the\n# project builds with no network (`cargo build --offline`).\n[source.crates-io]\nreplace-with = \"airlock-vendored\"\n\n[source.airlock-vendored]\ndirectory = \"{}\"\n",
+            vendor.display().to_string().replace('\\', "\\\\")
+        );
+        std::fs::create_dir_all(dir.join(".cargo"))
+            .and_then(|()| std::fs::write(&path, text))
+            .map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))?;
+    }
     println!("Created skill `{name}` in {}.", dir.display());
+    if let Some(vendor) = &vendor {
+        println!(
+            "  (the installed SDK {}; crates from {}, no network needed)",
+            sdk.display(),
+            vendor.display()
+        );
+    }
     println!("Next:");
     println!(
         "  cd {} && cargo build --release --target wasm32-wasip2",
@@ -220,6 +245,15 @@ fn new(
         name.replace(['-', '.'], "_")
     );
     Ok(Exit::Success)
+}
+
+/// The Airlock sources a bundle installed beside this binary
+/// (`PREFIX/bin/airlock` → `PREFIX/share/airlock/src`), when they hold the
+/// SDK and the vendored crates.
+fn installed_sources() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let src = exe.parent()?.parent()?.join("share/airlock/src");
+    (src.join("sdk/Cargo.toml").is_file() && src.join("vendor").is_dir()).then_some(src)
 }
 
 fn read_manifest(path: &Path) -> Result<Manifest, Failure> {

@@ -518,3 +518,54 @@ fn register_trusts_the_publisher_pins_the_model_and_installs_the_plugin_so_it_ru
         "{stdout}"
     );
 }
+
+#[test]
+fn plugin_new_beside_an_installed_bundle_uses_its_sdk_and_vendored_crates() {
+    // The layout `bundle install` leaves: PREFIX/bin/airlock and the sources
+    // with the SDK and the vendored crates under PREFIX/share/airlock/src.
+    let machine = Machine::new();
+    let prefix = machine.prefix();
+    let src = prefix.join("share/airlock/src");
+    std::fs::create_dir_all(prefix.join("bin")).unwrap();
+    std::fs::create_dir_all(src.join("sdk")).unwrap();
+    std::fs::create_dir_all(src.join("vendor")).unwrap();
+    std::fs::write(
+        src.join("sdk/Cargo.toml"),
+        "[package]\nname = \"airlock-sdk\"\n",
+    )
+    .unwrap();
+    let binary = prefix.join("bin/airlock");
+    if std::fs::hard_link(crate::support::AIRLOCK, &binary).is_err() {
+        std::fs::copy(crate::support::AIRLOCK, &binary).unwrap();
+    }
+    let project = machine.dir.path().join("my-skill");
+    let out = airlock_tests::cli::hermetic(utf8(&binary), &machine.dir.path().join("home"))
+        .args(["plugin", "new", "my-skill", "--dir", utf8(&project)])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let cargo = std::fs::read_to_string(project.join("Cargo.toml")).unwrap();
+    let sdk = src.join("sdk").canonicalize().unwrap();
+    assert!(
+        cargo.contains(&format!("path = \"{}\"", sdk.display())),
+        "{cargo}"
+    );
+    let config = std::fs::read_to_string(project.join(".cargo/config.toml")).unwrap();
+    assert!(
+        config.contains("replace-with = \"airlock-vendored\""),
+        "{config}"
+    );
+    assert!(
+        config.contains(&format!("directory = \"{}\"", src.join("vendor").display())),
+        "{config}"
+    );
+
+    // Built from a source tree (this test binary), it points at that tree's
+    // SDK and writes no source replacement.
+    let other = machine.dir.path().join("from-source");
+    ok(&airlock(
+        &machine.dir.path().join("home"),
+        &["plugin", "new", "from-source", "--dir", utf8(&other)],
+    ));
+    assert!(!other.join(".cargo/config.toml").exists());
+}
