@@ -15,7 +15,9 @@
 //!
 //! Where files go, by the first name of their bundle path: `bin/` to
 //! `PREFIX/bin/`, `profiles/` to the admin profile directory
-//! (`/etc/airlock/profiles`), everything else under `PREFIX/share/airlock/`.
+//! (`/etc/airlock/profiles`), `revoked/` to the revocation lists
+//! (`/etc/airlock/revoked.d`, where every run reads them), everything else
+//! under `PREFIX/share/airlock/`.
 
 // Ambient std::fs allowed: the install destinations the officer names.
 #![allow(clippy::disallowed_methods)]
@@ -40,6 +42,9 @@ pub struct Destinations {
     pub prefix: PathBuf,
     /// Where `profiles/` goes (`/etc/airlock/profiles` by default).
     pub profile_dir: PathBuf,
+    /// Where `revoked/` goes: the revocation lists every run reads
+    /// (`/etc/airlock/revoked.d` by default).
+    pub revocation_dir: PathBuf,
 }
 
 impl Destinations {
@@ -48,6 +53,7 @@ impl Destinations {
         match rel.split_once('/') {
             Some(("bin", rest)) => self.prefix.join("bin").join(rest),
             Some(("profiles", rest)) => self.profile_dir.join(rest),
+            Some(("revoked", rest)) => self.revocation_dir.join(rest),
             _ => self.prefix.join("share/airlock").join(rel),
         }
     }
@@ -459,6 +465,7 @@ mod tests {
         let dest = Destinations {
             prefix: PathBuf::from("/usr/local"),
             profile_dir: PathBuf::from("/etc/airlock/profiles"),
+            revocation_dir: PathBuf::from("/etc/airlock/revoked.d"),
         };
         assert_eq!(dest.of("bin/airlock"), Path::new("/usr/local/bin/airlock"));
         assert_eq!(

@@ -17,7 +17,11 @@ mod ceiling;
 mod edits;
 mod mcp;
 mod models;
+mod revoked;
 pub(crate) mod trust;
+pub use revoked::{
+    REVOKED_DIR, REVOKED_FILE_ENV, REVOKED_FORMAT, Revocations, Revoked, RevokedKind,
+};
 pub use trust::root_only;
 
 pub use edits::EditsPolicy;
@@ -86,6 +90,9 @@ pub struct Policy {
     pub edits: EditsPolicy,
     /// The files read, and which of them set each key.
     pub sources: Sources,
+    /// Publisher keys, plugin packages and release keys revoked
+    /// (`/etc/airlock/revoked.d/*.toml`, `$AIRLOCK_REVOKED_FILE`).
+    pub revoked: Revocations,
 }
 
 impl Default for Policy {
@@ -99,6 +106,7 @@ impl Default for Policy {
             mcp: McpPolicy::default(),
             edits: EditsPolicy::default(),
             sources: Sources::default(),
+            revoked: Revocations::default(),
         }
     }
 }
@@ -149,13 +157,16 @@ pub enum Origin {
     System(PathBuf),
     /// The file named by `$AIRLOCK_POLICY_FILE`.
     Env(PathBuf),
+    /// A revocation list (in `/etc/airlock/revoked.d/`, or named by
+    /// `$AIRLOCK_REVOKED_FILE`).
+    Revocations(PathBuf),
 }
 
 impl Origin {
     /// The file's path.
     pub fn path(&self) -> &Path {
         match self {
-            Self::System(p) | Self::Env(p) => p,
+            Self::System(p) | Self::Env(p) | Self::Revocations(p) => p,
         }
     }
 }
@@ -165,6 +176,7 @@ impl fmt::Display for Origin {
         match self {
             Self::System(p) => write!(f, "{}", p.display()),
             Self::Env(p) => write!(f, "${POLICY_FILE_ENV} ({})", p.display()),
+            Self::Revocations(p) => write!(f, "revocation list {}", p.display()),
         }
     }
 }
@@ -238,7 +250,9 @@ impl Policy {
         let extra = std::env::var_os(POLICY_FILE_ENV)
             .filter(|v| !v.is_empty())
             .map(PathBuf::from);
-        Self::load_from(Path::new(SYSTEM_POLICY_PATH), extra.as_deref())
+        let mut policy = Self::load_from(Path::new(SYSTEM_POLICY_PATH), extra.as_deref())?;
+        policy.revoked = Revocations::load()?;
+        Ok(policy)
     }
 
     /// The effective policy from a system file (absent: defaults) and an
@@ -410,6 +424,9 @@ impl Policy {
             mcp: self.mcp.merge(other.mcp),
             edits: self.edits.merge(other.edits),
             sources,
+            revoked: Revocations {
+                entries: [self.revoked.entries, other.revoked.entries].concat(),
+            },
         })
     }
 

@@ -289,6 +289,11 @@ fn describe_policy(policy: &Policy) -> Finding {
         Some(models) => format!("models: only {} pinned digest(s)", models.len()),
         None => "models: any the user pins".into(),
     });
+    facts.push(format!(
+        "revocations: {} (publisher keys, plugin packages, release keys; {}/*.toml)",
+        policy.revoked.entries.len(),
+        airlock_policy::admin::REVOKED_DIR
+    ));
     if files.is_empty() {
         Finding::new(
             "admin-policy",
@@ -419,8 +424,17 @@ fn trust_store(home: &Path, policy: Option<&Policy>) -> Finding {
     }
     let mut details = Vec::new();
     let mut outside = 0;
+    let mut revoked_keys = 0;
     for (name, key) in &keys {
         let fingerprint = key.fingerprint();
+        if let Some(revoked) = policy.and_then(|p| p.revoked.publisher_key(&fingerprint)) {
+            revoked_keys += 1;
+            details.push(format!(
+                "{name}: {fingerprint} (publisher `{}`) is {revoked}",
+                key.publisher
+            ));
+            continue;
+        }
         let allowed = policy.is_none_or(|p| p.allows_publisher(&fingerprint));
         if !allowed {
             outside += 1;
@@ -434,6 +448,18 @@ fn trust_store(home: &Path, policy: Option<&Policy>) -> Finding {
                 ", NOT in the admin policy's trusted-publishers: what it signs is refused"
             }
         ));
+    }
+    if revoked_keys > 0 {
+        return Finding::new(
+            "trust-store",
+            Level::Fail,
+            format!(
+                "{revoked_keys} of {} trusted publisher key(s) are revoked",
+                keys.len()
+            ),
+        )
+        .details(details)
+        .fix("`airlock trust remove NAME` for each; what they signed is refused anyway");
     }
     let finding = Finding::new(
         "trust-store",
@@ -464,6 +490,13 @@ fn plugins(home: &Path, policy: Option<&Policy>, deep: bool) -> Finding {
             .map_err(|e| e.to_string())
             .and_then(|signer| match policy {
                 Some(p) => airlock_trust::admit::check_publisher(p, &signer, &what)
+                    .and_then(|()| {
+                        airlock_trust::admit::check_package(
+                            p,
+                            &installed.record.package.sha256,
+                            &what,
+                        )
+                    })
                     .map(|()| signer)
                     .map_err(|e| e.to_string()),
                 None => Ok(signer),

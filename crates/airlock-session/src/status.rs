@@ -183,6 +183,7 @@ impl From<&AdmitError> for Status {
             AdmitError::Store(e) => Status::from(&**e),
             AdmitError::Package(e) => Status::from(&**e),
             AdmitError::PublisherNotAllowed { .. }
+            | AdmitError::Revoked { .. }
             | AdmitError::Unsigned(_)
             | AdmitError::PolicyForbidsUnsigned { .. }
             | AdmitError::ReviewNotPinned { .. }

@@ -47,6 +47,18 @@ pub enum AdmitError {
         /// The policy files that set `trusted-publishers`.
         origin: String,
     },
+    /// Its publisher key or the package itself is revoked.
+    #[error(
+        "refused: {what}: {thing} is {revoked}; install a release that replaces it, or remove the plugin (`airlock plugin remove NAME`)"
+    )]
+    Revoked {
+        /// The plugin and version, or the package file.
+        what: String,
+        /// What is revoked: "its publisher key SHA256:…" or "the package sha256 …".
+        thing: String,
+        /// Which list revokes it, and why.
+        revoked: String,
+    },
     /// A bare component, and the caller did not ask to run it unsigned.
     #[error(
         "refused to run {}: it is a bare component that no signature vouches for; install its signed package with `airlock plugin install` and run it by name, or pass --allow-unsigned to run it unsigned while developing it",
@@ -149,6 +161,16 @@ pub struct Target {
 /// Refuse a signer the admin policy does not list in `trusted-publishers`
 /// (when it lists any); `what` names the plugin or package for the message.
 pub fn check_publisher(policy: &Policy, signer: &Signer, what: &str) -> Result<(), AdmitError> {
+    if let Some(revoked) = policy.revoked.publisher_key(&signer.fingerprint) {
+        return Err(AdmitError::Revoked {
+            what: what.to_string(),
+            thing: format!(
+                "its publisher key {} (`{}`)",
+                signer.fingerprint, signer.trusted_as
+            ),
+            revoked: revoked.to_string(),
+        });
+    }
     if policy.allows_publisher(&signer.fingerprint) {
         return Ok(());
     }
@@ -157,6 +179,19 @@ pub fn check_publisher(policy: &Policy, signer: &Signer, what: &str) -> Result<(
         signer: signer.clone(),
         origin: origins(&policy.sources.trusted_publishers),
     })
+}
+
+/// Refuse a plugin package the admin's revocation lists name, by the
+/// sha256 of its file; `what` names the plugin or package for the message.
+pub fn check_package(policy: &Policy, sha256: &str, what: &str) -> Result<(), AdmitError> {
+    match policy.revoked.plugin(sha256) {
+        Some(revoked) => Err(AdmitError::Revoked {
+            what: what.to_string(),
+            thing: format!("the package sha256 {sha256}"),
+            revoked: revoked.to_string(),
+        }),
+        None => Ok(()),
+    }
 }
 
 /// Resolve what `airlock run SKILL` names: an existing file runs only with
@@ -179,11 +214,9 @@ pub fn resolve(
             .map_err(|_| AdmitError::NotInstalled(name.to_string()))?;
         let trust = TrustStore::open(home);
         let signer = store.check(&installed, &trust, false)?;
-        check_publisher(
-            policy,
-            &signer,
-            &format!("{} {}", installed.manifest.name, installed.manifest.version),
-        )?;
+        let what = format!("{} {}", installed.manifest.name, installed.manifest.version);
+        check_publisher(policy, &signer, &what)?;
+        check_package(policy, &installed.record.package.sha256, &what)?;
         return Ok(Target {
             path: installed.component_path(),
             signer: Some(signer),

@@ -29,6 +29,8 @@ carries) and every file's hash before anything is installed. A bundle with a
 changed, missing or extra file, or one signed by another key, is refused.
 
 Install puts bin/ under PREFIX/bin, profiles/ in the admin profile directory,
+revoked/ (signed revocation lists: publisher keys, plugin packages, release
+keys) in /etc/airlock/revoked.d, where every later run and verify reads them,
 everything else under PREFIX/share/airlock, all or nothing, and records the
 bundle's serial in PREFIX/share/airlock/bundle.toml: an older bundle is
 refused. It prints what changed. With --register it then does, for the
@@ -83,6 +85,9 @@ pub enum BundleCommand {
         /// Where the bundle's profiles go.
         #[arg(long, value_name = "DIR", default_value = airlock_policy::profile::ADMIN_PROFILE_DIR)]
         profile_dir: PathBuf,
+        /// Where the bundle's revocation lists (`revoked/*.toml`) go.
+        #[arg(long, value_name = "DIR", default_value = airlock_policy::admin::REVOKED_DIR)]
+        revocation_dir: PathBuf,
         /// Then register what it brought in the state directory (`--home`,
         /// else the default): trust its publisher keys, pin its models, and
         /// install its plugins under the profiles `plugins/install.toml`
@@ -124,6 +129,7 @@ pub fn bundle(
             verify,
             prefix,
             profile_dir,
+            revocation_dir,
             register,
         } => {
             if register && verify.json {
@@ -139,6 +145,7 @@ pub fn bundle(
             let dest = Destinations {
                 prefix,
                 profile_dir,
+                revocation_dir,
             };
             install(&verify, &dest)?;
             // Recorded here, not after the command: what --register does
@@ -166,9 +173,33 @@ fn failure(e: BundleError) -> Failure {
     Failure::new(code, e.to_string())
 }
 
+/// The trusted release keys, less the revoked ones: a bundle signed by a
+/// revoked key is refused with the revocation's reason.
+fn release_keys(given: &[PathBuf], bundle: &Path) -> Result<Vec<PublicKey>, Failure> {
+    let policy = airlock_session::admin::policy()?;
+    let keys = trusted_release_keys(given)?;
+    // The key the bundle names, if it names one we hold and it is revoked.
+    if let Ok(head) = airlock_bundle::open_head(bundle, &keys)
+        && let Some(revoked) = policy.revoked.release_key(&head.key)
+    {
+        return Err(Failure::new(
+            Exit::Refused,
+            format!(
+                "refused: {} is signed by release key {}, which is {revoked}",
+                bundle.display(),
+                head.key
+            ),
+        ));
+    }
+    Ok(keys
+        .into_iter()
+        .filter(|k| policy.revoked.release_key(&k.fingerprint()).is_none())
+        .collect())
+}
+
 /// The trusted release keys: the `--key` files, else the root-owned ones in
 /// [`RELEASE_KEY_DIR`].
-fn release_keys(given: &[PathBuf]) -> Result<Vec<PublicKey>, Failure> {
+fn trusted_release_keys(given: &[PathBuf]) -> Result<Vec<PublicKey>, Failure> {
     let read = |path: &Path| PublicKey::read(path).map_err(|e| Failure::usage(e.to_string()));
     if !given.is_empty() {
         return given.iter().map(|p| read(p)).collect();
@@ -254,7 +285,7 @@ fn created() -> String {
 }
 
 fn verify(args: &VerifyArgs) -> Result<Exit, Failure> {
-    let keys = release_keys(&args.key)?;
+    let keys = release_keys(&args.key, &args.bundle)?;
     let bar = Progress::new("verifying".into());
     let verified = airlock_bundle::open(&args.bundle, &keys, None, &|done, total| {
         bar.update(done, total)
@@ -292,7 +323,7 @@ fn verify(args: &VerifyArgs) -> Result<Exit, Failure> {
 }
 
 fn install(args: &VerifyArgs, dest: &Destinations) -> Result<Exit, Failure> {
-    let keys = release_keys(&args.key)?;
+    let keys = release_keys(&args.key, &args.bundle)?;
     let bar = Progress::new("verifying".into());
     let report = airlock_bundle::install(&args.bundle, &keys, dest, &|done, total| {
         bar.update(done, total)

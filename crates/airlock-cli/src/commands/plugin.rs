@@ -449,6 +449,8 @@ pub(super) fn install(
         ))
     })?;
     let package_sha256 = hex::encode(Sha256::digest(&bytes));
+    // A revoked package is refused before anything else is asked of it.
+    airlock_trust::admit::check_package(&policy, &package_sha256, &path.display().to_string())?;
     let package = Package::read(path).map_err(Failure::from)?;
     let trust = TrustStore::open(home);
     let signer = package.verify(path, &trust).map_err(Failure::from)?;

@@ -70,7 +70,7 @@ fn show(json: bool) -> Result<Exit, Failure> {
         .any(|f| matches!(f, Origin::System(_)));
     let env_file = policy.sources.files.iter().find_map(|f| match f {
         Origin::Env(p) => Some(p.clone()),
-        Origin::System(_) => None,
+        Origin::System(_) | Origin::Revocations(_) => None,
     });
     let s = &policy.sources;
     if json {
@@ -90,6 +90,7 @@ fn show(json: bool) -> Result<Exit, Failure> {
                 "roles": key(serde_json::json!(policy.models.roles), &s.models_roles),
                 "role-conflicts": policy.models.role_conflicts,
             },
+            "revoked": policy.revoked.entries,
             "mcp": {
                 "allowed": key(policy.mcp.allowed.into(), &s.mcp_allowed),
                 "plugins": key(serde_json::json!(policy.mcp.plugins), &s.mcp_plugins),
@@ -191,7 +192,35 @@ fn show(json: bool) -> Result<Exit, Failure> {
 
     show_models(&policy);
     show_mcp(&policy);
+    show_revoked(&policy);
     Ok(Exit::Success)
+}
+
+/// The revocation lists in force.
+fn show_revoked(policy: &Policy) {
+    use airlock_policy::admin::{REVOKED_DIR, REVOKED_FILE_ENV, RevokedKind};
+    let entries = &policy.revoked.entries;
+    if entries.is_empty() {
+        println!(
+            "{:<20} none ({}/*.toml, ${})",
+            "revoked", REVOKED_DIR, REVOKED_FILE_ENV
+        );
+        return;
+    }
+    println!("{:<20} {} revocation(s)", "revoked", entries.len());
+    for r in entries {
+        let kind = match r.kind {
+            RevokedKind::PublisherKey => "publisher key",
+            RevokedKind::Plugin => "plugin package",
+            RevokedKind::ReleaseKey => "release key",
+        };
+        println!(
+            "  {kind:<18} {}: {} ({})",
+            r.id,
+            airlock_core::terminal::line(&r.reason),
+            r.file.display()
+        );
+    }
 }
 
 /// `[models]`: the pinned models, any conflicts, the server's user.

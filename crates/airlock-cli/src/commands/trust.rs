@@ -17,6 +17,17 @@ pub fn trust(cmd: TrustCommand, home: Option<PathBuf>) -> Result<Exit, Failure> 
     match cmd {
         TrustCommand::Add { name, key } => {
             let key = PublicKey::read(&key).map_err(|e| Failure::usage(e.to_string()))?;
+            let policy = airlock_session::admin::policy()?;
+            if let Some(revoked) = policy.revoked.publisher_key(&key.fingerprint()) {
+                return Err(Failure::new(
+                    Exit::Refused,
+                    format!(
+                        "refused: key {} (publisher `{}`) is {revoked}; nothing it signs may run here",
+                        key.fingerprint(),
+                        key.publisher
+                    ),
+                ));
+            }
             store.add(&name, &key).map_err(fail)?;
             println!(
                 "Trusted key `{name}` of publisher `{}`: {}",

@@ -569,3 +569,88 @@ fn plugin_new_beside_an_installed_bundle_uses_its_sdk_and_vendored_crates() {
     ));
     assert!(!other.join(".cargo/config.toml").exists());
 }
+
+#[test]
+fn a_bundle_signed_by_a_revoked_release_key_is_refused_with_the_reason() {
+    let release = Release::new();
+    let bundle = release.create(1);
+    let fp = text(&std::fs::read(release.path("release.pub")).unwrap())
+        .lines()
+        .next()
+        .unwrap()
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .to_string();
+    let Some((_dir, list)) = crate::support::admin_policy(&format!(
+        "format = \"airlock-revocations-v1\"\n[[release-key]]\nfingerprint = \"{fp}\"\nreason = \"release key retired\"\n"
+    )) else {
+        return;
+    };
+    let machine = Machine::new();
+    for verb in ["verify", "install"] {
+        let mut args = vec!["bundle", verb, utf8(&bundle), "--key"];
+        let key = release.path("release.pub");
+        args.push(utf8(&key));
+        let (prefix, profiles) = (machine.prefix(), machine.profiles());
+        if verb == "install" {
+            args.extend(["--prefix", utf8(&prefix), "--profile-dir", utf8(&profiles)]);
+        }
+        let out = crate::support::airlock_command(&machine.dir.path().join("home"))
+            .env("AIRLOCK_REVOKED_FILE", &list)
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(3), "{verb}: {}", describe(&out));
+        let err = text(&out.stderr);
+        assert!(
+            err.contains("release key retired") && err.contains(&fp),
+            "{verb}: {err}"
+        );
+    }
+    assert!(!machine.prefix().exists());
+}
+
+#[test]
+fn a_bundle_installs_its_revocation_list_where_every_run_reads_it() {
+    let release = Release::new();
+    let sha = "b".repeat(64);
+    release.write(
+        "revoked/bundle.toml",
+        &format!("format = \"airlock-revocations-v1\"\n[[plugin]]\nsha256 = \"{sha}\"\nreason = \"withdrawn in release 2\"\n"),
+        false,
+    );
+    let bundle = release.create(2);
+    let machine = Machine::new();
+    let revoked = machine.dir.path().join("etc-airlock-revoked.d");
+    let (prefix, profiles) = (machine.prefix(), machine.profiles());
+    ok(&airlock(
+        &machine.dir.path().join("home"),
+        &[
+            "bundle",
+            "install",
+            utf8(&bundle),
+            "--key",
+            utf8(&release.path("release.pub")),
+            "--prefix",
+            utf8(&prefix),
+            "--profile-dir",
+            utf8(&profiles),
+            "--revocation-dir",
+            utf8(&revoked),
+        ],
+    ));
+    let list = revoked.join("bundle.toml");
+    assert!(list.is_file());
+    // Read as runs read it: root-owned, and in force.
+    let out = crate::support::airlock_command(&machine.dir.path().join("home"))
+        .env("AIRLOCK_REVOKED_FILE", &list)
+        .args(["policy", "show", "--json"])
+        .output()
+        .unwrap();
+    let shown = ok(&out);
+    assert!(
+        shown.contains(&sha) && shown.contains("withdrawn in release 2"),
+        "{shown}"
+    );
+}

@@ -36,6 +36,7 @@ mod parse_properties;
 mod plugins_cli;
 mod policy_cli;
 mod profile_lookup;
+mod revocation_cli;
 mod terminal_escapes;
 mod vcs_and_denylist;
 mod workspace_identity;
