@@ -23,13 +23,15 @@
 #![allow(clippy::disallowed_methods)]
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use airlock_inference::embedded::EmbeddedBackend;
 use airlock_inference::{
     Backend, ChatRequest, Message, ModelSource, ModelSpec, OutputFormat, Role, Sampling,
     StopScanner, StreamEvent,
 };
+use common::model_path;
 use serde_json::Value;
-use std::path::PathBuf;
 
 /// One recorded call, ready to replay.
 struct Recorded {
@@ -39,15 +41,6 @@ struct Recorded {
     prompt_tokens: u64,
     reused: u64,
     digest: String,
-}
-
-fn model_path() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("AIRLOCK_BENCH_MODEL") {
-        return Some(PathBuf::from(path));
-    }
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../target/coder-model/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf");
-    path.is_file().then_some(path)
 }
 
 fn env_number(name: &str, default: u64) -> u64 {

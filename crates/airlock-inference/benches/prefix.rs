@@ -16,11 +16,14 @@
 #![allow(clippy::disallowed_methods)]
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use airlock_inference::embedded::EmbeddedBackend;
 use airlock_inference::{
     Backend, ChatRequest, Message, ModelSource, ModelSpec, OutputFormat, Role, Sampling,
     SessionKey, StreamEvent,
 };
+use common::model_path;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -40,15 +43,6 @@ struct Timed {
     prompt: Duration,
     /// Generated tokens per second after the first.
     generation_rate: f64,
-}
-
-fn model_path() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("AIRLOCK_BENCH_MODEL") {
-        return Some(PathBuf::from(path));
-    }
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../target/coder-model/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf");
-    path.is_file().then_some(path)
 }
 
 fn spec(path: PathBuf) -> ModelSpec {

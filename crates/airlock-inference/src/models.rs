@@ -210,6 +210,11 @@ impl VerifyStatus {
 
 pub use inspect::ModelInfo;
 
+/// One way of checking a stored GGUF file: given the model, the file, its
+/// pinned size and its fingerprint when last hashed.
+type CheckFile<'a> =
+    dyn Fn(&LockedModel, &Path, u64, &Fingerprint) -> Result<VerifyStatus, ModelError> + 'a;
+
 /// The model store under one Airlock home.
 #[derive(Debug, Clone)]
 pub struct ModelStore {
@@ -541,48 +546,14 @@ impl ModelStore {
             Some(name) => vec![self.get(name)?],
             None => self.list()?,
         };
-        let mut results = Vec::new();
-        for model in models {
-            let status = match &model.source {
-                LockedSource::Ollama { ollama_model } => VerifyStatus::NotChecked {
-                    reason: format!(
-                        "served by Ollama as {ollama_model}; its digest is checked against Ollama before each run"
-                    ),
-                },
-                LockedSource::Gguf { .. } => {
-                    let path = self.dir.join(lock::store_file_name(&model.digest));
-                    match self.rehash(&model, &path, &|done, total| {
-                        progress(&model.name, done, total)
-                    }) {
-                        Ok(()) => VerifyStatus::Ok {
-                            digest: model.digest.clone(),
-                        },
-                        Err(ModelError::Drift {
-                            pinned,
-                            found,
-                            path,
-                            ..
-                        }) => VerifyStatus::Drifted {
-                            pinned,
-                            found,
-                            path,
-                        },
-                        Err(
-                            ModelError::Missing { path, .. } | ModelError::NotRegular { path, .. },
-                        ) => VerifyStatus::Missing { path },
-                        Err(e) => VerifyStatus::Unreadable {
-                            path,
-                            error: e.to_string(),
-                        },
-                    }
-                }
-            };
-            results.push(VerifyResult {
-                name: model.name.clone(),
-                status,
-            });
-        }
-        Ok(results)
+        Ok(self.statuses(models, &|model, path, _, _| {
+            self.rehash(model, path, &|done, total| {
+                progress(&model.name, done, total)
+            })
+            .map(|()| VerifyStatus::Ok {
+                digest: model.digest.clone(),
+            })
+        }))
     }
 
     /// The quick check of every pinned model, hashing nothing: each stored
@@ -590,48 +561,76 @@ impl ModelStore {
     /// it was last hashed ([`VerifyStatus::Unchanged`]) or not
     /// ([`VerifyStatus::Changed`]). [`Self::verify`] is the full check.
     pub fn survey(&self) -> Result<Vec<VerifyResult>, ModelError> {
-        let mut results = Vec::new();
-        for model in self.list()? {
-            let status = match &model.source {
-                LockedSource::Ollama { ollama_model } => VerifyStatus::NotChecked {
-                    reason: format!(
-                        "served by Ollama as {ollama_model}; its digest is checked against Ollama before each run"
-                    ),
-                },
-                LockedSource::Gguf {
-                    size, fingerprint, ..
-                } => {
-                    let path = self.dir.join(lock::store_file_name(&model.digest));
-                    match open_regular(&model, &path)
-                        .and_then(|file| file.metadata().map_err(io("cannot read", &path)))
-                    {
-                        Ok(meta) if meta.len() != *size => VerifyStatus::SizeDiffers {
-                            pinned: *size,
-                            found: meta.len(),
-                            path,
-                        },
-                        Ok(meta) if Fingerprint::of(&meta) == *fingerprint => {
-                            VerifyStatus::Unchanged {
-                                digest: model.digest.clone(),
-                            }
-                        }
-                        Ok(_) => VerifyStatus::Changed { path },
-                        Err(
-                            ModelError::Missing { path, .. } | ModelError::NotRegular { path, .. },
-                        ) => VerifyStatus::Missing { path },
-                        Err(e) => VerifyStatus::Unreadable {
-                            path,
-                            error: e.to_string(),
-                        },
+        Ok(
+            self.statuses(self.list()?, &|model, path, size, fingerprint| {
+                let meta = open_regular(model, path)?
+                    .metadata()
+                    .map_err(io("cannot read", path))?;
+                Ok(if meta.len() != size {
+                    VerifyStatus::SizeDiffers {
+                        pinned: size,
+                        found: meta.len(),
+                        path: path.to_path_buf(),
                     }
+                } else if Fingerprint::of(&meta) == *fingerprint {
+                    VerifyStatus::Unchanged {
+                        digest: model.digest.clone(),
+                    }
+                } else {
+                    VerifyStatus::Changed {
+                        path: path.to_path_buf(),
+                    }
+                })
+            }),
+        )
+    }
+
+    /// Each model's status: a GGUF model's by `check` (given its stored
+    /// file, pinned size and last fingerprint), whose errors become the
+    /// statuses they mean; an Ollama model is not checked here.
+    fn statuses(&self, models: Vec<LockedModel>, check: &CheckFile<'_>) -> Vec<VerifyResult> {
+        models
+            .into_iter()
+            .map(|model| {
+                let status = match &model.source {
+                    LockedSource::Ollama { ollama_model } => VerifyStatus::NotChecked {
+                        reason: format!(
+                            "served by Ollama as {ollama_model}; its digest is checked against Ollama before each run"
+                        ),
+                    },
+                    LockedSource::Gguf {
+                        size, fingerprint, ..
+                    } => {
+                        let path = self.dir.join(lock::store_file_name(&model.digest));
+                        match check(&model, &path, *size, fingerprint) {
+                            Ok(status) => status,
+                            Err(ModelError::Drift {
+                                pinned,
+                                found,
+                                path,
+                                ..
+                            }) => VerifyStatus::Drifted {
+                                pinned,
+                                found,
+                                path,
+                            },
+                            Err(
+                                ModelError::Missing { path, .. }
+                                | ModelError::NotRegular { path, .. },
+                            ) => VerifyStatus::Missing { path },
+                            Err(e) => VerifyStatus::Unreadable {
+                                path,
+                                error: e.to_string(),
+                            },
+                        }
+                    }
+                };
+                VerifyResult {
+                    name: model.name,
+                    status,
                 }
-            };
-            results.push(VerifyResult {
-                name: model.name.clone(),
-                status,
-            });
-        }
-        Ok(results)
+            })
+            .collect()
     }
 
     /// Hash `path` in full; `Ok` when it has `model`'s digest (and then

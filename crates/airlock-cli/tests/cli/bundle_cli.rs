@@ -456,21 +456,24 @@ fn register_trusts_the_publisher_pins_the_model_and_installs_the_plugin_so_it_ru
     let machine = Machine::new();
     let user = machine.dir.path().join("engineer-state");
     let (prefix, profiles) = (machine.prefix(), machine.profiles());
-    let stdout = ok(&airlock(
-        &user,
-        &[
-            "bundle",
-            "install",
-            utf8(&bundle),
-            "--key",
-            utf8(&release.path("release.pub")),
-            "--prefix",
-            utf8(&prefix),
-            "--profile-dir",
-            utf8(&profiles),
-            "--register",
-        ],
-    ));
+    let install_registered = || {
+        airlock(
+            &user,
+            &[
+                "bundle",
+                "install",
+                utf8(&bundle),
+                "--key",
+                utf8(&release.path("release.pub")),
+                "--prefix",
+                utf8(&prefix),
+                "--profile-dir",
+                utf8(&profiles),
+                "--register",
+            ],
+        )
+    };
+    let stdout = ok(&install_registered());
     assert!(stdout.contains("trusted `acme`"), "{stdout}");
     assert!(stdout.contains("added `smollm2`"), "{stdout}");
     assert!(stdout.contains("Plugin     hello 0.1.0"), "{stdout}");
@@ -497,21 +500,7 @@ fn register_trusts_the_publisher_pins_the_model_and_installs_the_plugin_so_it_ru
     }
 
     // Again: everything is already there, nothing is duplicated.
-    let stdout = ok(&airlock(
-        &user,
-        &[
-            "bundle",
-            "install",
-            utf8(&bundle),
-            "--key",
-            utf8(&release.path("release.pub")),
-            "--prefix",
-            utf8(&prefix),
-            "--profile-dir",
-            utf8(&profiles),
-            "--register",
-        ],
-    ));
+    let stdout = ok(&install_registered());
     assert!(stdout.contains("is already trusted as `acme`"), "{stdout}");
     assert!(
         stdout.contains("already installed from this package"),
