@@ -352,14 +352,39 @@ fn install(args: &VerifyArgs, dest: &Destinations) -> Result<Exit, Failure> {
             m.serial, report.verified.key
         ),
     }
+    // Each file, except in a folder of PREFIX/share/airlock with more than a
+    // few changes of one kind (the vendored sources: tens of thousands),
+    // which is one line with its count.
+    let share = dest.prefix.join("share/airlock");
+    let folder = |path: &Path| -> Option<PathBuf> {
+        let rest = path.strip_prefix(&share).ok()?;
+        let top = rest.components().next()?;
+        (rest.components().count() > 1).then(|| share.join(top))
+    };
+    let mut groups: std::collections::BTreeMap<(u8, PathBuf), Vec<&Path>> = Default::default();
     for c in &report.changes {
-        let word = match c.kind {
-            ChangeKind::Added => "added    ",
-            ChangeKind::Replaced => "replaced ",
+        let kind = match c.kind {
+            ChangeKind::Added => 0,
+            ChangeKind::Replaced => 1,
+            ChangeKind::Removed => 2,
             ChangeKind::Unchanged => continue,
-            ChangeKind::Removed => "removed  ",
         };
-        println!("  {word}{}", line(&c.dest.display().to_string()));
+        let key = folder(&c.dest).unwrap_or_else(|| c.dest.clone());
+        groups.entry((kind, key)).or_default().push(&c.dest);
+    }
+    for ((kind, key), files) in &groups {
+        let word = ["added    ", "replaced ", "removed  "][usize::from(*kind)];
+        if files.len() > 5 {
+            println!(
+                "  {word}{} files in {}",
+                files.len(),
+                line(&key.display().to_string())
+            );
+        } else {
+            for f in files {
+                println!("  {word}{}", line(&f.display().to_string()));
+            }
+        }
     }
     let unchanged = report
         .changes
