@@ -131,20 +131,24 @@ pub fn exposure(dir: &Path, uid: u32) -> io::Result<Option<Vec<String>>> {
         problems.push(format!("{} is not a directory", dir.display()));
         return Ok(Some(problems));
     }
-    if meta.uid() != uid {
-        problems.push(format!(
-            "{} is owned by uid {}, not you (uid {uid})",
-            dir.display(),
-            meta.uid()
-        ));
-    }
-    if meta.mode() & 0o022 != 0 {
-        problems.push(format!(
-            "{} has mode {:o}: writable by others",
-            dir.display(),
-            meta.mode() & 0o777
-        ));
-    }
+    let mut check = |path: &Path, meta: &std::fs::Metadata| {
+        if meta.uid() != uid {
+            problems.push(format!(
+                "{} is owned by uid {}, not you (uid {uid})",
+                path.display(),
+                meta.uid()
+            ));
+        }
+        if meta.mode() & 0o022 != 0 {
+            problems.push(format!(
+                "{} has mode {:o}: writable by others",
+                path.display(),
+                meta.mode() & 0o777
+            ));
+        }
+    };
+    check(dir, &meta);
+    let mut links = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(d) = pending.pop() {
         for entry in std::fs::read_dir(&d)? {
@@ -152,28 +156,16 @@ pub fn exposure(dir: &Path, uid: u32) -> io::Result<Option<Vec<String>>> {
             let path = entry.path();
             let meta = entry.metadata()?;
             if meta.file_type().is_symlink() {
-                problems.push(format!("{} is a symbolic link", path.display()));
+                links.push(format!("{} is a symbolic link", path.display()));
                 continue;
             }
-            if meta.uid() != uid {
-                problems.push(format!(
-                    "{} is owned by uid {}, not you",
-                    path.display(),
-                    meta.uid()
-                ));
-            }
-            if meta.mode() & 0o022 != 0 {
-                problems.push(format!(
-                    "{} has mode {:o}: writable by others",
-                    path.display(),
-                    meta.mode() & 0o777
-                ));
-            }
+            check(&path, &meta);
             if meta.is_dir() {
                 pending.push(path);
             }
         }
     }
+    problems.extend(links);
     problems.sort();
     Ok(Some(problems))
 }
